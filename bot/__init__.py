@@ -1,0 +1,1 @@
+"""Steady: a peer-support Discord bot for intensive outpatient program communities."""

@@ -1,0 +1,171 @@
+"""`python -m bot`: run, migrate, check-config, sync, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import discord
+
+from bot.clock import SystemClock
+from bot.config import TOKEN_ENV, Settings, config_file_from_env, load_settings
+from bot.errors import ConfigError
+from bot.logs import setup_logging
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Steady: a peer-support Discord bot for IOP recovery communities.",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="TOML configuration file (default: $STEADY_CONFIG, else ./config.toml if present)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser(
+        "run",
+        help="connect to Discord and serve (needs DISCORD_TOKEN)",
+        description="Migrate the database, connect to Discord with DISCORD_TOKEN and serve "
+        "until SIGTERM or Ctrl-C.",
+    )
+    commands.add_parser(
+        "migrate",
+        help="upgrade the database to the newest schema",
+        description="Upgrade the configured database to the newest schema and exit.",
+    )
+    commands.add_parser(
+        "check-config",
+        help="validate and print the effective configuration (secrets masked)",
+        description="Validate the configuration file and STEADY_* variables and print the "
+        "effective settings as JSON with secrets masked.",
+    )
+    sync = commands.add_parser(
+        "sync",
+        help="publish slash commands to Discord (needs DISCORD_TOKEN)",
+        description="Publish the slash commands globally (may take up to an hour to appear) "
+        "or, with --guild, to one server at once.",
+    )
+    sync.add_argument("--guild", type=int, help="a server id to publish to instead of globally")
+    commands.add_parser(
+        "demo",
+        help="run a scripted demo offline against the local Discord simulator",
+        description="Run a scripted scenario against the local Discord simulator on a fresh "
+        "SQLite file and print what each member sees. Needs no Discord account.",
+    )
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    try:
+        return load_settings(args.config if args.config else config_file_from_env())
+    except ConfigError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+
+
+def _token(settings: Settings) -> str:
+    if settings.discord_token is None or not settings.discord_token.get_secret_value().strip():
+        raise CliError(
+            f"{TOKEN_ENV} is not set: export {TOKEN_ENV}=<your bot token> to connect to Discord, "
+            "or run `make demo` to try Steady offline.",
+            EXIT_USAGE,
+        )
+    return settings.discord_token.get_secret_value().strip()
+
+
+async def _run(settings: Settings) -> None:
+    from bot.runtime import create_bot, open_database, run_until_stopped
+
+    token = _token(settings)
+    database = await open_database(settings)
+    bot = create_bot(settings, database, SystemClock())
+    try:
+        await run_until_stopped(bot, token)
+    except discord.LoginFailure:
+        raise CliError(
+            f"Discord refused the token in {TOKEN_ENV}; check it and try again."
+        ) from None
+    except discord.PrivilegedIntentsRequired:
+        raise CliError("Discord refused the requested intents.") from None
+
+
+async def _migrate(settings: Settings) -> None:
+    from bot.db.migrate import current_revision
+    from bot.runtime import open_database
+
+    database = await open_database(settings)
+    try:
+        print(f"database is at revision {await current_revision(database)}")
+    finally:
+        await database.dispose()
+
+
+async def _sync(settings: Settings, guild_id: int | None) -> None:
+    from bot.db import Database
+    from bot.runtime import create_bot, shutdown, sync_commands
+
+    token = _token(settings)
+    database = Database.connect(settings.database)
+    bot = create_bot(settings, database, SystemClock(), background=False)
+    try:
+        await bot.login(token)
+        count = await sync_commands(bot, guild_id)
+    except discord.LoginFailure:
+        raise CliError(
+            f"Discord refused the token in {TOKEN_ENV}; check it and try again."
+        ) from None
+    finally:
+        await shutdown(bot)
+    where = f"server {guild_id}" if guild_id else "all servers (may take up to an hour)"
+    print(f"published {count} commands to {where}")
+
+
+async def _demo() -> None:
+    from bot.simulator.demo import run_demo
+
+    await run_demo(sys.stdout)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            setup_logging("WARNING")
+            asyncio.run(_demo())
+            return 0
+        settings = _settings(args)
+        setup_logging(settings.log_level)
+        if args.command == "check-config":
+            print(json.dumps(settings.masked(), indent=2))
+        elif args.command == "migrate":
+            asyncio.run(_migrate(settings))
+        elif args.command == "sync":
+            asyncio.run(_sync(settings, args.guild))
+        else:
+            asyncio.run(_run(settings))
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.code
+    except (OSError, ConnectionError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

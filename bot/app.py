@@ -1,0 +1,102 @@
+"""The Bot subclass: wiring only. Resources are made in `bot.runtime` and passed in."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from datetime import UTC, datetime
+from typing import Any
+
+import discord
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from discord.ext import commands
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.db import Database
+from bot.services.container import Services, build_services
+from bot.timed_work import TimedWork
+from bot.tree import SteadyTree
+from cogs import EXTENSIONS
+
+log = logging.getLogger(__name__)
+
+
+def intents() -> discord.Intents:
+    # Slash commands arrive as interactions, so no message-content (or other privileged) intent.
+    chosen = discord.Intents.none()
+    chosen.guilds = True
+    return chosen
+
+
+class SteadyBot(commands.Bot):
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        database: Database,
+        clock: Clock,
+        background: bool = True,
+        **client_options: Any,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents(),
+            tree_cls=SteadyTree,
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+            chunk_guilds_at_startup=False,
+            member_cache_flags=discord.MemberCacheFlags.none(),
+            **client_options,
+        )
+        self.settings = settings
+        self.database = database
+        self.clock = clock
+        self.services: Services = build_services(database, clock, settings)
+        self.scheduler = AsyncIOScheduler(
+            timezone=UTC,
+            # A wake-up that fires late still runs; the database decides what is due.
+            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+        )
+        self.timed_work: list[TimedWork] = []
+        self._background = background
+        self._in_flight: set[asyncio.Task[Any]] = set()
+
+    async def setup_hook(self) -> None:
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        if self._background:
+            # Here and not in on_ready, which fires again after every reconnect.
+            self.scheduler.start()
+        if self.settings.dev_guild_id is not None and self._background:
+            guild = discord.Object(self.settings.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            await self.tree.sync(guild=guild)
+            log.info("synced commands to the development guild")
+
+    def track(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run `work` in the background; shutdown waits for it."""
+        task = asyncio.create_task(work)
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+        return task
+
+    async def next_wakeup(self) -> datetime | None:
+        due = [when for work in self.timed_work if (when := await work.next_due()) is not None]
+        return min(due, default=None)
+
+    async def run_due(self) -> None:
+        for work in self.timed_work:
+            await work.run_due()
+
+    async def close(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self._in_flight:
+            _done, pending = await asyncio.wait(
+                self._in_flight, timeout=self.settings.shutdown_grace_seconds
+            )
+            if pending:
+                log.warning("%d background tasks did not finish before shutdown", len(pending))
+        await super().close()

@@ -1,0 +1,36 @@
+"""ORM models. Every schema change also needs an alembic migration (`migrations/versions/`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.db.base import Base
+from bot.db.types import UTCDateTime
+
+# Discord snowflakes exceed 32 bits.
+Snowflake = BigInteger
+
+
+class GuildSettings(Base):
+    """Per-server choices made by moderators."""
+
+    __tablename__ = "guild_settings"
+
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    moderator_role_id: Mapped[int | None] = mapped_column(Snowflake)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MemberSettings(Base):
+    """Per-member choices; a member is a user within one server."""
+
+    __tablename__ = "member_settings"
+
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

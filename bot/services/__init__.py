@@ -1,0 +1,1 @@
+"""Use cases: each public coroutine is one transaction. No `discord` import here."""

@@ -1,0 +1,62 @@
+"""The command tree: one place where errors become kind, ephemeral replies."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from bot.errors import SteadyError
+
+if TYPE_CHECKING:
+    from bot.app import SteadyBot
+
+log = logging.getLogger(__name__)
+
+
+class NotModerator(app_commands.CheckFailure):
+    """Raised by the moderator check; its message is shown to the member."""
+
+
+class SteadyTree(app_commands.CommandTree["SteadyBot"]):
+    async def on_error(
+        self, interaction: discord.Interaction[SteadyBot], error: app_commands.AppCommandError
+    ) -> None:
+        await send_error(interaction, explain(interaction, error))
+
+
+def explain(interaction: discord.Interaction[SteadyBot], error: Exception) -> str:
+    """What the member is told; anything unexpected is logged under a short incident id."""
+    original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+    if isinstance(original, SteadyError):
+        return original.message
+    if isinstance(original, NotModerator):
+        return str(original)
+    if isinstance(original, app_commands.NoPrivateMessage):
+        return "This command works inside a server, not in direct messages."
+    if isinstance(original, app_commands.TransformerError):
+        return "I couldn't understand one of the options you gave. Please check it and try again."
+    if isinstance(original, app_commands.CheckFailure):
+        return "You can't use this command here."
+    incident = secrets.token_hex(4)
+    command = interaction.command.qualified_name if interaction.command else "interaction"
+    # The exception is logged with its traceback but without the interaction's options, which
+    # may hold a member's note or dates.
+    log.error("incident %s in /%s", incident, command, exc_info=original)
+    return (
+        "Something went wrong on my side and nothing was changed. "
+        f"If it keeps happening, please tell a moderator the incident code `{incident}`."
+    )
+
+
+async def send_error(interaction: discord.Interaction[SteadyBot], message: str) -> None:
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(message, ephemeral=True)
+        else:
+            await interaction.response.send_message(message, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not deliver an error reply (interaction expired)")

@@ -1,0 +1,7 @@
+"""Discord adapters: each module parses an interaction, calls a service and renders the result."""
+
+# The order cogs are loaded in; `python -m bot run`, the simulator and the cog walk test share it.
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.setup",
+    "cogs.timezone",
+)

@@ -1,0 +1,85 @@
+"""/setup: moderators' server-wide settings."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import moderator_only
+from cogs.timezone import timezone_autocomplete
+
+if TYPE_CHECKING:
+    from bot.app import SteadyBot
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class SetupCog(
+    commands.GroupCog, group_name="setup", group_description="Server settings for moderators"
+):
+    def __init__(self, bot: SteadyBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    @app_commands.command(name="show", description="Show this server's Steady settings")
+    @moderator_only()
+    async def show(self, interaction: discord.Interaction[SteadyBot]) -> None:
+        assert interaction.guild_id is not None
+        view = await self.bot.services.settings.guild(interaction.guild_id)
+        embed = discord.Embed(title="Steady settings", colour=discord.Colour.teal())
+        embed.add_field(
+            name="Timezone",
+            value=view.timezone or f"not set (using the default, {view.effective_timezone})",
+            inline=False,
+        )
+        embed.add_field(
+            name="Moderator role",
+            value=(
+                f"<@&{view.moderator_role_id}>"
+                if view.moderator_role_id
+                else "not set (members with Manage Server are moderators)"
+            ),
+            inline=False,
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="timezone", description="Set the server's default timezone")
+    @app_commands.describe(zone="An IANA timezone such as Europe/London; start typing a city")
+    @app_commands.autocomplete(zone=timezone_autocomplete)
+    @moderator_only()
+    async def timezone(self, interaction: discord.Interaction[SteadyBot], zone: str) -> None:
+        assert interaction.guild_id is not None
+        chosen = await self.bot.services.settings.set_guild_timezone(interaction.guild_id, zone)
+        await interaction.response.send_message(
+            f"The server's timezone is now **{chosen}**. Members who set their own with "
+            "`/timezone set` keep theirs.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(
+        name="moderator-role", description="Choose the role whose members may run /setup"
+    )
+    @app_commands.describe(role="Members with this role count as moderators")
+    @moderator_only()
+    async def moderator_role(
+        self, interaction: discord.Interaction[SteadyBot], role: discord.Role
+    ) -> None:
+        assert interaction.guild_id is not None
+        if role.is_default():
+            await interaction.response.send_message(
+                "@everyone can't be the moderator role: every member would become a moderator. "
+                "Please pick a role that only your moderators have.",
+                ephemeral=True,
+            )
+            return
+        await self.bot.services.settings.set_moderator_role(interaction.guild_id, role.id)
+        await interaction.response.send_message(
+            f"Members with {role.mention} can now run moderator commands.", ephemeral=True
+        )
+
+
+async def setup(bot: SteadyBot) -> None:
+    await bot.add_cog(SetupCog(bot))

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import URL
+
+from bot.db import Database
+from tests.databases import DatabaseFactory, backend_name
+
+
+def pytest_report_header() -> str:
+    return f"steady database backend: {backend_name()}"
+
+
+@pytest.fixture(scope="session")
+def database_factory(tmp_path_factory: pytest.TempPathFactory) -> DatabaseFactory:
+    return DatabaseFactory(tmp_path_factory.mktemp("databases"))
+
+
+@pytest.fixture
+async def database_url(database_factory: DatabaseFactory) -> AsyncIterator[URL]:
+    """A fresh database at the newest schema, private to the test."""
+    url = await database_factory.new()
+    yield url
+    await database_factory.drop(url)
+
+
+@pytest.fixture
+async def database(database_url: URL) -> AsyncIterator[Database]:
+    db = Database.connect(database_url)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+def tmp_workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
