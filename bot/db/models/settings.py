@@ -1,4 +1,4 @@
-"""ORM models. Every schema change also needs an alembic migration (`migrations/versions/`)."""
+"""Guild and member settings."""
 
 from __future__ import annotations
 

@@ -1,0 +1,8 @@
+"""All ORM models, one module per feature; importing this registers every table with alembic.
+
+Every schema change also needs an alembic migration (`migrations/versions/`).
+"""
+
+from bot.db.models.settings import GuildSettings, MemberSettings
+
+__all__ = ["GuildSettings", "MemberSettings"]
