@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.domain import milestones as ms
+
+ZONES = [
+    "America/New_York",
+    "Europe/London",
+    "Pacific/Kiritimati",  # UTC+14
+    "Pacific/Pago_Pago",  # UTC-11
+    "Asia/Kolkata",
+    "Australia/Lord_Howe",  # half-hour DST shift
+    "UTC",
+]
+instants = st.datetimes(
+    min_value=datetime(1990, 1, 1), max_value=datetime(2090, 1, 1), timezones=st.just(UTC)
+)
+dates = st.dates(min_value=date(1900, 1, 1), max_value=date(2090, 1, 1))
+
+
+def test_day_one_is_the_day_after_the_start() -> None:
+    assert ms.days_between(date(2026, 3, 1), date(2026, 3, 1)) == 0
+    assert ms.days_between(date(2026, 3, 1), date(2026, 3, 2)) == 1
+
+
+def test_default_ladder_then_yearly() -> None:
+    steps, day = [], 0
+    for _ in range(13):
+        day = ms.next_milestone(day)
+        steps.append(day)
+    assert steps == [1, 7, 30, 60, 90, 180, 270, 365, 545, 730, 1095, 1460, 1825]
+
+
+def test_custom_ladder_continues_yearly_past_its_top() -> None:
+    ladder = (3, 10, 100)
+    assert ms.next_milestone(0, ladder) == 3
+    assert ms.next_milestone(100, ladder) == 365
+    assert ms.next_milestone(365, ladder) == 730
+
+
+def test_only_the_highest_missed_milestone_is_named() -> None:
+    assert ms.highest_reached(100, 30) == 90
+    assert ms.highest_reached(29, 7) == 7
+    assert ms.highest_reached(6, 7) is None
+    assert ms.highest_reached(800, 365) == 730
+
+
+@given(instants, st.sampled_from(ZONES))
+def test_local_today_is_the_date_on_the_members_wall_clock(now: datetime, zone: str) -> None:
+    tz = ZoneInfo(zone)
+    today = ms.local_today(now, tz)
+    assert today == now.astimezone(tz).date()
+    # None of these zones changes offset at midnight, so local midnight always exists.
+    assert (
+        ms.local_instant(today, 0, tz) <= now < ms.local_instant(today + timedelta(days=1), 0, tz)
+    )
+
+
+@given(dates, st.integers(min_value=0, max_value=40_000))
+def test_count_is_exactly_the_calendar_distance(start: date, days: int) -> None:
+    today = start + timedelta(days=days)
+    assert ms.days_between(start, today) == days
+    assert ms.milestone_date(start, days) == today
+
+
+@given(dates, st.sampled_from(ZONES), st.integers(min_value=0, max_value=23))
+def test_celebration_lands_on_the_local_date_at_the_local_hour(
+    start: date, zone: str, hour: int
+) -> None:
+    tz = ZoneInfo(zone)
+    for days in (1, 7, 30, 365):
+        due = ms.local_instant(ms.milestone_date(start, days), hour, tz)
+        local = due.astimezone(tz)
+        # On a spring-forward day the hour may not exist; it then lands just after the gap.
+        assert local.date() == start + timedelta(days=days)
+        assert local.hour in (hour, hour + 1, (hour + 1) % 24)
+        assert ms.days_between(start, ms.local_today(due, tz)) == days
+
+
+@pytest.mark.parametrize(
+    ("zone", "day"),
+    [
+        ("America/New_York", date(2026, 3, 8)),  # spring forward
+        ("America/New_York", date(2026, 11, 1)),  # fall back
+        ("Europe/London", date(2026, 3, 29)),
+        ("Europe/London", date(2026, 10, 25)),
+    ],
+)
+def test_dst_changes_never_shift_the_count(zone: str, day: date) -> None:
+    tz = ZoneInfo(zone)
+    start = day - timedelta(days=6)
+    nine = ms.local_instant(day + timedelta(days=1), 9, tz)
+    assert nine.astimezone(tz).hour == 9
+    assert ms.days_between(start, ms.local_today(nine, tz)) == 7
+    # Every hour of the DST day itself counts as day 6.
+    midnight = ms.local_instant(day, 0, tz)
+    for hours in range(23):
+        instant = midnight + timedelta(hours=hours)
+        if instant.astimezone(tz).date() == day:
+            assert ms.days_between(start, ms.local_today(instant, tz)) == 6
+
+
+def test_leap_day_starts_count_normally() -> None:
+    start = date(2024, 2, 29)
+    assert ms.days_between(start, date(2025, 2, 28)) == 365
+    assert ms.milestone_date(start, 365) == date(2025, 2, 28)
+    assert ms.span(start, date(2025, 3, 1)).describe() == "1 year, 1 day"
+
+
+def test_far_east_and_far_west_members_see_different_days_at_one_instant() -> None:
+    now = datetime(2026, 3, 1, 11, 30, tzinfo=UTC)
+    assert ms.local_today(now, ZoneInfo("Pacific/Kiritimati")) == date(2026, 3, 2)
+    assert ms.local_today(now, ZoneInfo("Pacific/Pago_Pago")) == date(2026, 3, 1)
+
+
+@given(st.lists(st.integers(min_value=1, max_value=36_500), min_size=1, max_size=50))
+def test_ladder_round_trips(values: list[int]) -> None:
+    ladder = ms.parse_ladder(", ".join(map(str, values)))
+    assert ladder == tuple(sorted(set(values)))
+    assert ms.parse_ladder(ms.format_ladder(ladder)) == ladder
+
+
+@pytest.mark.parametrize("raw", ["", "0", "a,b", "7, -1", "99999", ",".join(["1"] * 51)])
+def test_bad_ladders_are_refused(raw: str) -> None:
+    with pytest.raises(ValueError, match=r"."):
+        ms.parse_ladder(raw)
+
+
+@given(st.integers(min_value=0, max_value=20_000))
+def test_next_milestone_is_always_ahead_and_a_milestone(days: int) -> None:
+    upcoming = ms.next_milestone(days)
+    assert upcoming > days
+    assert ms.is_milestone(upcoming)
+    assert not any(ms.is_milestone(d) for d in range(days + 1, upcoming))
