@@ -1,0 +1,342 @@
+"""The gateway: Discord's websocket protocol (JSON, optional zlib-stream), sessions and RESUME.
+
+Every dispatch is numbered per session and kept, so a bot that drops its connection and sends
+RESUME with its last sequence number gets exactly the events it missed, then RESUMED.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from bot.simulator.state import JSON, World
+from bot.simulator.waiting import Changes
+
+log = logging.getLogger(__name__)
+
+DISPATCH, HEARTBEAT, IDENTIFY, RESUME, RECONNECT, REQUEST_MEMBERS = 0, 1, 2, 6, 7, 8
+INVALID_SESSION, HELLO, HEARTBEAT_ACK = 9, 10, 11
+
+GUILDS = 1 << 0
+GUILD_MEMBERS = 1 << 1
+GUILD_VOICE_STATES = 1 << 7
+GUILD_MESSAGES = 1 << 9
+DIRECT_MESSAGES = 1 << 12
+MESSAGE_CONTENT = 1 << 15
+GUILD_SCHEDULED_EVENTS = 1 << 16
+
+_EVENT_INTENTS = {
+    "GUILD_MEMBER_ADD": GUILD_MEMBERS,
+    "GUILD_MEMBER_UPDATE": GUILD_MEMBERS,
+    "GUILD_MEMBER_REMOVE": GUILD_MEMBERS,
+    "THREAD_MEMBERS_UPDATE": GUILD_MEMBERS,
+    "VOICE_STATE_UPDATE": GUILD_VOICE_STATES,
+    "GUILD_SCHEDULED_EVENT_CREATE": GUILD_SCHEDULED_EVENTS,
+    "GUILD_SCHEDULED_EVENT_UPDATE": GUILD_SCHEDULED_EVENTS,
+    "GUILD_SCHEDULED_EVENT_DELETE": GUILD_SCHEDULED_EVENTS,
+    "GUILD_SCHEDULED_EVENT_USER_ADD": GUILD_SCHEDULED_EVENTS,
+    "GUILD_SCHEDULED_EVENT_USER_REMOVE": GUILD_SCHEDULED_EVENTS,
+}
+_MESSAGE_EVENTS = ("MESSAGE_CREATE", "MESSAGE_UPDATE", "MESSAGE_DELETE")
+_ALWAYS = ("READY", "RESUMED", "INTERACTION_CREATE", "GUILD_MEMBERS_CHUNK")
+
+
+def needed_intent(event: str, guild_id: int | None) -> int:
+    if event in _ALWAYS:
+        return 0
+    if event in _MESSAGE_EVENTS:
+        return GUILD_MESSAGES if guild_id is not None else DIRECT_MESSAGES
+    return _EVENT_INTENTS.get(event, GUILDS)
+
+
+@dataclass
+class Session:
+    id: str
+    intents: int
+    frames: list[JSON] = field(default_factory=list)
+    connection: Connection | None = None
+    resumed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def seq(self) -> int:
+        return len(self.frames)
+
+    def add(self, event: str, data: JSON) -> None:
+        self.frames.append({"op": DISPATCH, "t": event, "s": self.seq + 1, "d": data})
+        if self.connection is not None:
+            self.connection.wake.set()
+
+
+class Connection:
+    """One websocket. Sends are serialized: a zlib stream has a single compression context."""
+
+    def __init__(
+        self, ws: web.WebSocketResponse, *, compress: bool, on_flushed: Callable[[], None]
+    ) -> None:
+        self.ws = ws
+        self._on_flushed = on_flushed
+        self.session: Session | None = None
+        self.sent = 0
+        self.wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._zlib = zlib.compressobj() if compress else None
+        self._writer: asyncio.Task[None] | None = None
+
+    async def send(self, frame: JSON) -> None:
+        text = json.dumps(frame, separators=(",", ":"))
+        async with self._lock:
+            if self.ws.closed:
+                return
+            if self._zlib is None:
+                await self.ws.send_str(text)
+            else:
+                data = self._zlib.compress(text.encode()) + self._zlib.flush(zlib.Z_SYNC_FLUSH)
+                await self.ws.send_bytes(data)
+
+    def attach(self, session: Session, *, from_seq: int) -> None:
+        self.session = session
+        self.sent = from_seq
+        session.connection = self
+        self.wake.set()
+        self._writer = asyncio.create_task(self._write())
+
+    async def _write(self) -> None:
+        while not self.ws.closed and self.session is not None:
+            await self.wake.wait()
+            self.wake.clear()
+            while self.session is not None and self.sent < self.session.seq:
+                frame = self.session.frames[self.sent]
+                self.sent += 1
+                try:
+                    await self.send(frame)
+                except ConnectionError:
+                    return
+            self._on_flushed()
+
+    async def stop(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+
+
+class Gateway:
+    def __init__(
+        self,
+        world: World,
+        *,
+        token: str,
+        heartbeat_interval_ms: int,
+        resume_url: Callable[[], str],
+        message_filter: Callable[[str, JSON, int], JSON],
+    ) -> None:
+        self.world = world
+        self.token = token
+        self.heartbeat_interval_ms = heartbeat_interval_ms
+        self._resume_url = resume_url
+        self._filter = message_filter
+        self.sessions: dict[str, Session] = {}
+        self.connections: set[Connection] = set()
+        self.log: list[tuple[str, int, str | None]] = []
+        self._changes = Changes()
+
+    # -- events from the world -------------------------------------------------------------
+
+    def dispatch(self, event: str, data: JSON, guild_id: int | None) -> None:
+        intent = needed_intent(event, guild_id)
+        for session in self.sessions.values():
+            if intent and not session.intents & intent:
+                continue
+            payload = data
+            if event in ("MESSAGE_CREATE", "MESSAGE_UPDATE"):
+                payload = self._filter(event, data, session.intents)
+            session.add(event, payload)
+
+    @property
+    def connected(self) -> bool:
+        return any(s.connection is not None for s in self.sessions.values())
+
+    # -- the websocket -------------------------------------------------------------------------
+
+    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True, max_msg_size=0)
+        await ws.prepare(request)
+        if request.query.get("encoding", "json") != "json":
+            await ws.close(code=4002, message=b"only encoding=json is simulated")
+            return ws
+        connection = Connection(
+            ws,
+            compress=request.query.get("compress") == "zlib-stream",
+            on_flushed=self._changes.notify,
+        )
+        self.connections.add(connection)
+        try:
+            await connection.send(
+                {
+                    "op": HELLO,
+                    "d": {"heartbeat_interval": self.heartbeat_interval_ms},
+                    "s": None,
+                    "t": None,
+                }
+            )
+            async for msg in ws:
+                if msg.type is not WSMsgType.TEXT:
+                    continue
+                frame = json.loads(msg.data)
+                op = frame.get("op")
+                self.log.append(("recv", op, None))
+                await self._on_frame(connection, op, frame.get("d"))
+        finally:
+            self.connections.discard(connection)
+            await connection.stop()
+            session = connection.session
+            if session is not None and session.connection is connection:
+                session.connection = None
+                session.resumed.clear()
+                if ws.close_code in (1000, 1001):
+                    # A clean close from the client ends the session; Discord does the same.
+                    self.sessions.pop(session.id, None)
+            self._changes.notify()
+        return ws
+
+    async def _on_frame(self, connection: Connection, op: int | None, data: Any) -> None:
+        if op == HEARTBEAT:
+            await connection.send({"op": HEARTBEAT_ACK, "d": None, "s": None, "t": None})
+        elif op == IDENTIFY:
+            await self._identify(connection, data)
+        elif op == RESUME:
+            await self._resume(connection, data)
+        elif op == REQUEST_MEMBERS:
+            await self._chunk(connection, data)
+
+    async def _identify(self, connection: Connection, data: JSON) -> None:
+        if data.get("token") != self.token:
+            await connection.ws.close(code=4004, message=b"Authentication failed.")
+            return
+        if connection.session is not None:
+            await connection.ws.close(code=4005, message=b"Already authenticated.")
+            return
+        session = Session(id=secrets.token_hex(16), intents=int(data.get("intents", 0)))
+        self.sessions[session.id] = session
+        ready: JSON = {
+            "v": 10,
+            "user": self.world.bot_user.payload() | {"verified": True, "mfa_enabled": False},
+            "guilds": [{"id": str(g), "unavailable": True} for g in self.world.guilds],
+            "session_id": session.id,
+            "session_type": "normal",
+            "resume_gateway_url": self._resume_url(),
+            "application": {"id": str(self.world.application_id), "flags": 0},
+            "private_channels": [],
+            "relationships": [],
+            "presences": [],
+            "geo_ordered_rtc_regions": [],
+            "guild_join_requests": [],
+            "user_settings": {},
+        }
+        if "shard" in data:
+            ready["shard"] = data["shard"]
+        session.add("READY", ready)
+        with_members = bool(session.intents & GUILD_MEMBERS)
+        for guild in self.world.guilds.values():
+            session.add("GUILD_CREATE", guild.payload(with_members=with_members))
+        connection.attach(session, from_seq=0)
+        session.resumed.set()
+        self._changes.notify()
+
+    async def _resume(self, connection: Connection, data: JSON) -> None:
+        session = self.sessions.get(str(data.get("session_id")))
+        seq = data.get("seq")
+        if (
+            data.get("token") != self.token
+            or session is None
+            or not isinstance(seq, int)
+            or seq > session.seq
+        ):
+            await connection.send({"op": INVALID_SESSION, "d": False, "s": None, "t": None})
+            return
+        if session.connection is not None and session.connection is not connection:
+            await session.connection.ws.close(code=4000)
+        session.add("RESUMED", {})
+        connection.attach(session, from_seq=seq)
+        session.resumed.set()
+        self._changes.notify()
+
+    async def _chunk(self, connection: Connection, data: JSON) -> None:
+        guild = self.world.guilds.get(int(data.get("guild_id", 0)))
+        session = connection.session
+        if guild is None or session is None:
+            return
+        wanted = {int(u) for u in data.get("user_ids") or []}
+        query = str(data.get("query") or "")
+        members = [
+            m
+            for m in guild.members
+            if (not wanted or m.id in wanted) and m.name.lower().startswith(query.lower())
+        ]
+        limit = int(data.get("limit") or 0)
+        if limit:
+            members = members[:limit]
+        chunk: JSON = {
+            "guild_id": str(guild.id),
+            "members": [m.payload() for m in members],
+            "chunk_index": 0,
+            "chunk_count": 1,
+        }
+        if data.get("nonce") is not None:
+            chunk["nonce"] = data["nonce"]
+        session.add("GUILD_MEMBERS_CHUNK", chunk)
+
+    # -- faults ----------------------------------------------------------------------------
+
+    async def disconnect(
+        self,
+        *,
+        resume: bool = True,
+        within: float = 10.0,
+        while_down: Callable[[], object] | None = None,
+    ) -> None:
+        """Drop every bot connection and return once each bot is back (resumed or re-identified).
+
+        `while_down` runs after the bots stopped receiving and before they can come back, so
+        whatever it causes must reach them through RESUME's replay.
+        """
+        live = [s for s in self.sessions.values() if s.connection is not None]
+        dropped: list[Connection] = []
+        for session in live:
+            connection = session.connection
+            assert connection is not None
+            connection.session = None
+            session.connection = None
+            session.resumed.clear()
+            await connection.stop()
+            dropped.append(connection)
+            if not resume:
+                self.sessions.pop(session.id, None)
+        if while_down is not None:
+            while_down()
+        for connection in dropped:
+            await connection.ws.close(code=4000, message=b"simulated disconnect")
+
+        await self._changes.wait_until(lambda: self._all_back(live, resume=resume), within)
+
+    def _all_back(self, previous: list[Session], *, resume: bool) -> bool:
+        if resume:
+            back = [s for s in previous if s.resumed.is_set() and s.connection is not None]
+        else:
+            back = [s for s in self.sessions.values() if s.connection is not None]
+        # Back means: everything dispatched so far (the replay included) has been written.
+        flushed = all(s.connection is not None and s.connection.sent >= s.seq for s in back)
+        return len(back) >= len(previous) and flushed
+
+    async def close(self) -> None:
+        for connection in list(self.connections):
+            await connection.ws.close(code=1001, message=b"simulator stopping")
