@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
+
+from bot.clock import SystemClock
 
 DISCORD_EPOCH_MS = 1420070400000
 
@@ -19,7 +20,7 @@ class Snowflakes:
         self._last = 0
 
     def next(self) -> int:
-        stamp = (int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22
+        stamp = (int(real_now().timestamp() * 1000) - DISCORD_EPOCH_MS) << 22
         self._last = max(stamp, self._last + 1)
         return self._last
 
@@ -33,4 +34,5 @@ def iso(moment: datetime) -> str:
 
 
 def real_now() -> datetime:
-    return datetime.now(UTC)
+    # Discord's own timestamps are wall-clock time, not the bot's (possibly simulated) clock.
+    return SystemClock().now()

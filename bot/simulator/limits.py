@@ -60,6 +60,14 @@ class FormErrors:
         raise ApiError(400, INVALID_FORM_BODY, "Invalid Form Body", tree)
 
 
+class FormErrorsOf(ApiError):
+    """400 / 50035 for a single field (`key`), or for the whole body when `key` is empty."""
+
+    def __init__(self, key: str, code: str, message: str) -> None:
+        tree: dict[str, Any] = {"_errors": [{"code": code, "message": message}]}
+        super().__init__(400, INVALID_FORM_BODY, "Invalid Form Body", {key: tree} if key else tree)
+
+
 def check_message(
     payload: Mapping[str, Any],
     *,

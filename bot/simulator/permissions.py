@@ -12,6 +12,7 @@ ADMINISTRATOR = discord.Permissions(administrator=True).value
 VIEW_CHANNEL = discord.Permissions(view_channel=True).value
 SEND_MESSAGES = discord.Permissions(send_messages=True).value
 SEND_IN_THREADS = discord.Permissions(send_messages_in_threads=True).value
+MANAGE_MESSAGES = discord.Permissions(manage_messages=True).value
 MANAGE_THREADS = discord.Permissions(manage_threads=True).value
 CREATE_PUBLIC_THREADS = discord.Permissions(create_public_threads=True).value
 CREATE_PRIVATE_THREADS = discord.Permissions(create_private_threads=True).value

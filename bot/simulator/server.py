@@ -14,7 +14,7 @@ from aiohttp import web
 from bot.simulator.errors import ApiError
 from bot.simulator.gateway import Gateway
 from bot.simulator.ratelimit import RateLimited, RateLimiter
-from bot.simulator.rest import Call, Handler, RestApi, Scope
+from bot.simulator.routes import Call, Handler, RestApi, Scope
 from bot.simulator.state import SimFile, World
 from bot.simulator.waiting import Changes
 

@@ -7,7 +7,7 @@ import contextlib
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -17,37 +17,25 @@ from sqlalchemy.engine import URL
 
 from bot.simulator import harness
 from bot.simulator import permissions as perms
-from bot.simulator.commands import CHAT_INPUT, CommandRegistry, build_options
+from bot.simulator.commands import CommandRegistry
 from bot.simulator.errors import CommandNotAvailable, SimulatorError
 from bot.simulator.gateway import MESSAGE_CONTENT, Gateway
-from bot.simulator.interactions import (
-    APPLICATION_COMMAND,
-    AUTOCOMPLETE,
-    COMPONENT,
-    MODAL_SUBMIT,
-    InteractionHub,
-    InteractionResult,
-    PendingInteraction,
-    find_component,
-    resolve_values,
-)
+from bot.simulator.interactions import InteractionHub
+from bot.simulator.member_actions import MemberActions
 from bot.simulator.messages import MessageStore
 from bot.simulator.ratelimit import RateLimiter
-from bot.simulator.rest import RestApi
+from bot.simulator.routes import RestApi
 from bot.simulator.server import Faults, RequestLog, SimRequest, build_app
 from bot.simulator.state import (
-    DM,
     JSON,
-    TEXT,
     SimChannel,
     SimGuild,
     SimMember,
     SimMessage,
-    SimRole,
     SimScheduledEvent,
     SimUser,
     World,
-    walk_components,
+    user_of,
 )
 from bot.simulator.transcript import Transcript
 from bot.simulator.waiting import Changes
@@ -63,7 +51,7 @@ class _SettableClock(Protocol):
     def set(self, instant: datetime) -> None: ...
 
 
-class Simulator:
+class Simulator(MemberActions):
     """A local stand-in for Discord. Windows are real seconds measured with `time_source`.
 
     Tests shorten the windows (`ack_timeout`, `token_lifetime`, rate limits) instead of
@@ -229,7 +217,7 @@ class Simulator:
     ) -> AsyncIterator[SteadyBot]:
         """Steady itself, built like `python -m bot run`; leaving shuts it down like SIGTERM."""
         from bot import runtime
-        from bot.clock import ManualClock
+        from bot.clock import ManualClock, SystemClock
         from bot.config import Settings
 
         if isinstance(database_url, URL):
@@ -237,7 +225,7 @@ class Simulator:
         values: dict[str, Any] = {"dev_guild_id": None, **settings_overrides}
         settings = Settings(database_url=database_url, discord_token=self.token, **values)
         if self.clock is None:
-            self.clock = ManualClock(now or datetime.now(UTC))
+            self.clock = ManualClock(now or SystemClock().now())
         elif now is not None and now > self.clock.now():
             self.clock.set(now)
         database = await runtime.open_database(settings)
@@ -273,7 +261,7 @@ class Simulator:
         raise SimulatorError(f"no guild named {name!r}")
 
     def dm_channel(self, member: SimMember | SimUser) -> SimChannel:
-        return self.world.dm_channel(_user(member))
+        return self.world.dm_channel(user_of(member))
 
     def messages(
         self, channel: SimChannel, *, viewer: SimMember | SimUser | None = None
@@ -284,7 +272,7 @@ class Simulator:
         return [m for m in channel.messages if m.visible_to(viewer)]
 
     def dms(self, member: SimMember | SimUser) -> list[SimMessage]:
-        channel = self.world.dm_channels.get(_user(member).id)
+        channel = self.world.dm_channels.get(user_of(member).id)
         return [] if channel is None else [m for m in channel.messages if not m.ephemeral]
 
     def scheduled_events(self, guild: SimGuild) -> list[SimScheduledEvent]:
@@ -297,291 +285,6 @@ class Simulator:
                 if command.name == name:
                     return command.data
         raise CommandNotAvailable(f"/{name} is not registered")
-
-    def post(
-        self,
-        member: SimMember | SimUser,
-        channel: SimChannel,
-        content: str,
-        *,
-        reply_to: SimMessage | None = None,
-    ) -> SimMessage:
-        """A member writes a message (MESSAGE_CREATE reaches the bot with its intents)."""
-        if isinstance(member, SimMember) and not member.can_see(channel):
-            raise SimulatorError(f"{member.name} cannot see #{channel.name}")
-        payload: JSON = {"content": content}
-        if reply_to is not None:
-            payload["message_reference"] = {"message_id": str(reply_to.id)}
-        message, _ = self.messages_store.create(channel, _user(member), payload)
-        return message
-
-    def join_voice(self, member: SimMember, channel: SimChannel) -> None:
-        self.transcript.action(member.name, f"joins voice {channel.name}")
-        member.guild.voice_states[member.id] = channel.id
-        guild = member.guild
-        self.world.emit("VOICE_STATE_UPDATE", guild.voice_state(member.id), guild.id)
-
-    def leave_voice(self, member: SimMember) -> None:
-        self.transcript.action(member.name, "leaves voice")
-        guild = member.guild
-        guild.voice_states.pop(member.id, None)
-        state = guild.voice_state(member.id)
-        state["channel_id"] = None
-        self.world.emit("VOICE_STATE_UPDATE", state, guild.id)
-
-    def rsvp(self, member: SimMember, event: SimScheduledEvent) -> None:
-        """The member clicks "Interested" on a scheduled event."""
-        if member.id not in event.subscribers:
-            self.transcript.action(member.name, f"is interested in “{event.name}”")
-            event.subscribers.append(member.id)
-            self._event_user("GUILD_SCHEDULED_EVENT_USER_ADD", member, event)
-
-    def unrsvp(self, member: SimMember, event: SimScheduledEvent) -> None:
-        if member.id in event.subscribers:
-            event.subscribers.remove(member.id)
-            self._event_user("GUILD_SCHEDULED_EVENT_USER_REMOVE", member, event)
-
-    def _event_user(self, name: str, member: SimMember, event: SimScheduledEvent) -> None:
-        data = {
-            "guild_scheduled_event_id": str(event.id),
-            "user_id": str(member.id),
-            "guild_id": str(event.guild.id),
-        }
-        self.world.emit(name, data, event.guild.id)
-
-    # -- what members do -----------------------------------------------------------------------
-
-    async def slash(
-        self,
-        member: SimMember,
-        command: str,
-        /,
-        *,
-        in_channel: SimChannel | None = None,
-        bypass_permissions: bool = False,
-        **options: Any,
-    ) -> InteractionResult:
-        """Run `/command [group] [sub]` with options; returns once the bot has answered."""
-        pending, data = self._command_interaction(
-            member, command, APPLICATION_COMMAND, in_channel, bypass_permissions, options, None
-        )
-        shown = " ".join(f"{k}:{_show(v)}" for k, v in options.items())
-        self.transcript.action(member.name, f"/{command.strip().lstrip('/')} {shown}".rstrip())
-        return await self._run(pending, data)
-
-    async def autocomplete(
-        self,
-        member: SimMember,
-        command: str,
-        option: str,
-        value: str,
-        /,
-        *,
-        in_channel: SimChannel | None = None,
-        **options: Any,
-    ) -> list[JSON]:
-        """The choices the bot offers while `member` types `value` into `option`."""
-        pending, data = self._command_interaction(
-            member, command, AUTOCOMPLETE, in_channel, False, {**options, option: value}, option
-        )
-        result = await self._run(pending, data)
-        return result.choices or []
-
-    async def click(
-        self,
-        member: SimMember,
-        target: InteractionResult | SimMessage,
-        *,
-        label: str | None = None,
-        custom_id: str | None = None,
-    ) -> InteractionResult:
-        message = self._visible_message(member, target)
-        button = find_component(message, label=label, custom_id=custom_id, types=(2,))
-        if button.get("disabled"):
-            raise SimulatorError(f"button {button.get('label')!r} is disabled")
-        if "custom_id" not in button:
-            raise SimulatorError(f"button {button.get('label')!r} is a link, not an interaction")
-        data: JSON = {"custom_id": button["custom_id"], "component_type": 2}
-        if isinstance(button.get("id"), int):
-            data["id"] = button["id"]
-        pending = self.interactions.open(
-            COMPONENT, member.user, member, message.channel, str(button["custom_id"]), message
-        )
-        self.transcript.action(
-            member.name, f"clicks [{button.get('label') or button['custom_id']}]"
-        )
-        return await self._run(pending, data)
-
-    async def select(
-        self,
-        member: SimMember,
-        target: InteractionResult | SimMessage,
-        values: list[Any],
-        *,
-        custom_id: str | None = None,
-        placeholder: str | None = None,
-    ) -> InteractionResult:
-        """Pick `values` in a select menu (strings, or members/roles/channels for those selects)."""
-        message = self._visible_message(member, target)
-        if custom_id is None and placeholder is None:
-            selects = [
-                c for c in walk_components(message.components) if c.get("type") in (3, 5, 6, 7, 8)
-            ]
-            if len(selects) != 1:
-                raise SimulatorError("say which select menu: custom_id= or placeholder=")
-            custom_id = str(selects[0]["custom_id"])
-        menu = find_component(
-            message, label=placeholder, custom_id=custom_id, types=(3, 5, 6, 7, 8)
-        )
-        if menu.get("disabled"):
-            raise SimulatorError("that select menu is disabled")
-        chosen, resolved = resolve_values(menu, values, member)
-        data: JSON = {
-            "custom_id": menu["custom_id"],
-            "component_type": menu["type"],
-            "values": chosen,
-        }
-        if resolved:
-            data["resolved"] = resolved
-        pending = self.interactions.open(
-            COMPONENT, member.user, member, message.channel, str(menu["custom_id"]), message
-        )
-        self.transcript.action(member.name, f"chooses {', '.join(_show(v) for v in values)}")
-        return await self._run(pending, data)
-
-    async def submit_modal(
-        self, member: SimMember, target: InteractionResult, values: dict[str, str]
-    ) -> InteractionResult:
-        """Fill in the modal the bot showed (keys: the inputs' custom_id or label) and submit."""
-        modal = target.modal
-        if modal is None:
-            raise SimulatorError("the bot answered with a message, not a modal")
-        if target.interaction.user is not member.user:
-            raise SimulatorError("only the member the modal was shown to can submit it")
-        remaining = dict(values)
-        submitted = [self._fill(c, remaining) for c in modal.get("components") or []]
-        if remaining:
-            raise SimulatorError(f"the modal has no inputs {sorted(remaining)}")
-        source = target.interaction.source
-        pending = self.interactions.open(
-            MODAL_SUBMIT,
-            member.user,
-            member,
-            target.interaction.channel,
-            str(modal.get("custom_id")),
-            source,
-        )
-        data: JSON = {"custom_id": modal.get("custom_id"), "components": submitted}
-        filled = ", ".join(f"{k}: {v}" for k, v in values.items())
-        self.transcript.action(member.name, f"submits “{modal.get('title')}” ({filled})")
-        return await self._run(pending, data)
-
-    def _fill(self, component: JSON, values: dict[str, str]) -> JSON:
-        kind = component.get("type")
-        if kind == 1:
-            return {
-                "type": 1,
-                "components": [self._fill(c, values) for c in component["components"]],
-            }
-        if kind == 18:
-            inner = dict(component["component"])
-            inner.setdefault("label", component.get("label"))
-            filled = self._fill(inner, values)
-            return {"type": 18, "id": component.get("id"), "component": filled}
-        if kind == 4:
-            key = next(
-                (k for k in (component.get("custom_id"), component.get("label")) if k in values),
-                None,
-            )
-            value = values.pop(key) if key is not None else component.get("value") or ""
-            label = component.get("label") or component.get("custom_id")
-            if component.get("required", True) and not value:
-                raise SimulatorError(f"{label!r} is required")
-            high = min(int(component.get("max_length") or 4000), 4000)
-            low = int(component.get("min_length") or 0)
-            if value and not low <= len(value) <= high:
-                raise SimulatorError(f"{label!r} must be {low}..{high} characters long")
-            return {
-                "type": 4,
-                "custom_id": component["custom_id"],
-                "value": value,
-                "id": component.get("id"),
-            }
-        return {"type": kind, "id": component.get("id")}
-
-    def _visible_message(
-        self, member: SimMember, target: InteractionResult | SimMessage
-    ) -> SimMessage:
-        message = target.message if isinstance(target, InteractionResult) else target
-        if message is None:
-            raise SimulatorError("that answer has no message to click on")
-        if not message.visible_to(member):
-            raise SimulatorError(f"{member.name} cannot see that message")
-        return message
-
-    def _command_interaction(
-        self,
-        member: SimMember,
-        command: str,
-        kind: int,
-        in_channel: SimChannel | None,
-        bypass_permissions: bool,
-        options: dict[str, Any],
-        focused: str | None,
-    ) -> tuple[PendingInteraction, JSON]:
-        name, *path = command.strip().lstrip("/").split()
-        channel = in_channel or _default_channel(member.guild)
-        registered = self.commands.find(member.guild, name, CHAT_INPUT)
-        if registered is None:
-            raise CommandNotAvailable(f"/{name} is not registered (did the bot sync?)")
-        if channel.type == DM:
-            contexts = registered.data.get("contexts")
-            in_dms = (
-                1 in contexts
-                if contexts is not None
-                else registered.data.get("dm_permission", True)
-            )
-            if not in_dms:
-                raise CommandNotAvailable(f"/{name} cannot be used in DMs")
-        else:
-            if not member.can_see(channel):
-                raise SimulatorError(f"{member.name} cannot see #{channel.name}")
-            if not bypass_permissions and not registered.visible_to(member):
-                raise CommandNotAvailable(
-                    f"/{name} is hidden from {member.name} (default_member_permissions="
-                    f"{registered.default_member_permissions})"
-                )
-        invocation = build_options(registered, path, options, member=member, focused=focused)
-        data: JSON = {
-            "id": str(registered.id),
-            "name": name,
-            "type": CHAT_INPUT,
-            "options": invocation.options,
-        }
-        if invocation.resolved:
-            data["resolved"] = invocation.resolved
-        if "guild_id" in registered.data:
-            data["guild_id"] = registered.data["guild_id"]
-        in_guild = channel.type != DM
-        pending = self.interactions.open(
-            kind, member.user, member if in_guild else None, channel, " ".join([name, *path])
-        )
-        return pending, data
-
-    async def _run(self, pending: PendingInteraction, data: JSON) -> InteractionResult:
-        if not self.gateway.connected:
-            raise SimulatorError("no bot is connected to the simulator")
-        guild = pending.guild
-        if guild is not None:
-            app_permissions = guild.me.permissions_in(pending.channel)
-        else:
-            app_permissions = perms.BOT_DEFAULT
-        payload = self.interactions.payload(pending, data, app_permissions=app_permissions)
-        self.gateway.dispatch("INTERACTION_CREATE", payload, guild.id if guild else None)
-        result = await self.interactions.wait(pending)
-        if result.modal is not None:
-            self.transcript.modal(pending.user.name, result.modal)
-        return result
 
     # -- time ----------------------------------------------------------------------------------
 
@@ -676,26 +379,6 @@ class Simulator:
         ):
             return data
         return data | {"content": "", "embeds": [], "attachments": [], "components": []}
-
-
-def _user(member: SimMember | SimUser) -> SimUser:
-    return member.user if isinstance(member, SimMember) else member
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, SimChannel):
-        return f"#{value.name}"
-    if isinstance(value, SimMember | SimUser | SimRole):
-        return f"@{value.name}"
-    return str(value)
-
-
-def _default_channel(guild: SimGuild) -> SimChannel:
-    text = [c for c in guild.channels if c.type == TEXT]
-    general = next((c for c in text if c.name == "general"), None)
-    if general is None and not text:
-        raise SimulatorError(f"{guild.name} has no text channel")
-    return general or text[0]
 
 
 def _token(application_id: int) -> str:

@@ -1,0 +1,160 @@
+"""Messages as members see them, their attached files, and walking their components."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.simulator.ids import iso, snowflake_time
+from bot.simulator.state.constants import EPHEMERAL, JSON, LOADING
+from bot.simulator.state.members import SimMember, SimUser
+
+if TYPE_CHECKING:
+    from bot.simulator.state.channels import SimChannel
+    from bot.simulator.state.guilds import SimGuild
+    from bot.simulator.state.world import World
+
+
+@dataclass(eq=False)
+class SimFile:
+    filename: str
+    data: bytes
+    content_type: str | None = None
+    id: int = 0
+
+    @property
+    def text(self) -> str:
+        return self.data.decode("utf-8", errors="replace")
+
+
+@dataclass(eq=False)
+class SimMessage:
+    """A message as members see it. `mentions` are the ids of those really pinged."""
+
+    id: int
+    channel: SimChannel
+    author: SimUser
+    content: str = ""
+    embeds: list[JSON] = field(default_factory=list)
+    components: list[JSON] = field(default_factory=list)
+    files: list[SimFile] = field(default_factory=list)
+    flags: int = 0
+    mentions: list[int] = field(default_factory=list)
+    user_mentions: list[int] = field(default_factory=list)
+    mention_roles: list[int] = field(default_factory=list)
+    mention_everyone: bool = False
+    nonce: str | None = None
+    ephemeral_for: int | None = None
+    interaction: JSON | None = None
+    message_type: int = 0
+    edited_at: datetime | None = None
+    deleted: bool = False
+    thread_id: int | None = None
+    reference_id: int | None = None
+
+    @property
+    def ephemeral(self) -> bool:
+        return bool(self.flags & EPHEMERAL)
+
+    @property
+    def loading(self) -> bool:
+        return bool(self.flags & LOADING)
+
+    @property
+    def created_at(self) -> datetime:
+        return snowflake_time(self.id)
+
+    @property
+    def guild(self) -> SimGuild | None:
+        return self.channel.guild
+
+    def visible_to(self, user: SimUser | SimMember) -> bool:
+        if self.deleted:
+            return False
+        if self.ephemeral:
+            return self.ephemeral_for == user.id
+        if isinstance(user, SimMember) and self.channel.guild is not None:
+            return user.can_see(self.channel)
+        return True
+
+    def text(self) -> str:
+        """Content plus embed text, as one readable block (for transcripts and assertions)."""
+        parts = [self.content] if self.content else []
+        for embed in self.embeds:
+            for key in ("title", "description"):
+                if embed.get(key):
+                    parts.append(str(embed[key]))
+            for f in embed.get("fields", []):
+                parts.append(f"{f.get('name', '')}: {f.get('value', '')}")
+            footer = embed.get("footer") or {}
+            if footer.get("text"):
+                parts.append(str(footer["text"]))
+        parts.extend(_component_texts(self.components))
+        return "\n".join(parts)
+
+    def buttons(self) -> list[JSON]:
+        return [c for c in walk_components(self.components) if c.get("type") == 2]
+
+    def payload(self, world: World) -> JSON:
+        data: JSON = {
+            "id": str(self.id),
+            "channel_id": str(self.channel.id),
+            "author": self.author.payload(),
+            "content": self.content,
+            "timestamp": iso(self.created_at),
+            "edited_timestamp": iso(self.edited_at) if self.edited_at else None,
+            "tts": False,
+            "mention_everyone": self.mention_everyone,
+            "mentions": [world.users[u].payload() for u in self.user_mentions if u in world.users],
+            "mention_roles": [str(r) for r in self.mention_roles],
+            "attachments": [world.attachment_payload(self, f) for f in self.files],
+            "embeds": self.embeds,
+            "components": self.components,
+            "pinned": False,
+            "type": self.message_type,
+            "flags": self.flags,
+        }
+        if self.nonce is not None:
+            data["nonce"] = self.nonce
+        guild = self.channel.guild
+        if guild is not None:
+            data["guild_id"] = str(guild.id)
+            member = guild.members_by_id.get(self.author.id)
+            if member is not None:
+                data["member"] = member.payload(with_user=False)
+        if self.interaction is not None:
+            data["interaction_metadata"] = self.interaction
+            data["webhook_id"] = str(world.application_id)
+            data["application_id"] = str(world.application_id)
+        if self.reference_id is not None:
+            data["message_reference"] = {
+                "type": 0,
+                "message_id": str(self.reference_id),
+                "channel_id": str(self.channel.id),
+            }
+        if self.thread_id is not None and self.thread_id in world.channels:
+            data["thread"] = world.channels[self.thread_id].payload()
+        return data
+
+
+def walk_components(components: Iterable[Mapping[str, Any]]) -> Iterable[JSON]:
+    """Every component, depth first, through rows, containers, sections and labels."""
+    for component in components:
+        yield dict(component)
+        children = component.get("components")
+        if isinstance(children, list):
+            yield from walk_components(children)
+        for key in ("accessory", "component"):
+            child = component.get(key)
+            if isinstance(child, dict):
+                yield from walk_components([child])
+
+
+def _component_texts(components: list[JSON]) -> list[str]:
+    texts = []
+    for component in walk_components(components):
+        if component.get("type") == 10 and component.get("content"):
+            texts.append(str(component["content"]))
+    return texts
