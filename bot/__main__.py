@@ -134,7 +134,7 @@ async def _sync(settings: Settings, guild_id: int | None) -> None:
 
 
 async def _demo() -> None:
-    from bot.simulator.demo import run_demo
+    from bot.demo import run_demo
 
     await run_demo(sys.stdout)
 

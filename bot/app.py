@@ -12,9 +12,17 @@ import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord.ext import commands
 
-from bot.clock import Clock
+from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
+from bot.delivery.acks import Acknowledgements
+from bot.delivery.components import PERSISTENT_ITEMS
+from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.status import DeliveryHealth
+from bot.scheduling.kinds import KindRegistry
+from bot.scheduling.maintenance import prune
+from bot.scheduling.runner import LedgerRunner
+from bot.scheduling.wakeups import WakeUps
 from bot.services.container import Services, build_services
 from bot.timed_work import TimedWork
 from bot.tree import SteadyTree
@@ -59,16 +67,32 @@ class SteadyBot(commands.Bot):
             # A wake-up that fires late still runs; the database decides what is due.
             job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
         )
-        self.timed_work: list[TimedWork] = []
+        # Features hand over their kinds of timed work through `Services.work_kinds`.
+        self.work_kinds = KindRegistry(self.services.work_kinds())
+        self.ledger = LedgerRunner(database, clock, self.work_kinds)
+        self.dispatcher = Dispatcher(self.http, database, clock)
+        # Ledger first: the messages its handlers write go out in the same pass.
+        self.timed_work: list[TimedWork] = [self.ledger, self.dispatcher]
+        self.delivery_health = DeliveryHealth(database, clock)
+        self.acknowledgements = Acknowledgements(database, clock)
+        self.wakeups = WakeUps(
+            self.scheduler, self, clock, maintenance=lambda: prune(database, clock)
+        )
         self._background = background
         self._in_flight: set[asyncio.Task[Any]] = set()
 
     async def setup_hook(self) -> None:
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        # Before the gateway connects, so clicks on buttons sent before a restart are routed.
+        self.add_dynamic_items(*PERSISTENT_ITEMS)
         if self._background:
             # Here and not in on_ready, which fires again after every reconnect.
             self.scheduler.start()
+            # Real-time wake-ups only with the real clock: with a ManualClock (tests, demo) the
+            # simulator drives `run_due`, and APScheduler's real time would mean nothing.
+            if isinstance(self.clock, SystemClock):
+                await self.wakeups.start()
         if self.settings.dev_guild_id is not None and self._background:
             guild = discord.Object(self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
@@ -91,6 +115,7 @@ class SteadyBot(commands.Bot):
             await work.run_due()
 
     async def close(self) -> None:
+        await self.wakeups.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self._in_flight:

@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import moderator_only
+from bot.delivery.status import DeliveryHealthReport
 from cogs.timezone import timezone_autocomplete
 
 if TYPE_CHECKING:
@@ -79,6 +80,55 @@ class SetupCog(
         await interaction.response.send_message(
             f"Members with {role.mention} can now run moderator commands.", ephemeral=True
         )
+
+    @app_commands.command(
+        name="status", description="Show the health of Steady's scheduled work and deliveries"
+    )
+    @moderator_only()
+    async def status(self, interaction: discord.Interaction[SteadyBot]) -> None:
+        assert interaction.guild_id is not None
+        report = await self.bot.delivery_health.report(interaction.guild_id)
+        await interaction.response.send_message(embed=render_status(report), ephemeral=True)
+
+
+def render_status(report: DeliveryHealthReport) -> discord.Embed:
+    """Counts and machine reasons only: never what a message said or whom it was for."""
+    healthy = report.outbox_dead == 0 and report.work_failed == 0 and report.work_overdue == 0
+    embed = discord.Embed(
+        title="Delivery status",
+        colour=discord.Colour.green() if healthy else discord.Colour.orange(),
+    )
+    embed.add_field(
+        name="Messages (this server)",
+        value=(
+            f"pending: **{report.outbox_pending}** (retrying: {report.outbox_retrying})\n"
+            f"undeliverable, last 24 h: **{report.outbox_failed}**\n"
+            f"dead: **{report.outbox_dead}**"
+        ),
+        inline=False,
+    )
+    embed.add_field(
+        name="Scheduled work (all servers)",
+        value=(
+            f"pending: **{report.work_pending}** (overdue: {report.work_overdue})\n"
+            f"handled late, last 24 h: **{report.work_late_recent}**\n"
+            f"dropped as stale, last 24 h: **{report.work_dropped_recent}**\n"
+            f"failed: **{report.work_failed}**"
+        ),
+        inline=False,
+    )
+    problems = [*report.latest_problems, *report.latest_work_problems]
+    if problems:
+        embed.add_field(
+            name="Latest reasons",
+            value="\n".join(
+                f"`{p.what}`: {p.reason}"
+                + (f" ({discord.utils.format_dt(p.at, 'R')})" if p.at else "")
+                for p in problems
+            )[:1024],
+            inline=False,
+        )
+    return embed
 
 
 async def setup(bot: SteadyBot) -> None:

@@ -3,6 +3,13 @@
 Every schema change also needs an alembic migration (`migrations/versions/`).
 """
 
+from bot.db.models.outbox import OutboxMessage
+from bot.db.models.scheduling import DueWork
 from bot.db.models.settings import GuildSettings, MemberSettings
 
-__all__ = ["GuildSettings", "MemberSettings"]
+__all__ = [
+    "DueWork",
+    "GuildSettings",
+    "MemberSettings",
+    "OutboxMessage",
+]

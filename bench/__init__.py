@@ -1,0 +1,1 @@
+"""Benchmarks with scale data (not tests): `python -m bench [sweep|startup|dms ...]`."""

@@ -1,0 +1,27 @@
+"""`python -m bench [sweep] [startup] [dms]`: run the benchmarks (all by default) and print
+their figures. SQLite by default; STEADY_BENCH_DATABASE_URL=postgresql+asyncpg://… for
+PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from bench import dms, startup, sweep
+
+BENCHMARKS = {"sweep": sweep.run, "startup": startup.run, "dms": dms.run}
+
+
+async def main(names: list[str]) -> None:
+    for name in names:
+        await BENCHMARKS[name]()
+
+
+if __name__ == "__main__":
+    chosen = sys.argv[1:] or list(BENCHMARKS)
+    unknown = [name for name in chosen if name not in BENCHMARKS]
+    if unknown:
+        sys.exit(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+    logging.basicConfig(level=logging.WARNING)
+    asyncio.run(main(chosen))

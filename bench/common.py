@@ -1,0 +1,113 @@
+"""Shared pieces: fresh databases (SQLite, or PostgreSQL with STEADY_BENCH_DATABASE_URL) and
+bulk rows."""
+
+from __future__ import annotations
+
+import os
+import resource
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy import text
+from sqlalchemy.engine import URL, make_url
+
+from bot.db import Database
+from bot.db.migrate import upgrade_to_head
+
+POSTGRES_ENV = "STEADY_BENCH_DATABASE_URL"
+
+
+def backend() -> str:
+    return "postgresql" if os.environ.get(POSTGRES_ENV) else "sqlite"
+
+
+@asynccontextmanager
+async def fresh_database() -> AsyncIterator[URL]:
+    """An empty database at the newest schema, removed afterwards."""
+    server = os.environ.get(POSTGRES_ENV)
+    if server is None:
+        with tempfile.TemporaryDirectory(prefix="steady-bench-") as folder:
+            url = make_url(f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}")
+            await _migrate(url)
+            yield url
+        return
+    base = make_url(server)
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    admin_dsn = base.set(drivername="postgresql", database="postgres").render_as_string(False)
+    admin = await asyncpg.connect(admin_dsn)
+    try:
+        await admin.execute(f"CREATE DATABASE {name}")
+    finally:
+        await admin.close()
+    url = base.set(database=name)
+    try:
+        await _migrate(url)
+        yield url
+    finally:
+        admin = await asyncpg.connect(admin_dsn)
+        try:
+            await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        finally:
+            await admin.close()
+
+
+async def _migrate(url: URL) -> None:
+    database = Database.connect(url)
+    try:
+        await upgrade_to_head(database)
+    finally:
+        await database.dispose()
+
+
+async def bulk_due_work(
+    database: Database, kind: str, count: int, first_due: datetime, step_seconds: float
+) -> None:
+    """`count` pending rows, subjects 1…count, due every `step_seconds` from `first_due`,
+    generated inside the database (a million ORM objects would measure Python, not the sweep)."""
+    async with database.transaction() as session:
+        if database.dialect == "sqlite":
+            base = first_due.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S")
+            due = (
+                "printf('%s.000000', datetime(:base, '+' || CAST((s.i - 1) * :step AS INTEGER)"
+                " || ' seconds'))"
+            )
+            await session.execute(
+                text(
+                    "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s "
+                    "WHERE i < :count) "
+                    "INSERT INTO due_work (kind, subject_id, due_at, available_at, state, "
+                    f"attempts) SELECT :kind, s.i, {due}, {due}, 'pending', 0 FROM s"
+                ),
+                {"count": count, "kind": kind, "base": base, "step": step_seconds},
+            )
+        else:
+            due = "CAST(:base AS timestamptz) + (s.i - 1) * make_interval(secs => :step)"
+            await session.execute(
+                text(
+                    "INSERT INTO due_work (kind, subject_id, due_at, available_at, state, "
+                    f"attempts) SELECT :kind, s.i, {due}, {due}, 'pending', 0 "
+                    "FROM generate_series(1, :count) AS s(i)"
+                ),
+                {"count": count, "kind": kind, "base": first_due, "step": step_seconds},
+            )
+    async with database.engine.connect() as connection:
+        await connection.execute(text("ANALYZE"))
+        await connection.commit()
+
+
+def resident_memory_mb() -> tuple[float, float]:
+    """(current, peak) resident set size in MiB."""
+    current = 0.0
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                current = int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return current, peak

@@ -1,0 +1,62 @@
+"""The due-work ledger: every timed item any feature is waiting for."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.db.base import Base
+from bot.db.types import UTCDateTime
+
+# SQLite only auto-numbers an INTEGER PRIMARY KEY (the rowid alias), not a BIGINT one.
+RowId = BigInteger().with_variant(Integer(), "sqlite")
+
+PENDING = "pending"
+DONE = "done"
+DROPPED = "dropped"
+FAILED = "failed"
+
+
+class DueWork(Base):
+    """One timed item: `kind` says which feature's handler runs, `subject_id` which of its rows.
+
+    `available_at` is when the row may next be claimed: its due time at first, then the end of
+    a claim's lease or of a retry back-off. The sweep and the next wake-up read only the
+    (state, available_at) index, so their cost follows the number of due rows, not the table.
+    """
+
+    __tablename__ = "due_work"
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    subject_id: Mapped[int] = mapped_column(BigInteger)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(16), default=PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # "on time", "late", "rewritten", "stale", or an error class name: never personal content.
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_due_work_state_available_at", "state", "available_at"),
+        # The next wake-up: the earliest row of each kind this process handles, one index
+        # probe per kind (rows of kinds it does not handle must not cost a scan).
+        Index("ix_due_work_state_kind_available_at", "state", "kind", "available_at"),
+        # At most one pending row per (kind, subject): scheduling again moves it.
+        Index(
+            "uq_due_work_pending_kind_subject",
+            "kind",
+            "subject_id",
+            unique=True,
+            sqlite_where=text("state = 'pending'"),
+            postgresql_where=text("state = 'pending'"),
+        ),
+        # For /setup status and pruning finished rows.
+        Index("ix_due_work_state_finished_at", "state", "finished_at"),
+    )

@@ -1,0 +1,45 @@
+"""Recording the click on an outbox message's acknowledge button (no discord import)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db import Database
+from bot.db.models.outbox import OutboxMessage
+
+# (session, subject_id, user_id) → the reply shown to the clicker, or None for the default.
+AckHandler = Callable[[AsyncSession, int | None, int], Awaitable[str | None]]
+
+FIRST = "Thanks, noted."
+AGAIN = "Already noted, thank you."
+GONE = "This message is too old to answer now."
+
+_handlers: dict[str, AckHandler] = {}
+
+
+def on_acknowledged(purpose: str, handler: AckHandler) -> None:
+    """Call `handler` (in the transaction that records it) on the first acknowledgement of a
+    `purpose` message."""
+    _handlers[purpose] = handler
+
+
+class Acknowledgements:
+    def __init__(self, database: Database, clock: Clock) -> None:
+        self._db = database
+        self._clock = clock
+
+    async def acknowledge(self, outbox_id: int, user_id: int) -> str:
+        async with self._db.transaction() as session:
+            row = await session.get(OutboxMessage, outbox_id, with_for_update=True)
+            if row is None:
+                return GONE  # pruned after its retention time
+            if row.acknowledged_at is not None:
+                return AGAIN
+            row.acknowledged_at = self._clock.now()
+            row.acknowledged_by = user_id
+            handler = _handlers.get(row.purpose)
+            reply = await handler(session, row.subject_id, user_id) if handler else None
+        return reply or FIRST

@@ -1,0 +1,144 @@
+"""APScheduler only wakes the process; the database says what is due.
+
+Jobs (in-memory store; the SQLAlchemy job store is synchronous, blocks the loop and pickles):
+- `steady-wake`: one date job armed at the earliest due instant, re-armed after every pass and
+  whenever a commit announces something sooner (see `bot.scheduling.wake`);
+- `steady-sweep`: every minute, in case a wake-up was missed (another process added work,
+  the clock jumped, a commit hook could not run);
+- `steady-maintenance`: daily pruning of finished rows.
+
+All use `misfire_grace_time=None` (set on the scheduler): a wake-up that fires late still runs
+instead of being dropped after APScheduler's default 1 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.clock import Clock
+from bot.scheduling import wake
+
+log = logging.getLogger(__name__)
+
+WAKE_JOB = "steady-wake"
+SWEEP_JOB = "steady-sweep"
+MAINTENANCE_JOB = "steady-maintenance"
+SWEEP_EVERY = timedelta(minutes=1)
+
+
+class Host(Protocol):
+    async def next_wakeup(self) -> datetime | None: ...
+
+    async def run_due(self) -> None: ...
+
+
+class WakeUps:
+    def __init__(
+        self,
+        scheduler: AsyncIOScheduler,
+        host: Host,
+        clock: Clock,
+        *,
+        maintenance: Callable[[], Awaitable[Any]] | None = None,
+        sweep_every: timedelta = SWEEP_EVERY,
+    ) -> None:
+        self._scheduler = scheduler
+        self._host = host
+        self._clock = clock
+        self._maintenance = maintenance
+        self._sweep_every = sweep_every
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.armed_at: datetime | None = None
+        self._arming = asyncio.Lock()
+        self._started = False
+        self._passes: set[asyncio.Task[Any]] = set()
+        self._stopping = False
+
+    async def start(self) -> None:
+        """Add the jobs and arm the first wake-up (at once if work came due while we were down:
+        that is the catch-up). Call after `scheduler.start()`."""
+        self._loop = asyncio.get_running_loop()
+        self._scheduler.add_job(
+            self._pass,
+            "interval",
+            seconds=self._sweep_every.total_seconds(),
+            id=SWEEP_JOB,
+            replace_existing=True,
+        )
+        if self._maintenance is not None:
+            self._scheduler.add_job(
+                self._maintenance,
+                "cron",
+                hour=4,
+                minute=17,
+                id=MAINTENANCE_JOB,
+                replace_existing=True,
+            )
+        wake.subscribe(self._on_commit)
+        self._started, self._stopping = True, False
+        await self.arm()
+
+    async def stop(self) -> None:
+        """Stop re-arming and wait for a pass in progress (it may be writing to the database
+        the caller is about to close)."""
+        wake.unsubscribe(self._on_commit)
+        self._stopping = True
+        while self._passes:
+            await asyncio.wait(set(self._passes))
+        self._started = False
+
+    async def arm(self) -> None:
+        """Point the wake-up job at the earliest due instant (or remove it: nothing pending)."""
+        if not self._started:
+            return
+        async with self._arming:
+            when = await self._host.next_wakeup()
+            self._arm_at(when)
+
+    def _arm_at(self, when: datetime | None) -> None:
+        if not self._started:
+            return
+        if when is None:
+            if self._scheduler.get_job(WAKE_JOB) is not None:
+                self._scheduler.remove_job(WAKE_JOB)
+            self.armed_at = None
+            return
+        when = max(when, self._clock.now())
+        self._scheduler.add_job(
+            self._pass, "date", run_date=when, id=WAKE_JOB, replace_existing=True
+        )
+        self.armed_at = when
+
+    async def _pass(self) -> None:
+        if not self._started or self._stopping:
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        self._passes.add(task)
+        try:
+            await self._host.run_due()
+            await self.arm()
+        except Exception:
+            log.exception("a timed-work pass failed; the next wake-up or sweep retries")
+        finally:
+            self._passes.discard(task)
+
+    def _on_commit(self, when: datetime | None) -> None:
+        # Runs inside SQLAlchemy's after_commit hook: only hand over to the loop here.
+        if self._loop is None or not self._started:
+            return
+        if when is not None and self.armed_at is not None and when >= self.armed_at:
+            return
+        target = when
+        self._loop.call_soon_threadsafe(self._arm_sooner, target)
+
+    def _arm_sooner(self, when: datetime | None) -> None:
+        instant = self._clock.now() if when is None else when
+        if self.armed_at is None or instant < self.armed_at:
+            self._arm_at(instant)

@@ -1,0 +1,123 @@
+"""The APScheduler wiring: one date job at the earliest due time, re-armed by commits, a sweep,
+and a pass that runs when the job fires. Real scheduler, real database."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import ManualClock, SystemClock
+from bot.db import Database
+from bot.delivery.outbox import OutgoingMessage, Target, enqueue
+from bot.scheduling import ledger
+from bot.scheduling.kinds import DueItem, KindRegistry, WorkKind
+from bot.scheduling.runner import LedgerRunner
+from bot.scheduling.wakeups import SWEEP_JOB, WAKE_JOB, WakeUps
+
+T0 = datetime(2099, 3, 1, 12, tzinfo=UTC)  # far ahead of real time: nothing fires by itself
+
+
+class Host:
+    def __init__(self, runner: LedgerRunner) -> None:
+        self.runner = runner
+        self.passes = 0
+        self.ran = asyncio.Event()
+
+    async def next_wakeup(self) -> datetime | None:
+        return await self.runner.next_due()
+
+    async def run_due(self) -> None:
+        await self.runner.run_due()
+        self.passes += 1
+        self.ran.set()
+
+
+async def _noop(session: AsyncSession, item: DueItem) -> None:
+    return None
+
+
+def scheduler() -> AsyncIOScheduler:
+    return AsyncIOScheduler(
+        timezone=UTC, job_defaults={"misfire_grace_time": None, "coalesce": True}
+    )
+
+
+async def test_armed_at_the_earliest_due_time_and_re_armed_by_sooner_commits(
+    database: Database,
+) -> None:
+    clock = ManualClock(T0)
+    host = Host(LedgerRunner(database, clock, KindRegistry([WorkKind("ping", _noop)])))
+    jobs = scheduler()
+    jobs.start()
+    wakeups = WakeUps(jobs, host, clock)
+    try:
+        await wakeups.start()
+        assert jobs.get_job(WAKE_JOB) is None  # nothing pending
+        assert jobs.get_job(SWEEP_JOB) is not None
+
+        async with database.transaction() as session:
+            await ledger.schedule(session, "ping", 1, T0 + timedelta(hours=5))
+        await asyncio.sleep(0)  # the commit hook hands over to the loop
+        assert wakeups.armed_at == T0 + timedelta(hours=5)
+
+        async with database.transaction() as session:
+            await ledger.schedule(session, "ping", 2, T0 + timedelta(hours=2))
+            await ledger.schedule(session, "ping", 3, T0 + timedelta(hours=9))
+        await asyncio.sleep(0)
+        job = jobs.get_job(WAKE_JOB)
+        assert job is not None
+        assert job.next_run_time == T0 + timedelta(hours=2)
+
+        async with database.transaction() as session:  # later work leaves the job alone
+            await ledger.schedule(session, "ping", 4, T0 + timedelta(hours=3))
+        await asyncio.sleep(0)
+        assert wakeups.armed_at == T0 + timedelta(hours=2)
+    finally:
+        await wakeups.stop()
+        jobs.shutdown(wait=False)
+
+
+async def test_work_already_due_at_start_is_caught_up_at_once(database: Database) -> None:
+    clock = SystemClock()  # APScheduler fires in real time
+    now = clock.now()
+    async with database.transaction() as session:
+        await ledger.schedule(session, "ping", 1, now - timedelta(hours=8))  # due while down
+        await ledger.schedule(session, "ping", 2, now + timedelta(days=1))
+    runner = LedgerRunner(database, clock, KindRegistry([WorkKind("ping", _noop)]))
+    host = Host(runner)
+    jobs = scheduler()
+    jobs.start()
+    wakeups = WakeUps(jobs, host, clock)
+    try:
+        await wakeups.start()  # armed at once for what came due while the process was down
+        await asyncio.wait_for(host.ran.wait(), timeout=10)
+        assert runner.last_run.handled == 1
+        assert runner.last_run.late == 1
+    finally:
+        await wakeups.stop()
+        jobs.shutdown(wait=False)
+    assert wakeups.armed_at == now + timedelta(days=1)  # and re-armed for what is left
+
+
+async def test_an_enqueued_message_wakes_the_process_at_once(database: Database) -> None:
+    clock = SystemClock()
+    host = Host(LedgerRunner(database, clock, KindRegistry()))
+    jobs = scheduler()
+    jobs.start()
+    wakeups = WakeUps(jobs, host, clock)
+    try:
+        await wakeups.start()
+        async with database.transaction() as session:
+            await enqueue(
+                session,
+                target=Target("channel", 1),
+                message=OutgoingMessage(content="hello"),
+                purpose="test.now",
+            )
+        await asyncio.wait_for(host.ran.wait(), timeout=10)
+    finally:
+        await wakeups.stop()
+        jobs.shutdown(wait=False)
