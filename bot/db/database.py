@@ -35,7 +35,9 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """A transaction that only reads; on SQLite it does not wait for writers."""
+        """A session that only reads. On SQLite it runs in autocommit, each statement reading
+        one consistent snapshot without waiting for writers; group reads that must agree with
+        each other into one statement."""
         async with self._read_sessions() as session, session.begin():
             yield session
 
