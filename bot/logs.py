@@ -17,5 +17,11 @@ def setup_logging(level: str) -> None:
     # discord.py logs every gateway event at DEBUG, payloads included; members' text must not
     # reach the logs even when an operator turns on DEBUG for Steady itself.
     logging.getLogger("discord").setLevel(max(logging.INFO, logging.getLevelName(level)))
+    logging.getLogger("discord.client").addFilter(_no_voice_notice)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def _no_voice_notice(record: logging.LogRecord) -> bool:
+    # Steady has no voice features; discord.py's notice about missing voice libraries is noise.
+    return "voice will NOT be supported" not in record.getMessage()
