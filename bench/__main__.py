@@ -1,6 +1,6 @@
-"""`python -m bench [sweep] [startup] [dms]`: run the benchmarks (all by default) and print
-their figures. SQLite by default; STEADY_BENCH_DATABASE_URL=postgresql+asyncpg://… for
-PostgreSQL."""
+"""`python -m bench [sweep] [startup] [dms] [sobriety]`: run the benchmarks (all by default)
+and print their figures. SQLite by default; STEADY_BENCH_DATABASE_URL=postgresql+asyncpg://…
+for PostgreSQL (the sobriety benchmark is SQLite only, as its targets are)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,14 @@ import asyncio
 import logging
 import sys
 
-from bench import dms, startup, sweep
+from bench import dms, sobriety_scale, startup, sweep
 
-BENCHMARKS = {"sweep": sweep.run, "startup": startup.run, "dms": dms.run}
+BENCHMARKS = {
+    "sweep": sweep.run,
+    "startup": startup.run,
+    "dms": dms.run,
+    "sobriety": sobriety_scale.main_async,
+}
 
 
 async def main(names: list[str]) -> None:

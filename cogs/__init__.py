@@ -4,5 +4,6 @@
 EXTENSIONS: tuple[str, ...] = (
     "cogs.setup",
     "cogs.timezone",
+    "cogs.sobriety",
     "cogs.crisis",
 )

@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from bot.app import SteadyBot
 
 
+def _channel(channel_id: int | None) -> str:
+    return f"<#{channel_id}>" if channel_id else "not set"
+
+
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
 class SetupCog(
@@ -45,6 +49,14 @@ class SetupCog(
             ),
             inline=False,
         )
+        embed.add_field(
+            name="Milestones",
+            value=(
+                f"channel {_channel(view.milestones_channel_id)}, at "
+                f"{view.celebration_hour:02d}:00 local, ladder {view.milestone_ladder or 'default'}"
+            ),
+            inline=False,
+        )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="timezone", description="Set the server's default timezone")
@@ -53,8 +65,10 @@ class SetupCog(
     @moderator_only()
     async def timezone(self, interaction: discord.Interaction[SteadyBot], zone: str) -> None:
         assert interaction.guild_id is not None
+        # Re-planning every member's celebrations can take longer than Discord's 3 seconds.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         chosen = await self.bot.services.settings.set_guild_timezone(interaction.guild_id, zone)
-        await interaction.response.send_message(
+        await interaction.followup.send(
             f"The server's timezone is now **{chosen}**. Members who set their own with "
             "`/timezone set` keep theirs.",
             ephemeral=True,
@@ -69,6 +83,15 @@ class SetupCog(
         self, interaction: discord.Interaction[SteadyBot], role: discord.Role
     ) -> None:
         assert interaction.guild_id is not None
+        if not interaction.permissions.manage_guild:
+            # A moderator by role must not be able to hand that role to anyone: only people
+            # who manage the server decide who moderates it.
+            await interaction.response.send_message(
+                "Only members with the Manage Server permission can choose the moderator role. "
+                "Nothing was changed.",
+                ephemeral=True,
+            )
+            return
         if role.is_default():
             await interaction.response.send_message(
                 "@everyone can't be the moderator role: every member would become a moderator. "
@@ -79,6 +102,38 @@ class SetupCog(
         await self.bot.services.settings.set_moderator_role(interaction.guild_id, role.id)
         await interaction.response.send_message(
             f"Members with {role.mention} can now run moderator commands.", ephemeral=True
+        )
+
+    @app_commands.command(
+        name="milestones", description="Where and when milestone celebrations are posted"
+    )
+    @app_commands.describe(
+        channel="The channel for members who chose to celebrate publicly",
+        hour="Local hour (0-23) in each member's timezone when celebrations go out (default 9)",
+        ladder="Day counts to celebrate, e.g. 1, 7, 30, 90, 365 (or `default`)",
+    )
+    @moderator_only()
+    async def milestones(
+        self,
+        interaction: discord.Interaction[SteadyBot],
+        channel: discord.TextChannel | None = None,
+        hour: app_commands.Range[int, 0, 23] | None = None,
+        ladder: app_commands.Range[str, 1, 400] | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        view = await self.bot.services.celebrations.configure_guild(
+            interaction.guild_id,
+            channel_id=channel.id if channel else None,
+            hour=hour,
+            raw_ladder=ladder,
+        )
+        where = _channel(view.milestones_channel_id)
+        await interaction.followup.send(
+            f"Milestone celebrations: channel {where}, at {view.celebration_hour:02d}:00 in each "
+            f"member's own timezone, ladder {view.milestone_ladder or 'default'}. Members who "
+            "chose `channel` are celebrated there; everyone else keeps their own choice.",
+            ephemeral=True,
         )
 
     @app_commands.command(

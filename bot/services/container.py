@@ -7,18 +7,31 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
+from bot.delivery.outbox import on_undeliverable
 from bot.scheduling.kinds import WorkKind
+from bot.services.celebrations import CHANNEL_PURPOSE, DM_PURPOSE, CelebrationService
 from bot.services.settings import SettingsService
+from bot.services.sobriety import SobrietyService
 
 
 @dataclass(frozen=True, slots=True)
 class Services:
     settings: SettingsService
+    sobriety: SobrietyService
+    celebrations: CelebrationService
 
     def work_kinds(self) -> list[WorkKind]:
         """Every kind of timed work the features handle; registered before the scheduler starts."""
-        return []
+        return [*self.celebrations.work_kinds()]
 
 
 def build_services(database: Database, clock: Clock, settings: Settings) -> Services:
-    return Services(settings=SettingsService(database, clock, settings))
+    settings_service = SettingsService(database, clock, settings)
+    celebrations = CelebrationService(database, clock, settings_service)
+    on_undeliverable(DM_PURPOSE, celebrations.hold_undelivered_dm)
+    on_undeliverable(CHANNEL_PURPOSE, celebrations.hold_undelivered_post)
+    return Services(
+        settings=settings_service,
+        sobriety=SobrietyService(database, clock, settings_service),
+        celebrations=celebrations,
+    )

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -12,6 +17,10 @@ from bot.db.models import GuildSettings, MemberSettings
 from bot.db.upsert import upsert
 from bot.domain.timezones import parse_timezone
 
+# Called inside the transaction that changed a zone: (session, guild_id, user_id or None for the
+# whole guild). Features whose timed work depends on local time re-plan it here.
+ZoneListener = Callable[[AsyncSession, int, int | None], Awaitable[None]]
+
 
 @dataclass(frozen=True, slots=True)
 class GuildSettingsView:
@@ -19,6 +28,17 @@ class GuildSettingsView:
     timezone: str | None
     moderator_role_id: int | None
     effective_timezone: str
+    milestones_channel_id: int | None
+    celebration_hour: int
+    milestone_ladder: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberContext:
+    """Everything about a member's setting that time-based features need, read at once."""
+
+    zone: ZoneInfo
+    guild: GuildSettingsView
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,39 +47,91 @@ class MemberTimezone:
     source: str  # "member", "server" or "default": where the zone came from, shown to the member
 
 
+async def member_timezone_in(
+    session: AsyncSession, guild_id: int, user_id: int, default_zone: str
+) -> MemberTimezone:
+    member = await session.get(MemberSettings, (guild_id, user_id))
+    if member and member.timezone:
+        return MemberTimezone(member.timezone, "member")
+    guild = await session.get(GuildSettings, guild_id)
+    if guild and guild.timezone:
+        return MemberTimezone(guild.timezone, "server")
+    return MemberTimezone(default_zone, "default")
+
+
 class SettingsService:
     def __init__(self, database: Database, clock: Clock, settings: Settings) -> None:
         self._db = database
         self._clock = clock
-        self._default_zone = settings.default_timezone
+        self.default_zone = settings.default_timezone
+        self.zone_listeners: list[ZoneListener] = []
 
     async def guild(self, guild_id: int) -> GuildSettingsView:
         async with self._db.read() as session:
-            row = await session.get(GuildSettings, guild_id)
+            return await self.guild_in(session, guild_id)
+
+    async def guild_in(self, session: AsyncSession, guild_id: int) -> GuildSettingsView:
+        return self._view(guild_id, await session.get(GuildSettings, guild_id))
+
+    async def member_context_in(
+        self, session: AsyncSession, guild_id: int, user_id: int
+    ) -> MemberContext:
+        """The member's zone and the guild's settings in one round trip (the common case)."""
+        member_zone = select(MemberSettings.timezone).where(
+            MemberSettings.guild_id == guild_id, MemberSettings.user_id == user_id
+        )
+        found = (
+            await session.execute(
+                select(GuildSettings, member_zone.scalar_subquery()).where(
+                    GuildSettings.guild_id == guild_id
+                )
+            )
+        ).first()
+        row: GuildSettings | None
+        if found is None:
+            row, chosen = None, await session.scalar(member_zone)
+        else:
+            row, chosen = found
+        return self.context_from(guild_id, row, chosen)
+
+    def context_from(
+        self, guild_id: int, row: GuildSettings | None, member_zone: str | None
+    ) -> MemberContext:
+        """A member's context from rows a caller already joined into its own query."""
+        view = self._view(guild_id, row)
+        return MemberContext(ZoneInfo(member_zone or view.effective_timezone), view)
+
+    def _view(self, guild_id: int, row: GuildSettings | None) -> GuildSettingsView:
         zone = row.timezone if row and row.timezone else None
         return GuildSettingsView(
             guild_id=guild_id,
             timezone=zone,
             moderator_role_id=row.moderator_role_id if row else None,
-            effective_timezone=zone or self._default_zone,
+            effective_timezone=zone or self.default_zone,
+            milestones_channel_id=row.milestones_channel_id if row else None,
+            celebration_hour=row.celebration_hour if row else 9,
+            milestone_ladder=row.milestone_ladder if row else None,
         )
 
     async def set_guild_timezone(self, guild_id: int, raw_zone: str) -> str:
         zone = parse_timezone(raw_zone).key
-        await self._update_guild(guild_id, timezone=zone)
+        async with self._db.transaction() as session:
+            await self.update_guild_in(session, guild_id, timezone=zone)
+            for listener in self.zone_listeners:
+                await listener(session, guild_id, None)
         return zone
 
     async def set_moderator_role(self, guild_id: int, role_id: int | None) -> None:
-        await self._update_guild(guild_id, moderator_role_id=role_id)
-
-    async def _update_guild(self, guild_id: int, **values: object) -> None:
         async with self._db.transaction() as session:
-            await upsert(
-                session,
-                GuildSettings,
-                {"guild_id": guild_id},
-                {**values, "updated_at": self._clock.now()},
-            )
+            await self.update_guild_in(session, guild_id, moderator_role_id=role_id)
+
+    async def update_guild_in(self, session: AsyncSession, guild_id: int, **values: Any) -> None:
+        await upsert(
+            session,
+            GuildSettings,
+            {"guild_id": guild_id},
+            {**values, "updated_at": self._clock.now()},
+        )
 
     async def is_moderator(
         self, guild_id: int, role_ids: frozenset[int], can_manage_guild: bool
@@ -79,17 +151,13 @@ class SettingsService:
                 {"guild_id": guild_id, "user_id": user_id},
                 {"timezone": zone, "updated_at": self._clock.now()},
             )
+            for listener in self.zone_listeners:
+                await listener(session, guild_id, user_id)
         return zone
 
     async def member_timezone(self, guild_id: int, user_id: int) -> MemberTimezone:
         async with self._db.read() as session:
-            member = await session.get(MemberSettings, (guild_id, user_id))
-            guild = await session.get(GuildSettings, guild_id)
-        if member and member.timezone:
-            return MemberTimezone(member.timezone, "member")
-        if guild and guild.timezone:
-            return MemberTimezone(guild.timezone, "server")
-        return MemberTimezone(self._default_zone, "default")
+            return await member_timezone_in(session, guild_id, user_id, self.default_zone)
 
     async def member_zone(self, guild_id: int, user_id: int) -> ZoneInfo:
         return ZoneInfo((await self.member_timezone(guild_id, user_id)).zone)

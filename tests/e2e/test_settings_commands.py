@@ -111,3 +111,16 @@ async def test_crisis_is_always_one_command_away(world: World) -> None:
     assert reply.ephemeral
     assert "988" in reply.content
     assert "emergency" in reply.content
+
+
+async def test_only_manage_server_chooses_the_moderator_role(world: World) -> None:
+    sim = world.sim
+    await sim.slash(world.mo, "setup moderator-role", role=world.helpers)
+    # Dana moderates through the Helpers role but cannot hand moderation to another role.
+    reply = await sim.slash(
+        world.dana, "setup moderator-role", role=world.mods, bypass_permissions=True
+    )
+    assert "Manage Server" in reply.content
+    shown = await sim.slash(world.mo, "setup show")
+    fields = {f["name"]: f["value"] for f in shown.embeds[0]["fields"]}
+    assert str(world.helpers.id) in fields["Moderator role"]

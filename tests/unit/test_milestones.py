@@ -138,3 +138,34 @@ def test_next_milestone_is_always_ahead_and_a_milestone(days: int) -> None:
     assert upcoming > days
     assert ms.is_milestone(upcoming)
     assert not any(ms.is_milestone(d) for d in range(days + 1, upcoming))
+
+
+def _transitions(zone: str, year: int) -> list[date]:
+    """The local dates on which `zone` changes its UTC offset during `year`."""
+    tz = ZoneInfo(zone)
+    days = [date(year, 1, 1) + timedelta(days=n) for n in range(366)]
+    noon = [datetime(d.year, d.month, d.day, 12, tzinfo=tz).utcoffset() for d in days]
+    return [days[n] for n in range(1, len(days)) if noon[n] != noon[n - 1]]
+
+
+@given(
+    st.sampled_from(["America/New_York", "Europe/London"]),
+    st.integers(min_value=1990, max_value=2080),
+    st.integers(min_value=0, max_value=1),
+    st.integers(min_value=-3, max_value=3),
+    st.integers(min_value=1, max_value=800),
+    st.integers(min_value=0, max_value=47),
+)
+def test_counts_across_any_dst_transition_follow_the_wall_calendar(
+    zone: str, year: int, which: int, near: int, streak: int, half_hours: int
+) -> None:
+    tz = ZoneInfo(zone)
+    day = _transitions(zone, year)[which] + timedelta(days=near)
+    start = day - timedelta(days=streak)
+    # Every half hour of a day around a transition, counted as a member there would.
+    instant = ms.local_instant(day, 0, tz) + timedelta(minutes=30 * half_hours)
+    local_day = instant.astimezone(tz).date()
+    assert ms.days_between(start, ms.local_today(instant, tz)) == (local_day - start).days
+    celebration = ms.local_instant(ms.milestone_date(start, streak), 9, tz)
+    assert celebration.astimezone(tz).date() == day
+    assert celebration.astimezone(tz).hour == 9

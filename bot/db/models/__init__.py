@@ -6,10 +6,14 @@ Every schema change also needs an alembic migration (`migrations/versions/`).
 from bot.db.models.outbox import OutboxMessage
 from bot.db.models.scheduling import DueWork
 from bot.db.models.settings import GuildSettings, MemberSettings
+from bot.db.models.sobriety import MilestoneCelebration, SobrietyCounter, SobrietyStreak
 
 __all__ = [
     "DueWork",
     "GuildSettings",
     "MemberSettings",
+    "MilestoneCelebration",
     "OutboxMessage",
+    "SobrietyCounter",
+    "SobrietyStreak",
 ]

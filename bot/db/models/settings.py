@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, String
+from sqlalchemy import BigInteger, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base
@@ -22,6 +22,10 @@ class GuildSettings(Base):
     guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
     timezone: Mapped[str | None] = mapped_column(String(64))
     moderator_role_id: Mapped[int | None] = mapped_column(Snowflake)
+    milestones_channel_id: Mapped[int | None] = mapped_column(Snowflake)
+    celebration_hour: Mapped[int] = mapped_column(Integer, default=9, server_default="9")
+    # Comma-separated day counts replacing the default ladder; NULL means the default.
+    milestone_ladder: Mapped[str | None] = mapped_column(String(400))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

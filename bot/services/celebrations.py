@@ -1,0 +1,244 @@
+"""Milestone celebrations: the timed work that notices milestones and delivers them as chosen.
+
+A celebration goes by DM, to the guild's milestones channel, or nowhere (recorded quietly).
+Nothing private ever falls back to a public place: a congratulation that cannot be delivered
+is held and shown on the member's next /sobriety show.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db import Database
+from bot.db.models import MemberSettings, MilestoneCelebration, SobrietyCounter
+from bot.delivery.outbox import Target, enqueue
+from bot.domain import milestones as ms
+from bot.errors import InvalidInput
+from bot.scheduling import ledger
+from bot.scheduling.kinds import DueItem, Lateness, WorkKind
+from bot.services.milestone_messages import Reached, channel_posts, private_congratulation
+from bot.services.milestone_plans import MILESTONE_KIND, ladder_of, plan_next
+from bot.services.settings import GuildSettingsView, MemberContext, SettingsService
+
+# More members than this reaching milestones together get one grouped post.
+HANDFUL = 5
+ANNOUNCE_KIND = "milestone.announce"
+DM_PURPOSE = "milestone.dm"
+CHANNEL_PURPOSE = "milestone.channel"
+
+
+class CelebrationService:
+    def __init__(self, database: Database, clock: Clock, settings: SettingsService) -> None:
+        self._db = database
+        self._clock = clock
+        self._settings = settings
+        settings.zone_listeners.append(self.replan)
+
+    def work_kinds(self) -> list[WorkKind]:
+        return [
+            # A late celebration is still kind to receive; its text says it is belated.
+            WorkKind(name=MILESTONE_KIND, handle=self._celebrate, lateness=Lateness.REWRITE),
+            WorkKind(name=ANNOUNCE_KIND, handle=self._announce, lateness=Lateness.DELIVER),
+        ]
+
+    async def configure_guild(
+        self,
+        guild_id: int,
+        *,
+        channel_id: int | None = None,
+        hour: int | None = None,
+        raw_ladder: str | None = None,
+    ) -> GuildSettingsView:
+        values: dict[str, object] = {}
+        if channel_id is not None:
+            values["milestones_channel_id"] = channel_id
+        if hour is not None:
+            if not 0 <= hour <= 23:
+                raise InvalidInput("The celebration hour is a whole hour from 0 to 23.")
+            values["celebration_hour"] = hour
+        if raw_ladder is not None:
+            if raw_ladder.strip().casefold() == "default":
+                values["milestone_ladder"] = None
+            else:
+                try:
+                    values["milestone_ladder"] = ms.format_ladder(ms.parse_ladder(raw_ladder))
+                except ValueError as exc:
+                    raise InvalidInput(
+                        f"I couldn't use that ladder: {exc}. Give day counts separated by commas, "
+                        "for example `1, 7, 30, 90, 365`, or `default`."
+                    ) from None
+        if not values:
+            raise InvalidInput(
+                "Tell me what to change: a `channel`, an `hour` (0–23) or a `ladder`."
+            )
+        async with self._db.transaction() as session:
+            await self._settings.update_guild_in(session, guild_id, **values)
+            if "celebration_hour" in values or "milestone_ladder" in values:
+                await self.replan(session, guild_id, None)
+            return await self._settings.guild_in(session, guild_id)
+
+    async def replan(self, session: AsyncSession, guild_id: int, user_id: int | None) -> None:
+        """Re-plan counters after a zone, hour or ladder change (one member, or the guild)."""
+        query = (
+            select(SobrietyCounter, MemberSettings.timezone)
+            .outerjoin(
+                MemberSettings,
+                and_(
+                    MemberSettings.guild_id == SobrietyCounter.guild_id,
+                    MemberSettings.user_id == SobrietyCounter.user_id,
+                ),
+            )
+            .where(SobrietyCounter.guild_id == guild_id)
+        )
+        if user_id is not None:
+            query = query.where(SobrietyCounter.user_id == user_id)
+        guild = await self._settings.guild_in(session, guild_id)
+        now = self._clock.now()
+        for counter, zone in (await session.execute(query)).all():
+            context = MemberContext(ZoneInfo(zone or guild.effective_timezone), guild)
+            await plan_next(session, counter, context, now, catch_up=True)
+
+    async def _celebrate(self, session: AsyncSession, item: DueItem) -> None:
+        # Locked, so a reset committed at this moment is either wholly before or after.
+        counter = await session.get(SobrietyCounter, item.subject_id, with_for_update=True)
+        if counter is None or counter.next_milestone_days is None:
+            return
+        context = await self._settings.member_context_in(session, counter.guild_id, counter.user_id)
+        days = ms.days_between(counter.start_date, ms.local_today(item.now, context.zone))
+        target = counter.next_milestone_days
+        reached = ms.highest_reached(days, target, ladder_of(context.guild))
+        if reached is None:
+            # The plan changed underneath (a new timezone or date): plan again, celebrate nothing.
+            await plan_next(session, counter, context, item.now, catch_up=True)
+            return
+        already = await session.scalar(
+            select(MilestoneCelebration.id).where(
+                MilestoneCelebration.counter_id == counter.id,
+                MilestoneCelebration.streak_number == counter.streak_number,
+                MilestoneCelebration.days == reached,
+            )
+        )
+        if already is None:
+            await self._record(session, counter, context, reached, item)
+        await plan_next(session, counter, context, item.now, catch_up=False)
+
+    async def _record(
+        self,
+        session: AsyncSession,
+        counter: SobrietyCounter,
+        context: MemberContext,
+        reached: int,
+        item: DueItem,
+    ) -> None:
+        # Belated: handled after the grace period, or several milestones were passed while the
+        # bot was down and only the highest is named.
+        belated = item.late or reached != counter.next_milestone_days
+        route = counter.celebrate
+        if route == "channel" and context.guild.milestones_channel_id is None:
+            route = "dm"
+        session.add(
+            MilestoneCelebration(
+                counter_id=counter.id,
+                guild_id=counter.guild_id,
+                streak_number=counter.streak_number,
+                days=reached,
+                belated=belated,
+                route=route,
+                announced=route != "channel",
+                reached_at=item.now,
+            )
+        )
+        if route == "dm":
+            await self._send_privately(session, counter, reached, belated)
+        elif route == "channel":
+            # Collected and posted together a moment later, so a busy morning is one post.
+            await ledger.schedule(session, ANNOUNCE_KIND, counter.guild_id, item.now)
+
+    async def _send_privately(
+        self, session: AsyncSession, counter: SobrietyCounter, days: int, belated: bool
+    ) -> None:
+        await enqueue(
+            session,
+            target=Target("dm", counter.user_id),
+            message=private_congratulation(days, counter.label, belated=belated),
+            purpose=DM_PURPOSE,
+            subject_id=counter.id,
+            guild_id=counter.guild_id,
+        )
+
+    async def _announce(self, session: AsyncSession, item: DueItem) -> None:
+        guild_id = item.subject_id
+        guild = await self._settings.guild_in(session, guild_id)
+        rows = (
+            await session.execute(
+                select(MilestoneCelebration, SobrietyCounter)
+                .join(SobrietyCounter, SobrietyCounter.id == MilestoneCelebration.counter_id)
+                .where(
+                    MilestoneCelebration.guild_id == guild_id,
+                    MilestoneCelebration.announced.is_(False),
+                )
+                .order_by(MilestoneCelebration.id)
+            )
+        ).all()
+        for celebration, _counter in rows:
+            celebration.announced = True
+        if guild.milestones_channel_id is None:
+            # The channel was unset after these were noticed: the members still hear of them.
+            for celebration, counter in rows:
+                await self._send_privately(session, counter, celebration.days, celebration.belated)
+            return
+        group = [Reached(c.id, counter.user_id, c.days, c.belated) for c, counter in rows]
+        by_id = {celebration.id: celebration for celebration, _counter in rows}
+        for post, carried in channel_posts(group, HANDFUL):
+            post_group = min(carried)
+            for celebration_id in carried:
+                by_id[celebration_id].post_group = post_group
+            await enqueue(
+                session,
+                target=Target("channel", guild.milestones_channel_id),
+                message=post,
+                purpose=CHANNEL_PURPOSE,
+                subject_id=post_group,
+                guild_id=guild_id,
+                public=True,
+            )
+
+    async def hold_undelivered_dm(
+        self, session: AsyncSession, subject_id: int | None, _reason: str
+    ) -> None:
+        """A DM congratulation could not be delivered: keep it for /sobriety show."""
+        if subject_id is None:
+            return
+        days = await session.scalar(
+            select(MilestoneCelebration.days)
+            .where(
+                MilestoneCelebration.counter_id == subject_id,
+                MilestoneCelebration.route == "dm",
+            )
+            .order_by(MilestoneCelebration.id.desc())
+            .limit(1)
+        )
+        counter = await session.get(SobrietyCounter, subject_id)
+        if counter is not None and days is not None:
+            counter.held_milestone_days = max(counter.held_milestone_days or 0, days)
+
+    async def hold_undelivered_post(
+        self, session: AsyncSession, subject_id: int | None, _reason: str
+    ) -> None:
+        """A channel post could not be delivered (deleted channel, lost permission): each
+        member it named gets their congratulation on their next /sobriety show instead."""
+        if subject_id is None:
+            return
+        rows = (
+            await session.execute(
+                select(MilestoneCelebration, SobrietyCounter)
+                .join(SobrietyCounter, SobrietyCounter.id == MilestoneCelebration.counter_id)
+                .where(MilestoneCelebration.post_group == subject_id)
+            )
+        ).all()
+        for celebration, counter in rows:
+            counter.held_milestone_days = max(counter.held_milestone_days or 0, celebration.days)

@@ -1,0 +1,28 @@
+"""`make demo` runs the real bot offline and shows each feature as members see it."""
+
+from __future__ import annotations
+
+import io
+
+from bot.demo import run_demo
+
+
+async def test_demo_shows_every_feature_as_members_see_it() -> None:
+    out = io.StringIO()
+    await run_demo(out)
+    transcript = out.getvalue()
+    for seen in (
+        "mo ▸ /setup milestones",
+        "(only bob sees)  Steady: This command is for moderators",
+        "DM to sam  Steady: 🎉 30 days",
+        "#milestones  Steady: 🎉 A milestone",
+        "@alice reached **7 days**",
+        "you reached **7 days** (sobriety). Congratulations!",
+        "Longest streak: 30 days",
+        "988",
+        "Delivery status",
+        "Nothing left this machine.",
+    ):
+        assert seen in transcript, seen
+    # Carol's DMs are closed: nothing of hers reached any channel.
+    assert "@carol reached" not in transcript
