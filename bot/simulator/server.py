@@ -140,6 +140,10 @@ def _json_response(status: int, body: Any, headers: dict[str, str] | None = None
     )
 
 
+# `fail_next(route, NETWORK_DROP)`: the connection drops instead of answering.
+NETWORK_DROP = 0
+
+
 def _endpoint(
     method: str,
     template: str,
@@ -172,6 +176,13 @@ def _endpoint(
                 raise ApiError(401, 0, "401: Unauthorized")
             fault = faults.take(route)
             if fault is not None:
+                if fault.status == NETWORK_DROP:
+                    # The connection dies before any answer, as on a network failure; the
+                    # request may or may not have been acted on, so nothing is acted on here.
+                    await requests.add(entry)
+                    if request.transport is not None:
+                        request.transport.abort()
+                    raise ConnectionResetError("simulated network failure")
                 if fault.status == 429:
                     raise RateLimited(0.05, is_global=False, headers={"Retry-After": "1"})
                 raise ApiError(fault.status, fault.code, fault.message)

@@ -320,7 +320,8 @@ class Simulator(MemberActions):
     # -- faults and waiting --------------------------------------------------------------------
 
     def fail_next(self, route: str, status: int, code: int = 0, message: str | None = None) -> None:
-        """The next request on `route` (discord.py's template) fails once with status/code."""
+        """The next request on `route` (discord.py's template) fails once with status/code;
+        status 0 (`NETWORK_DROP`) drops the connection without an answer instead."""
         self.faults.add(route, status, code, message or _default_error(status))
 
     async def disconnect(

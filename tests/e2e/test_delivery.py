@@ -349,6 +349,21 @@ async def test_server_errors_and_rate_limits_are_retried_until_delivered(
     assert statuses == [500, 429, 200, 503, 503, 503, 200]
 
 
+async def test_a_network_failure_is_retried_and_delivers_one_copy(
+    sim: Simulator, world: World, bot: SteadyBot
+) -> None:
+    sim.fail_next(SEND, 0)  # the connection drops before Discord answers
+    row_id = await send(bot, world, Target("dm", world.alice.id), "still here")
+    await sim.advance()
+    row = await outbox_row(bot.database, row_id)
+    assert row.state == "pending"
+    assert (row.last_error or "").startswith("network")
+    assert sim.dms(world.alice) == []
+    await sim.advance(minutes=5)
+    assert texts(sim.dms(world.alice)) == ["still here"]
+    assert (await outbox_row(bot.database, row_id)).state == "sent"
+
+
 async def test_a_permanent_error_goes_dead_and_shows_in_setup_status(
     sim: Simulator, world: World, bot: SteadyBot
 ) -> None:

@@ -266,6 +266,19 @@ async def test_fail_next_fails_exactly_one_matching_request(
     assert [r.status for r in sim.requests if r.route == MESSAGES] == [403, 200]
 
 
+async def test_a_network_drop_answers_nothing_and_posts_nothing(
+    sim: Simulator, world: World, running: ProbeClient
+) -> None:
+    channel = running.get_channel(world.general.id)
+    assert isinstance(channel, discord.TextChannel)
+    sim.fail_next(MESSAGES, 0)
+    with pytest.raises(aiohttp.ClientError):
+        await channel.send("lost")
+    assert sim.messages(world.general) == []
+    await channel.send("after")
+    assert [m.content for m in sim.messages(world.general)] == ["after"]
+
+
 async def test_a_failed_500_is_retried_by_discord_py(
     sim: Simulator, world: World, running: ProbeClient
 ) -> None:
