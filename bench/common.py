@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 
 from bot.db import Database
-from bot.db.migrate import upgrade_to_head
+from bot.db.migrate import migrate_url
 
 POSTGRES_ENV = "STEADY_BENCH_DATABASE_URL"
 
@@ -33,7 +33,7 @@ async def fresh_database() -> AsyncIterator[URL]:
     if server is None:
         with tempfile.TemporaryDirectory(prefix="steady-bench-") as folder:
             url = make_url(f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}")
-            await _migrate(url)
+            await migrate_url(url)
             yield url
         return
     base = make_url(server)
@@ -46,7 +46,7 @@ async def fresh_database() -> AsyncIterator[URL]:
         await admin.close()
     url = base.set(database=name)
     try:
-        await _migrate(url)
+        await migrate_url(url)
         yield url
     finally:
         admin = await asyncpg.connect(admin_dsn)
@@ -54,14 +54,6 @@ async def fresh_database() -> AsyncIterator[URL]:
             await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         finally:
             await admin.close()
-
-
-async def _migrate(url: URL) -> None:
-    database = Database.connect(url)
-    try:
-        await upgrade_to_head(database)
-    finally:
-        await database.dispose()
 
 
 async def bulk_due_work(

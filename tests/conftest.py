@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy.engine import URL
 
 from bot.db import Database
+from bot.simulator import Simulator
 from tests.databases import DatabaseFactory, backend_name
 
 
@@ -32,6 +33,13 @@ async def database(database_url: URL) -> AsyncIterator[Database]:
     db = Database.connect(database_url)
     yield db
     await db.dispose()
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    """A running local Discord, fresh for each test."""
+    async with Simulator() as simulator:
+        yield simulator
 
 
 @pytest.fixture

@@ -16,8 +16,7 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import URL, make_url
 
-from bot.db import Database
-from bot.db.migrate import upgrade_to_head
+from bot.db.migrate import migrate_url
 
 POSTGRES_ENV = "STEADY_TEST_DATABASE_URL"
 _TEMPLATE = "steady_template"
@@ -30,14 +29,6 @@ def postgres_server() -> URL | None:
 
 def backend_name() -> str:
     return "postgresql" if postgres_server() else "sqlite"
-
-
-async def _migrate(url: URL) -> None:
-    database = Database.connect(url)
-    try:
-        await upgrade_to_head(database)
-    finally:
-        await database.dispose()
 
 
 def _dsn(url: URL, database: str) -> str:
@@ -57,7 +48,7 @@ class DatabaseFactory:
         if self._template_ready:
             return
         if self._server is None:
-            asyncio.run(_migrate(self._sqlite_url(self._workdir / "template.db")))
+            asyncio.run(migrate_url(self._sqlite_url(self._workdir / "template.db")))
         else:
             asyncio.run(self._pg_template())
         self._template_ready = True
@@ -70,7 +61,7 @@ class DatabaseFactory:
             await admin.execute(f"CREATE DATABASE {_TEMPLATE}")
         finally:
             await admin.close()
-        await _migrate(self._server.set(database=_TEMPLATE))
+        await migrate_url(self._server.set(database=_TEMPLATE))
 
     @staticmethod
     def _sqlite_url(path: Path) -> URL:

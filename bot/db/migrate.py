@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import URL, Connection
 
 from bot.db.database import Database
 
@@ -22,6 +22,15 @@ def alembic_config(url: str | None = None) -> Config:
     if url is not None:
         cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
+
+
+async def migrate_url(url: URL) -> None:
+    """Bring the database at `url` to head with a connection of its own."""
+    database = Database.connect(url)
+    try:
+        await upgrade_to_head(database)
+    finally:
+        await database.dispose()
 
 
 async def upgrade_to_head(database: Database) -> None:

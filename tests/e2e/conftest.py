@@ -37,12 +37,6 @@ class World:
 
 
 @pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator() as simulator:
-        yield simulator
-
-
-@pytest.fixture
 def world(sim: Simulator) -> World:
     guild = sim.add_guild("Recovery Circle")
     mods = guild.add_role("Moderators", manage_guild=True)

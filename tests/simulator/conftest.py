@@ -56,12 +56,6 @@ def build_world(sim: Simulator) -> World:
 
 
 @pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator() as simulator:
-        yield simulator
-
-
-@pytest.fixture
 def world(sim: Simulator) -> World:
     return build_world(sim)
 
