@@ -10,6 +10,7 @@ from typing import Any
 
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from discord import app_commands
 from discord.ext import commands
 
 from bot.clock import Clock, SystemClock
@@ -98,6 +99,14 @@ class SteadyBot(commands.Bot):
             self.tree.copy_global_to(guild=guild)
             await self.tree.sync(guild=guild)
             log.info("synced commands to the development guild")
+
+    async def on_app_command_completion(
+        self,
+        _interaction: discord.Interaction[SteadyBot],
+        command: app_commands.Command[Any, ..., Any] | app_commands.ContextMenu,
+    ) -> None:
+        # The command's name only: its options may hold a member's dates or words.
+        log.debug("/%s answered", command.qualified_name)
 
     def track(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run `work` in the background; shutdown waits for it."""

@@ -14,9 +14,13 @@ def setup_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # discord.py logs every gateway event at DEBUG, payloads included; members' text must not
-    # reach the logs even when an operator turns on DEBUG for Steady itself.
-    logging.getLogger("discord").setLevel(max(logging.INFO, logging.getLevelName(level)))
+    # Libraries that log payloads at DEBUG (discord.py every gateway event, aiosqlite every
+    # statement with its parameters): members' words and dates must not reach the logs even
+    # when an operator turns on DEBUG for Steady itself.
+    quieter = max(logging.INFO, logging.getLevelName(level))
+    for name in ("discord", "aiosqlite", "asyncpg"):
+        logging.getLogger(name).setLevel(quieter)
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
     logging.getLogger("discord.client").addFilter(_no_voice_notice)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -213,6 +213,14 @@ class Dispatcher:
                     # A bug, not Discord: keep the row and try again later rather than lose it.
                     log.exception("delivering outbox row %d failed unexpectedly", row.id)
                     outcome = Retry(f"error: {type(exc).__name__}")
+                # Ids, purposes and machine reasons only: never what the message said.
+                log.debug(
+                    "outbox row %d (%s), attempt %d: %s",
+                    row.id,
+                    row.purpose,
+                    row.attempts,
+                    type(outcome).__name__,
+                )
                 await self._record(row, outcome)
 
     async def _deliver(self, row: Claimed) -> Outcome:

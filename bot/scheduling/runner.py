@@ -240,6 +240,7 @@ class LedgerRunner:
                         await kind.on_drop(session, item)
                 else:
                     await kind.handle(session, item)
+            log.debug("handled %s row %d (%s)", item.kind, item.id, verdict.value)
         except Exception as exc:
             # Record why (the class name only: an exception's text may quote member data) and
             # retry later, or give up after MAX_ATTEMPTS claims.
