@@ -5,10 +5,10 @@ for PostgreSQL (the sobriety benchmark is SQLite only, as its targets are)."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 
 from bench import dms, sobriety_scale, startup, sweep
+from bot.logs import setup_logging
 
 BENCHMARKS = {
     "sweep": sweep.run,
@@ -28,5 +28,5 @@ if __name__ == "__main__":
     unknown = [name for name in chosen if name not in BENCHMARKS]
     if unknown:
         sys.exit(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
-    logging.basicConfig(level=logging.WARNING)
+    setup_logging("WARNING")
     asyncio.run(main(chosen))
