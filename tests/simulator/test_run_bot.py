@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from discord.http import handle_message_parameters
 from sqlalchemy.engine import URL
 
 from bot.simulator import CommandNotAvailable, Simulator, SimulatorError
@@ -93,3 +94,22 @@ async def test_moderator_commands_are_hidden_from_members(
         shown = await sim.slash(world.mo, "setup show")
         assert shown.ephemeral
         assert shown.content != refused.content
+
+
+async def test_simulated_time_counts_towards_the_nonce_window(
+    sim: Simulator, world: World, database_url: URL
+) -> None:
+    """A repeat within minutes is the same message; a retry hours later (in the bot's time)
+    is a new one, as it would be on Discord."""
+    async with sim.run_bot(database_url=database_url, now=START) as bot:
+
+        async def post(nonce: str) -> None:
+            params = handle_message_parameters(content="hello", nonce=nonce)
+            await bot.http.send_message(world.general.id, params=params)
+
+        await post("n1")
+        await post("n1")
+        assert len(sim.messages(world.general)) == 1
+        await sim.advance(hours=2)
+        await post("n1")
+        assert len(sim.messages(world.general)) == 2
