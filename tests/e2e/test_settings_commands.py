@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from sqlalchemy import text
 
 from bot.app import SteadyBot
 from tests.e2e.conftest import World
@@ -124,3 +127,21 @@ async def test_only_manage_server_chooses_the_moderator_role(world: World) -> No
     shown = await sim.slash(world.mo, "setup show")
     fields = {f["name"]: f["value"] for f in shown.embeds[0]["fields"]}
     assert str(world.helpers.id) in fields["Moderator role"]
+
+
+async def test_an_unexpected_failure_gives_an_incident_code_matching_the_log(
+    world: World, bot: SteadyBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Something outside Steady breaks the database under a running bot.
+    async with bot.database.transaction() as session:
+        await session.execute(text("DROP TABLE member_settings"))
+    reply = await world.sim.slash(world.alice, "timezone set", zone="Europe/Paris")
+    assert reply.ephemeral
+    assert "nothing was changed" in reply.content
+    match = re.search(r"incident code `([0-9a-f]{8})`", reply.content)
+    assert match is not None, reply.content
+    logged = [
+        r for r in caplog.records if r.levelname == "ERROR" and match.group(1) in r.getMessage()
+    ]
+    assert len(logged) == 1
+    assert "Europe/Paris" not in logged[0].getMessage()
