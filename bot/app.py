@@ -57,6 +57,9 @@ class SteadyBot(commands.Bot):
             help_command=None,
             chunk_guilds_at_startup=False,
             member_cache_flags=discord.MemberCacheFlags.none(),
+            # Longer rate-limit waits surface as discord.RateLimited instead of being slept
+            # through: the dispatcher reschedules the row (discord.py's minimum is 30 s).
+            max_ratelimit_timeout=client_options.pop("max_ratelimit_timeout", 30.0),
             **client_options,
         )
         self.settings = settings
@@ -124,7 +127,10 @@ class SteadyBot(commands.Bot):
             await work.run_due()
 
     async def close(self) -> None:
-        await self.wakeups.stop()
+        # Claim no more work; a pass in progress gets the grace period, then is cancelled.
+        self.ledger.stop()
+        self.dispatcher.stop()
+        await self.wakeups.stop(grace=self.settings.shutdown_grace_seconds)
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self._in_flight:

@@ -16,6 +16,7 @@ AckHandler = Callable[[AsyncSession, int | None, int], Awaitable[str | None]]
 FIRST = "Thanks, noted."
 AGAIN = "Already noted, thank you."
 GONE = "This message is too old to answer now."
+NOT_YET = "Steady is still confirming this message; please try again in a minute."
 
 _handlers: dict[str, AckHandler] = {}
 
@@ -31,11 +32,19 @@ class Acknowledgements:
         self._db = database
         self._clock = clock
 
-    async def acknowledge(self, outbox_id: int, user_id: int) -> str:
+    async def acknowledge(self, outbox_id: int, user_id: int, message_id: int | None) -> str:
+        """Record a click on the button of outbox row `outbox_id`, in Discord message
+        `message_id`. The click counts only if that message is the one the row was sent as:
+        on SQLite an id can be used again after old rows are pruned, and an old button must
+        not acknowledge someone else's new message."""
         async with self._db.transaction() as session:
             row = await session.get(OutboxMessage, outbox_id, with_for_update=True)
             if row is None:
                 return GONE  # pruned after its retention time
+            if row.sent_message_id is None:
+                return NOT_YET  # sent, but not marked yet (a retry after a crash will)
+            if message_id is None or row.sent_message_id != message_id:
+                return GONE  # a button of an older message whose row is gone
             if row.acknowledged_at is not None:
                 return AGAIN
             row.acknowledged_at = self._clock.now()

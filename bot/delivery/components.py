@@ -44,8 +44,9 @@ class AckButton(
         return cls(int(match["outbox_id"]), label)
 
     async def callback(self, interaction: discord.Interaction[SteadyBot]) -> None:  # type: ignore[override]
+        message_id = interaction.message.id if interaction.message is not None else None
         reply = await interaction.client.acknowledgements.acknowledge(
-            self.outbox_id, interaction.user.id
+            self.outbox_id, interaction.user.id, message_id
         )
         await interaction.response.send_message(reply, ephemeral=True)
 

@@ -6,12 +6,28 @@ each outcome in a short transaction:
 - sent: Discord accepted it. Every send carries a nonce derived from the row, and discord.py
   then sets `enforce_nonce`: if we die after Discord accepted a message but before the row was
   marked, the retry after the lease returns the first message instead of posting a second.
-- retry: 5xx, 429 and network errors; exponential back-off with jitter (a 429's Retry-After
-  when it is longer). After `MAX_ATTEMPTS` the row goes dead.
+- retry: 5xx and network errors (timeouts included); exponential back-off with jitter. After
+  `MAX_ATTEMPTS` the row goes dead. These outcomes are *uncertain*: Discord may have accepted
+  the message without our hearing the answer. Discord only de-duplicates a nonce for a few
+  minutes (about five), so the first `UNCERTAIN_ATTEMPTS` retries of such a row come back within
+  `UNCERTAIN_CAP` each. Residual risk: a row whose send was accepted but unanswered and that
+  is retried after the window (a long outage, or a retry after the capped ones) can be posted
+  twice; it cannot be lost.
+- rate limited (429): discord.py waits out short limits itself; a longer Retry-After (the bot's
+  `max_ratelimit_timeout`) surfaces as `discord.RateLimited`, and the row is tried again after
+  it without spending an attempt. A 401 (the token was revoked or reset) is not the message's
+  fault either: the dispatcher holds all sending for a while, says so once in the log, and
+  keeps every row.
 - refused: a DM the member does not accept (403/50007), or a target that is gone: sent to the
   fallback target if there is one that may receive it, else the row is `failed` and the
   purpose's undeliverable handler hears about it.
 - dead: any other 4xx (the message itself is wrong), with the status and code as the reason.
+
+A claim is a lease (`LEASE`), kept alive while the batch is being sent: before each row the
+dispatcher extends it if less than one row's worst case (`ROW_TIMEOUT`) plus a margin is left,
+so a long batch (a hundred messages to one channel take about 100 s at 5 per 5 s) is never
+taken over mid-way by another process. The lease stays short so that, after a crash, the retry
+comes within Discord's nonce window. An outcome is only recorded while the row is still ours.
 """
 
 from __future__ import annotations
@@ -21,7 +37,7 @@ import logging
 import random
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,13 +56,22 @@ from bot.scheduling.runner import backoff, worker_name
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=1)
+LEASE = timedelta(minutes=2)
+# Seconds of real time for one row's whole delivery (opening the DM, the send, a fallback's
+# checks and send, discord.py's own retries included); then it is an uncertain retry.
+ROW_TIMEOUT = 60.0
+# The claim is extended before a row when less than ROW_TIMEOUT plus this is left.
+RENEW_MARGIN = timedelta(seconds=15)
 BATCH_SIZE = 100
 CONCURRENCY = 16
 MAX_ATTEMPTS = 10
 RETRY_BASE = timedelta(seconds=10)
 RETRY_CAP = timedelta(minutes=30)
-SEND_TIMEOUT = 120.0  # seconds of real time for one request, discord.py's own retries included
+# Retries after an uncertain outcome stay inside Discord's nonce window (about 5 minutes).
+UNCERTAIN_ATTEMPTS = 4
+UNCERTAIN_CAP = timedelta(seconds=60)
+# After a 401 nothing is sent for this long (a bad token; too many 401s get the IP banned).
+UNAUTHORIZED_HOLD = timedelta(minutes=5)
 DM_CACHE_SIZE = 50_000
 
 VIEW_CHANNEL = 1 << 10
@@ -78,6 +103,12 @@ class Sent:
 class Retry:
     reason: str
     at_least: float = 0.0  # seconds, from a 429's Retry-After
+    # Discord may have accepted the message (network error, timeout, 5xx): retry soon enough
+    # for the nonce to de-duplicate it.
+    uncertain: bool = False
+    # False when the message is not at fault (a long rate limit, a bad token): the attempt is
+    # given back and the row is tried again after `at_least`.
+    counted: bool = True
 
 
 @dataclass(frozen=True)
@@ -106,6 +137,18 @@ class DispatchStats:
     failed: int = 0
     dead: int = 0
     to_fallback: int = 0
+    rate_limited: int = 0
+    claims_lost: int = 0
+
+
+@dataclass
+class _Hold:
+    """This process's claim on one batch, kept alive while the batch is sent."""
+
+    until: datetime
+    ours: set[int]  # rows still claimed by us and not recorded yet
+    unstarted: set[int]  # rows whose delivery has not begun (released if we stop)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class Dispatcher:
@@ -139,6 +182,14 @@ class Dispatcher:
         # user id → DM channel id: opening a DM channel costs a request each time otherwise.
         self._dm_channels: OrderedDict[int, int] = OrderedDict()
         self.stats = DispatchStats()
+        self._stopping = False
+        # Until then (the bot's clock) no request is made: Discord refused our token.
+        self._held_until: datetime | None = None
+
+    def stop(self) -> None:
+        """Finish the rows being sent, start no others: for shutdown. Rows of the batch not
+        begun yet are released at once for the next process."""
+        self._stopping = True
 
     async def next_due(self) -> datetime | None:
         async with self._db.read() as session:
@@ -153,7 +204,7 @@ class Dispatcher:
         """Send everything ready now; return when each row is sent, failed, dead or waiting for a
         later attempt."""
         async with self._lock:
-            while batch := await self.claim(self._clock.now()):
+            while not self._stopping and (batch := await self.claim(self._clock.now())):
                 await self._send_batch(batch)
 
     async def claim(self, now: datetime) -> list[Claimed]:
@@ -198,17 +249,83 @@ class Dispatcher:
             ]
 
     async def _send_batch(self, batch: Sequence[Claimed]) -> None:
+        ids = {row.id for row in batch}
+        hold = _Hold(until=self._clock.now() + self._lease, ours=set(ids), unstarted=set(ids))
         # Messages to one destination go out in order; different destinations in parallel.
         groups: dict[tuple[str, int], list[Claimed]] = {}
         for row in batch:
             groups.setdefault((row.target.kind, row.target.id), []).append(row)
-        await asyncio.gather(*(self._send_group(rows) for rows in groups.values()))
+        results = await asyncio.gather(
+            *(self._send_group(rows, hold) for rows in groups.values()), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                # Its rows stay claimed until the lease ends, then they are tried again.
+                log.error("a delivery group failed", exc_info=result)
+        if hold.unstarted:
+            await self._release(hold.unstarted)
 
-    async def _send_group(self, rows: list[Claimed]) -> None:
+    async def _keep_claim(self, hold: _Hold, row: Claimed) -> bool:
+        """Extend the batch's lease if this row might outlast it; whether the row is still ours."""
+        async with hold.lock:
+            now = self._clock.now()
+            if hold.ours and hold.until - now < timedelta(seconds=ROW_TIMEOUT) + RENEW_MARGIN:
+                until = now + self._lease
+                async with self._db.transaction() as session:
+                    kept = await session.scalars(
+                        update(OutboxMessage)
+                        .where(
+                            OutboxMessage.id.in_(sorted(hold.ours)),
+                            OutboxMessage.state == PENDING,
+                            OutboxMessage.claimed_by == self.worker,
+                        )
+                        .values(next_attempt_at=until)
+                        .returning(OutboxMessage.id)
+                        .execution_options(synchronize_session=False)
+                    )
+                    hold.ours = set(kept.all())
+                hold.until = until
+            return row.id in hold.ours
+
+    async def _release(self, ids: set[int]) -> None:
+        """Give back rows we claimed but did not begin (stopping): ready at once, the claim's
+        attempt returned."""
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id.in_(sorted(ids)),
+                    OutboxMessage.state == PENDING,
+                    OutboxMessage.claimed_by == self.worker,
+                )
+                .values(
+                    claimed_by=None,
+                    next_attempt_at=self._clock.now(),
+                    attempts=OutboxMessage.attempts - 1,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        log.info("released %d outbox rows not begun before stopping", len(ids))
+
+    async def _send_group(self, rows: list[Claimed], hold: _Hold) -> None:
         async with self._concurrency:
             for row in rows:
+                if self._stopping:
+                    return
+                hold.unstarted.discard(row.id)
+                if not await self._keep_claim(hold, row):
+                    self.stats.claims_lost += 1
+                    log.warning(
+                        "outbox row %d (%s): claim lost before sending; left to its new holder",
+                        row.id,
+                        row.purpose,
+                    )
+                    continue
                 try:
-                    outcome = await self._deliver(row)
+                    async with asyncio.timeout(ROW_TIMEOUT):
+                        outcome = await self._deliver(row)
+                except TimeoutError:
+                    outcome = Retry("network: TimeoutError", uncertain=True)
                 except Exception as exc:
                     # A bug, not Discord: keep the row and try again later rather than lose it.
                     log.exception("delivering outbox row %d failed unexpectedly", row.id)
@@ -221,7 +338,12 @@ class Dispatcher:
                     row.attempts,
                     type(outcome).__name__,
                 )
-                await self._record(row, outcome)
+                try:
+                    await self._record(row, outcome)
+                except Exception:
+                    # The row stays claimed until its lease ends, then it is tried again.
+                    log.exception("recording the outcome of outbox row %d failed", row.id)
+                hold.ours.discard(row.id)
 
     async def _deliver(self, row: Claimed) -> Outcome:
         try:
@@ -300,23 +422,49 @@ class Dispatcher:
         )
 
     async def _request(self, call: Any, *, dm: bool) -> Any:
+        now = self._clock.now()
+        if self._held_until is not None and now < self._held_until:
+            wait = (self._held_until - now).total_seconds()
+            raise _Failure(Retry("401 (holding: bad token)", at_least=wait, counted=False))
         await self.pacer.acquire()
         try:
-            async with asyncio.timeout(SEND_TIMEOUT):
-                return await call()
+            return await call()
         except discord.RateLimited as exc:
-            raise _Failure(Retry("429", at_least=exc.retry_after)) from None
+            # Longer than the bot's max_ratelimit_timeout: not sent; come back after it.
+            raise _Failure(Retry("429", at_least=exc.retry_after, counted=False)) from None
         except discord.HTTPException as exc:
+            if exc.status == 401:
+                self._hold_for_bad_token()
             raise _Failure(_classify(exc, dm=dm)) from None
         except (OSError, aiohttp.ClientError, TimeoutError) as exc:
-            raise _Failure(Retry(f"network: {type(exc).__name__}")) from None
+            raise _Failure(Retry(f"network: {type(exc).__name__}", uncertain=True)) from None
+
+    def _hold_for_bad_token(self) -> None:
+        first = self._held_until is None or self._clock.now() >= self._held_until
+        self._held_until = self._clock.now() + UNAUTHORIZED_HOLD
+        if first:
+            log.warning(
+                "Discord answered 401 Unauthorized: the bot token was revoked or reset. Set "
+                "DISCORD_TOKEN to the bot's current token and restart. Outbox messages are "
+                "kept; sending is held for %d s at a time until the token works.",
+                int(UNAUTHORIZED_HOLD.total_seconds()),
+            )
 
     async def _record(self, row: Claimed, outcome: Outcome) -> None:
         now = self._clock.now()
         async with self._db.transaction() as session:
             current = await session.get(OutboxMessage, row.id, with_for_update=True)
-            if current is None or current.state != PENDING:
-                return  # another process finished it after our lease ran out
+            if current is None or current.state != PENDING or current.claimed_by != self.worker:
+                # Our lease ran out and another process took the row (or finished it): its
+                # outcome is the one that counts. Ids and outcome kinds only.
+                self.stats.claims_lost += 1
+                log.warning(
+                    "outbox row %d (%s): claim lost before recording %s; left to its holder",
+                    row.id,
+                    row.purpose,
+                    type(outcome).__name__,
+                )
+                return
             current.claimed_by = None
             if isinstance(outcome, Sent):
                 current.state = SENT
@@ -329,27 +477,60 @@ class Dispatcher:
                     self.stats.to_fallback += 1
                 return
             current.last_error = outcome.reason[:200]
+            if isinstance(outcome, Retry) and not outcome.counted:
+                current.attempts = max(0, current.attempts - 1)  # the claim counted it
+                # No jitter: rows held together come back together, in their order (the pacer
+                # spaces their requests).
+                current.next_attempt_at = now + timedelta(seconds=max(1.0, outcome.at_least))
+                self.stats.rate_limited += 1
+                return
             if isinstance(outcome, Retry) and current.attempts < MAX_ATTEMPTS:
-                delay = backoff(current.attempts, self._rng, RETRY_BASE, RETRY_CAP)
-                current.next_attempt_at = now + max(delay, timedelta(seconds=outcome.at_least))
+                self._retry_later(current, now, outcome)
                 self.stats.retried += 1
                 return
             if isinstance(outcome, Refused):
                 current.state = FAILED
-                self.stats.failed += 1
             else:
                 current.state = DEAD
                 if isinstance(outcome, Retry):
                     gave_up = f"gave up after {current.attempts} attempts: {outcome.reason}"
                     current.last_error = gave_up[:200]
+            current.finished_at = now
+            handler = self._handlers.get(row.purpose)
+            if handler is not None:
+                try:
+                    async with session.begin_nested():
+                        await handler(session, row.subject_id, current.last_error or current.state)
+                except Exception as exc:
+                    # A broken handler must not stall the queue: retry the row later (its
+                    # attempts count), and after MAX_ATTEMPTS end it without the handler.
+                    log.exception(
+                        "the undeliverable handler for outbox row %d (%s) failed",
+                        row.id,
+                        row.purpose,
+                    )
+                    reason = f"{current.last_error}; handler failed: {type(exc).__name__}"
+                    current.last_error = reason[:200]
+                    if current.attempts < MAX_ATTEMPTS:
+                        current.state, current.finished_at = PENDING, None
+                        self._retry_later(current, now, None)
+                        self.stats.retried += 1
+                        return
+            if current.state == FAILED:
+                self.stats.failed += 1
+            else:
                 self.stats.dead += 1
                 log.warning(
                     "outbox row %d (%s) is dead: %s", row.id, row.purpose, current.last_error
                 )
-            current.finished_at = now
-            handler = self._handlers.get(row.purpose)
-            if handler is not None:
-                await handler(session, row.subject_id, current.last_error or current.state)
+
+    def _retry_later(self, current: OutboxMessage, now: datetime, outcome: Retry | None) -> None:
+        delay = backoff(current.attempts, self._rng, RETRY_BASE, RETRY_CAP)
+        if outcome is not None and outcome.uncertain and current.attempts <= UNCERTAIN_ATTEMPTS:
+            # Discord may hold this message already: come back while its nonce still counts.
+            delay = min(delay, UNCERTAIN_CAP)
+        at_least = timedelta(seconds=outcome.at_least) if outcome is not None else timedelta(0)
+        current.next_attempt_at = now + max(delay, at_least)
 
 
 def _classify(exc: discord.HTTPException, *, dm: bool) -> Retry | Refused | Dead:
@@ -358,7 +539,10 @@ def _classify(exc: discord.HTTPException, *, dm: bool) -> Retry | Refused | Dead
         retry_after = _retry_after(exc)
         return Retry(f"429 {reason}", at_least=retry_after)
     if exc.status >= 500 or exc.status == 408:
-        return Retry(reason)
+        return Retry(reason, uncertain=True)
+    if exc.status == 401:
+        # The token, not the message: keep the row (see `Dispatcher._hold_for_bad_token`).
+        return Retry(reason, at_least=UNAUTHORIZED_HOLD.total_seconds(), counted=False)
     if exc.code == DMS_CLOSED or (dm and exc.status == 403):
         return Refused(f"DMs closed ({reason})")
     if exc.status in (403, 404):

@@ -88,6 +88,11 @@ class LedgerRunner:
         # so that when it returns everything due has really been handled.
         self._lock = asyncio.Lock()
         self.last_run = RunStats()
+        self._stopping = False
+
+    def stop(self) -> None:
+        """Finish the batch in hand, claim no more: for shutdown."""
+        self._stopping = True
 
     async def next_due(self) -> datetime | None:
         names = self.kinds.names()
@@ -111,6 +116,8 @@ class LedgerRunner:
         async with self._lock:
             stats = RunStats()
             for _ in range(MAX_BATCHES_PER_RUN):
+                if self._stopping:
+                    break
                 now = self._clock.now()
                 claimed = await self.claim(now)
                 if not claimed:

@@ -59,6 +59,10 @@ class WakeUps:
         self._started = False
         self._passes: set[asyncio.Task[Any]] = set()
         self._stopping = False
+        # While `arm` reads the next due time, sooner instants announced by commits are noted
+        # here: the read may predate them, and arming at its answer alone would lose them.
+        self._reading = False
+        self._noted_while_reading: datetime | None = None
 
     async def start(self) -> None:
         """Add the jobs and arm the first wake-up (at once if work came due while we were down:
@@ -84,13 +88,24 @@ class WakeUps:
         self._started, self._stopping = True, False
         await self.arm()
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float | None = None) -> None:
         """Stop re-arming and wait for a pass in progress (it may be writing to the database
-        the caller is about to close)."""
+        the caller is about to close), for at most `grace` seconds; then cancel it. Whatever
+        it had claimed and not finished stays claimed until its lease ends, then another
+        process (or the next start) picks it up."""
         wake.unsubscribe(self._on_commit)
         self._stopping = True
-        while self._passes:
-            await asyncio.wait(set(self._passes))
+        if self._passes:
+            _done, pending = await asyncio.wait(set(self._passes), timeout=grace)
+            if pending:
+                log.warning(
+                    "%d timed-work pass(es) still running after %.1f s; cancelling",
+                    len(pending),
+                    grace or 0.0,
+                )
+                for task in pending:
+                    task.cancel()
+                await asyncio.wait(pending, timeout=grace)
         self._started = False
 
     async def arm(self) -> None:
@@ -98,7 +113,14 @@ class WakeUps:
         if not self._started:
             return
         async with self._arming:
-            when = await self._host.next_wakeup()
+            self._reading, self._noted_while_reading = True, None
+            try:
+                when = await self._host.next_wakeup()
+            finally:
+                self._reading = False
+            noted = self._noted_while_reading
+            if noted is not None and (when is None or noted < when):
+                when = noted  # a commit announced something sooner while we were reading
             self._arm_at(when)
 
     def _arm_at(self, when: datetime | None) -> None:
@@ -122,10 +144,18 @@ class WakeUps:
         assert task is not None
         self._passes.add(task)
         try:
-            await self._host.run_due()
-            await self.arm()
-        except Exception:
-            log.exception("a timed-work pass failed; the next wake-up or sweep retries")
+            try:
+                await self._host.run_due()
+            except Exception:
+                log.exception("a timed-work pass failed; the next wake-up or sweep retries")
+            finally:
+                # Re-arm whatever happened: a wake-up left in the past would make every later
+                # commit look "not sooner" and be ignored until the next sweep.
+                if not self._stopping:
+                    try:
+                        await self.arm()
+                    except Exception:
+                        log.exception("re-arming the wake-up failed; the sweep retries")
         finally:
             self._passes.discard(task)
 
@@ -133,12 +163,21 @@ class WakeUps:
         # Runs inside SQLAlchemy's after_commit hook: only hand over to the loop here.
         if self._loop is None or not self._started:
             return
-        if when is not None and self.armed_at is not None and when >= self.armed_at:
+        if (
+            not self._reading
+            and when is not None
+            and self.armed_at is not None
+            and when >= self.armed_at
+        ):
             return
-        target = when
-        self._loop.call_soon_threadsafe(self._arm_sooner, target)
+        self._loop.call_soon_threadsafe(self._arm_sooner, when)
 
     def _arm_sooner(self, when: datetime | None) -> None:
         instant = self._clock.now() if when is None else when
+        if self._reading:
+            # `arm` is reading the next due time and will arm at its answer when it returns,
+            # which may predate this commit: make it arm at this instant if that is sooner.
+            noted = self._noted_while_reading
+            self._noted_while_reading = instant if noted is None else min(noted, instant)
         if self.armed_at is None or instant < self.armed_at:
             self._arm_at(instant)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ class _Fault:
     status: int
     code: int
     message: str
+    retry_after: float = 0.05  # a 429's wait, in seconds
 
 
 class RequestLog:
@@ -86,8 +88,11 @@ class Faults:
     def __init__(self) -> None:
         self._queued: dict[str, deque[_Fault]] = {}
 
-    def add(self, route: str, status: int, code: int, message: str) -> None:
-        self._queued.setdefault(route, deque()).append(_Fault(status, code, message))
+    def add(
+        self, route: str, status: int, code: int, message: str, retry_after: float = 0.05
+    ) -> None:
+        fault = _Fault(status, code, message, retry_after)
+        self._queued.setdefault(route, deque()).append(fault)
 
     def take(self, route: str) -> _Fault | None:
         queued = self._queued.get(route)
@@ -184,7 +189,11 @@ def _endpoint(
                         request.transport.abort()
                     raise ConnectionResetError("simulated network failure")
                 if fault.status == 429:
-                    raise RateLimited(0.05, is_global=False, headers={"Retry-After": "1"})
+                    # The header rounds the body's wait up to whole seconds, as Discord's does.
+                    header = str(max(1, math.ceil(fault.retry_after)))
+                    raise RateLimited(
+                        fault.retry_after, is_global=False, headers={"Retry-After": header}
+                    )
                 raise ApiError(fault.status, fault.code, fault.message)
             major = "+".join(params[k] for k in MAJOR_PARAMETERS if k in params)
             headers = limiter.check(route, major, counts_globally=scope == "bot")

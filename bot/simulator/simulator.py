@@ -330,10 +330,20 @@ class Simulator(MemberActions):
 
     # -- faults and waiting --------------------------------------------------------------------
 
-    def fail_next(self, route: str, status: int, code: int = 0, message: str | None = None) -> None:
+    def fail_next(
+        self,
+        route: str,
+        status: int,
+        code: int = 0,
+        message: str | None = None,
+        *,
+        retry_after: float = 0.05,
+    ) -> None:
         """The next request on `route` (discord.py's template) fails once with status/code;
-        status 0 (`NETWORK_DROP`) drops the connection without an answer instead."""
-        self.faults.add(route, status, code, message or _default_error(status))
+        status 0 (`NETWORK_DROP`) drops the connection without an answer instead. A 429 asks
+        to wait `retry_after` seconds (body; the Retry-After header rounds it up)."""
+        message = message or _default_error(status)
+        self.faults.add(route, status, code, message, retry_after)
 
     async def disconnect(
         self, *, resume: bool = True, while_down: Callable[[], object] | None = None

@@ -7,6 +7,7 @@ features do through `Services.work_kinds`, and DMs members through the outbox.
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -23,7 +24,9 @@ from bot.config import Settings
 from bot.db import Database
 from bot.db.models import DueWork, OutboxMessage
 from bot.delivery.buttons import ack_button, action_row
+from bot.delivery.dispatcher import LEASE, MAX_ATTEMPTS
 from bot.delivery.outbox import OutgoingMessage, Target, enqueue, on_undeliverable
+from bot.delivery.pacing import Pacer
 from bot.scheduling import ledger
 from bot.scheduling.kinds import DueItem, Lateness, WorkKind
 from bot.simulator import SimChannel, SimMember, SimMessage, Simulator
@@ -453,3 +456,141 @@ async def test_a_gateway_drop_mid_delivery_loses_and_doubles_nothing(
     assert [texts(sim.dms(m)) for m in members] == [["Reminder test.deliver"]] * 40
     another = await sim.slash(world.mo, "setup status")  # and the bot still answers
     assert "pending: **0**" in embed_text(another.embeds)
+
+
+async def test_a_long_rate_limit_reschedules_the_row_without_spending_an_attempt(
+    sim: Simulator, world: World, bot: SteadyBot
+) -> None:
+    """A 429 longer than the bot's max_ratelimit_timeout is not slept through inside
+    discord.py: the dispatcher hears of it and comes back after Retry-After."""
+    sim.fail_next(SEND, 429, retry_after=120)
+    row_id = await send(bot, world, Target("channel", world.general.id), "after the wait")
+    await asyncio.wait_for(sim.advance(), timeout=30)  # not 120 s asleep in discord.py
+    row = await outbox_row(bot.database, row_id)
+    assert (row.state, row.attempts, row.last_error) == ("pending", 0, "429")
+    assert row.next_attempt_at == START + timedelta(seconds=120)
+    assert [r.status for r in sim.requests if r.route == SEND] == [429]
+    await sim.advance(seconds=119)
+    assert sim.messages(world.general) == []  # it waits as long as asked
+    await sim.advance(minutes=1)
+    row = await outbox_row(bot.database, row_id)
+    assert (row.state, row.attempts) == ("sent", 1)
+    assert texts(sim.messages(world.general)) == ["after the wait"]
+    assert [r.status for r in sim.requests if r.route == SEND] == [429, 200]
+
+
+async def test_a_401_keeps_the_queue_and_says_to_check_the_token(
+    sim: Simulator, world: World, bot: SteadyBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    sim.fail_next(SEND, 401)  # as after the token was reset
+    mentors = private_channel(world, "mentors")
+    first = await send(bot, world, Target("channel", mentors.id), "a private note")
+    second = await send(bot, world, Target("channel", mentors.id), "another private note")
+    with caplog.at_level(logging.WARNING):
+        await sim.advance()
+    rows = [await outbox_row(bot.database, i) for i in (first, second)]
+    assert [(r.state, r.attempts) for r in rows] == [("pending", 0), ("pending", 0)]
+    assert all((r.last_error or "").startswith("401") for r in rows)
+    # One request got the 401; the other row is held without asking Discord again.
+    assert [r.status for r in sim.requests if r.route == SEND] == [401]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any("401" in w and "DISCORD_TOKEN" in w for w in warnings)
+    assert not any("private note" in w for w in warnings)
+    await sim.advance(minutes=10)  # the token works again
+    rows = [await outbox_row(bot.database, i) for i in (first, second)]
+    assert [(r.state, r.attempts) for r in rows] == [("sent", 1), ("sent", 1)]
+    assert texts(sim.messages(mentors)) == ["a private note", "another private note"]
+
+
+class GatedPacer(Pacer):
+    """Holds each request of the dispatcher until the test lets it go, so the test can move
+    the clock while a batch is in flight (as real time passes during a long batch)."""
+
+    def __init__(self) -> None:
+        super().__init__(rate=1000)
+        self.arrived: asyncio.Queue[None] = asyncio.Queue()
+        self.go = asyncio.Semaphore(0)
+
+    async def acquire(self) -> None:
+        await super().acquire()
+        self.arrived.put_nowait(None)
+        await self.go.acquire()
+
+    async def next_request(self) -> None:
+        await asyncio.wait_for(self.arrived.get(), timeout=30)
+
+
+async def test_a_long_batch_keeps_its_claim_so_no_other_process_takes_it_over(
+    sim: Simulator, world: World, bot: SteadyBot, second_bot: SteadyBot
+) -> None:
+    assert sim.clock is not None
+    channel = Target("channel", world.general.id)
+    ids = [await send(bot, world, channel, f"line {i}") for i in range(3)]
+    gate = GatedPacer()
+    bot.dispatcher.pacer = gate
+    sending = asyncio.create_task(bot.dispatcher.run_due())  # one batch, one channel: in order
+
+    await gate.next_request()  # line 0
+    sim.clock.set(START + LEASE / 2)  # slow going (the channel allows 5 messages per 5 s)
+    gate.go.release()
+    await gate.next_request()  # line 1
+    sim.clock.set(START + LEASE + timedelta(seconds=10))  # the first lease is over by now
+    await second_bot.dispatcher.run_due()  # another process looks for work meanwhile
+    gate.go.release()
+    await gate.next_request()  # line 2
+    gate.go.release()
+    await asyncio.wait_for(sending, timeout=30)
+
+    assert second_bot.dispatcher.stats.sent == 0
+    assert bot.dispatcher.stats.sent == 3
+    assert bot.dispatcher.stats.claims_lost == 0
+    rows = [await outbox_row(bot.database, i) for i in ids]
+    assert [(r.state, r.attempts) for r in rows] == [("sent", 1)] * 3
+    assert texts(sim.messages(world.general)) == ["line 0", "line 1", "line 2"]
+    assert len([r for r in sim.requests if r.route == SEND]) == 3
+
+
+async def test_stopping_finishes_the_row_in_flight_and_releases_the_rest(
+    sim: Simulator, world: World, bot: SteadyBot
+) -> None:
+    channel = Target("channel", world.general.id)
+    ids = [await send(bot, world, channel, f"line {i}") for i in range(5)]
+    bot.dispatcher.batch_size = 3
+    gate = GatedPacer()
+    bot.dispatcher.pacer = gate
+    sending = asyncio.create_task(bot.dispatcher.run_due())
+    await gate.next_request()  # line 0 is being sent when shutdown begins
+    bot.dispatcher.stop()  # what SteadyBot.close does first
+    gate.go.release()
+    await asyncio.wait_for(sending, timeout=30)  # returns without draining the backlog
+
+    assert texts(sim.messages(world.general)) == ["line 0"]
+    rows = [await outbox_row(bot.database, i) for i in ids]
+    assert (rows[0].state, rows[0].attempts) == ("sent", 1)
+    # Claimed but not begun: given back at once, attempt returned; the rest never claimed.
+    assert [(r.state, r.attempts, r.claimed_by) for r in rows[1:]] == [("pending", 0, None)] * 4
+    assert all(r.next_attempt_at <= START for r in rows[1:])
+
+
+async def test_a_failing_undeliverable_handler_does_not_stall_other_messages(
+    sim: Simulator, world: World, bot: SteadyBot
+) -> None:
+    async def broken(session: AsyncSession, subject_id: int | None, reason: str) -> None:
+        raise RuntimeError("the feature's bookkeeping failed")
+
+    on_undeliverable("test.fragile", broken)
+    carol = Target("dm", world.carol.id)  # DMs closed, no fallback: undeliverable
+    refused = await send(bot, world, carol, "for carol", purpose="test.fragile")
+    fine = await send(bot, world, Target("dm", world.alice.id), "for alice")
+    await sim.advance()
+    assert texts(sim.dms(world.alice)) == ["for alice"]
+    assert (await outbox_row(bot.database, fine)).state == "sent"
+    row = await outbox_row(bot.database, refused)
+    assert (row.state, row.attempts) == ("pending", 1)
+    assert row.last_error == "DMs closed (403/50007); handler failed: RuntimeError"
+
+    await sim.advance(days=2)  # retried with back-off, then given up: it poisons no pass
+    row = await outbox_row(bot.database, refused)
+    assert (row.state, row.attempts) == ("failed", MAX_ATTEMPTS)
+    assert await bot.dispatcher.next_due() is None
+    assert sim.dms(world.carol) == []

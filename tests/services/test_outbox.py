@@ -7,6 +7,8 @@ Sending itself is the dispatcher's REST edge and is tested end to end through th
 from __future__ import annotations
 
 import asyncio
+import logging
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,8 +22,23 @@ from bot.db import Database
 from bot.db.models import DueWork, OutboxMessage
 from bot.delivery import acks
 from bot.delivery.buttons import ack_button, action_row
-from bot.delivery.dispatcher import LEASE, Dispatcher
-from bot.delivery.outbox import AS_SOON_AS_POSSIBLE, OutgoingMessage, Target, enqueue
+from bot.delivery.dispatcher import (
+    LEASE,
+    MAX_ATTEMPTS,
+    UNCERTAIN_ATTEMPTS,
+    UNCERTAIN_CAP,
+    Dispatcher,
+    Refused,
+    Retry,
+    Sent,
+)
+from bot.delivery.outbox import (
+    AS_SOON_AS_POSSIBLE,
+    OutgoingMessage,
+    Target,
+    UndeliverableHandlers,
+    enqueue,
+)
 from bot.delivery.status import DeliveryHealth
 from bot.scheduling import ledger
 from bot.scheduling.maintenance import KEEP_SENT, prune
@@ -55,8 +72,16 @@ async def outbox(database: Database) -> list[OutboxMessage]:
         return list(found.all())
 
 
-def dispatcher(database: Database, clock: ManualClock, worker: str) -> Dispatcher:
-    return Dispatcher(HTTPClient(asyncio.get_running_loop()), database, clock, worker=worker)
+def dispatcher(database: Database, clock: ManualClock, worker: str, **kwargs: object) -> Dispatcher:
+    http = HTTPClient(asyncio.get_running_loop())
+    return Dispatcher(http, database, clock, worker=worker, **kwargs)  # type: ignore[arg-type]
+
+
+class Unlucky(random.Random):
+    """Jitter at its longest: the back-off's upper bound."""
+
+    def random(self) -> float:
+        return 0.999
 
 
 async def test_enqueue_stores_the_message_ready_at_once(database: Database) -> None:
@@ -223,10 +248,120 @@ async def test_the_first_acknowledgement_counts(database: Database) -> None:
 
     acks.on_acknowledged("test.ack", acknowledged)
     [row_id] = await add(database, purpose="test.ack", subject_id=77)
+    await mark_sent(database, row_id, message_id=4242)
     service = acks.Acknowledgements(database, clock)
-    assert await service.acknowledge(row_id, 5) == "Thank you for reaching out."
-    assert await service.acknowledge(row_id, 6) == acks.AGAIN
-    assert await service.acknowledge(row_id + 100, 5) == acks.GONE
+    assert await service.acknowledge(row_id, 5, 4242) == "Thank you for reaching out."
+    assert await service.acknowledge(row_id, 6, 4242) == acks.AGAIN
+    assert await service.acknowledge(row_id + 100, 5, 4242) == acks.GONE
     assert calls == [(77, 5)]
     [row] = await outbox(database)
     assert (row.acknowledged_by, row.acknowledged_at) == (5, T0)
+
+
+async def mark_sent(database: Database, row_id: int, *, message_id: int) -> None:
+    async with database.transaction() as session:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id)
+            .values(state="sent", sent_channel_id=1, sent_message_id=message_id, finished_at=T0)
+        )
+
+
+async def test_a_button_of_another_message_does_not_acknowledge_this_row(
+    database: Database,
+) -> None:
+    """On SQLite an outbox id can come back after pruning: a button left on an old message
+    carries the same id as a new row, but it is not the new row's message."""
+    clock = ManualClock(T0)
+    calls: list[tuple[int | None, int]] = []
+
+    async def acknowledged(session: AsyncSession, subject_id: int | None, user_id: int) -> None:
+        calls.append((subject_id, user_id))
+
+    acks.on_acknowledged("test.reused", acknowledged)
+    [row_id] = await add(database, purpose="test.reused", subject_id=78)
+    service = acks.Acknowledgements(database, clock)
+    assert await service.acknowledge(row_id, 5, 1111) == acks.NOT_YET  # not marked sent yet
+    await mark_sent(database, row_id, message_id=2222)
+    assert await service.acknowledge(row_id, 5, 1111) == acks.GONE  # the old message's button
+    [row] = await outbox(database)
+    assert (row.acknowledged_by, row.acknowledged_at) == (None, None)
+    assert calls == []
+    assert await service.acknowledge(row_id, 6, 2222) == acks.FIRST  # its own button counts
+    assert calls == [(78, 6)]
+
+
+async def test_a_process_whose_claim_ran_out_does_not_record_over_the_new_holder(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = ManualClock(T0)
+    [row_id] = await add(database)
+    slow, other = dispatcher(database, clock, "slow"), dispatcher(database, clock, "other")
+    [mine] = await slow.claim(T0)
+    [theirs] = await other.claim(T0 + LEASE)  # the slow one's lease ran out
+    with caplog.at_level(logging.WARNING, logger="bot.delivery.dispatcher"):
+        await slow._record(mine, Sent("target", 1, 111))
+        await slow._record(mine, Retry("503", uncertain=True))
+    [row] = await outbox(database)
+    assert (row.state, row.claimed_by, row.attempts) == ("pending", "other", 2)
+    assert row.sent_message_id is None
+    assert slow.stats.claims_lost == 2
+    lost = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert lost == [
+        f"outbox row {row_id} (test.dm): claim lost before recording Sent; left to its holder",
+        f"outbox row {row_id} (test.dm): claim lost before recording Retry; left to its holder",
+    ]
+    await other._record(theirs, Sent("target", 1, 222))
+    [row] = await outbox(database)
+    assert (row.state, row.sent_message_id) == ("sent", 222)
+
+
+async def test_uncertain_outcomes_are_retried_within_the_nonce_window(database: Database) -> None:
+    """A network error, a timeout or a 5xx may hide a message Discord accepted: its first
+    retries come back while Discord still de-duplicates the nonce (about five minutes)."""
+    clock = ManualClock(T0)
+    await add(database, 2)
+    work = dispatcher(database, clock, "a", rng=Unlucky())
+    waits: list[timedelta] = []
+    certain_waits: list[timedelta] = []
+    for _attempt in range(UNCERTAIN_ATTEMPTS + 1):
+        now = clock.now()
+        uncertain, certain = await work.claim(now)
+        await work._record(uncertain, Retry("network: ClientOSError", uncertain=True))
+        await work._record(certain, Retry("a failure known not to have posted"))
+        rows = await outbox(database)
+        waits.append(rows[0].next_attempt_at - now)
+        certain_waits.append(rows[1].next_attempt_at - now)
+        clock.set(max(r.next_attempt_at for r in rows))
+    assert all(wait <= UNCERTAIN_CAP for wait in waits[:UNCERTAIN_ATTEMPTS])
+    assert sum(waits[:UNCERTAIN_ATTEMPTS], timedelta()) < timedelta(minutes=5)
+    assert certain_waits[UNCERTAIN_ATTEMPTS - 1] > UNCERTAIN_CAP  # the plain back-off
+    assert waits[UNCERTAIN_ATTEMPTS] > UNCERTAIN_CAP  # later ones back off as before
+
+
+async def test_a_failing_undeliverable_handler_counts_attempts_then_gives_up(
+    database: Database,
+) -> None:
+    clock = ManualClock(T0)
+    calls: list[int | None] = []
+
+    async def broken(session: AsyncSession, subject_id: int | None, reason: str) -> None:
+        calls.append(subject_id)
+        raise RuntimeError("the feature's bookkeeping failed")
+
+    handlers = UndeliverableHandlers()
+    handlers.register("test.dm", broken)
+    await add(database, subject_id=9)
+    work = dispatcher(database, clock, "a", handlers=handlers)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        [claimed] = await work.claim(clock.now())
+        assert claimed.attempts == attempt
+        await work._record(claimed, Refused("DMs closed (403/50007)"))
+        [row] = await outbox(database)
+        assert row.last_error == "DMs closed (403/50007); handler failed: RuntimeError"
+        if attempt < MAX_ATTEMPTS:
+            assert (row.state, row.claimed_by) == ("pending", None)
+            clock.set(row.next_attempt_at)
+    assert (row.state, row.attempts) == ("failed", MAX_ATTEMPTS)
+    assert await work.claim(clock.now() + timedelta(days=1)) == []  # it no longer comes back
+    assert calls == [9] * MAX_ATTEMPTS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -118,6 +119,25 @@ async def test_due_items_run_once_at_their_due_time(database: Database) -> None:
     assert seen.subjects() == [1, 2]
     assert await work.next_due() is None
     assert {(r.state, r.outcome) for r in await rows(database)} == {("done", "on time")}
+
+
+async def test_stopping_ends_run_due_after_the_batch_in_hand(database: Database) -> None:
+    clock = ManualClock(T0)
+    seen = Recorder()
+    work: LedgerRunner
+
+    async def handle_then_shut_down(session: AsyncSession, item: DueItem) -> None:
+        await seen.handle(session, item)
+        work.stop()  # shutdown begins while the first batch is handled
+
+    work = runner(database, clock, WorkKind("ping", handle_then_shut_down))
+    work.batch_size = 2
+    for subject in range(6):
+        await schedule(database, "ping", subject, T0)
+    await work.run_due()
+    assert seen.subjects() == [0, 1]  # the batch in hand is finished, no other is claimed
+    states = sorted((r.subject_id, r.state, r.attempts) for r in await rows(database))
+    assert states[2:] == [(s, "pending", 0) for s in range(2, 6)]
 
 
 async def test_next_due_ignores_kinds_this_process_does_not_handle(database: Database) -> None:
@@ -432,6 +452,29 @@ async def test_commits_announce_the_earliest_new_due_time(database: Database) ->
     finally:
         wake.unsubscribe(heard.append)
     assert heard == [T0 + timedelta(hours=1), None]
+
+
+async def test_a_savepoint_neither_announces_nor_forgets_the_transactions_wake_up(
+    database: Database,
+) -> None:
+    heard: list[datetime | None] = []
+    wake.subscribe(heard.append)
+    try:
+        async with database.transaction() as session:
+            await ledger.schedule(session, "ping", 1, T0 + timedelta(hours=2))
+            with contextlib.suppress(RuntimeError):
+                async with session.begin_nested():  # one item's savepoint fails...
+                    await ledger.schedule(session, "ping", 2, T0 + timedelta(hours=1))
+                    raise RuntimeError("one handler failed")
+            async with session.begin_nested():  # ...another's is released
+                await ledger.schedule(session, "ping", 3, T0 + timedelta(hours=3))
+            assert heard == []  # nothing is committed yet
+        # The row of the failed savepoint is gone, but its note stays (a wake-up that finds
+        # nothing is harmless; a lost one is not).
+    finally:
+        wake.unsubscribe(heard.append)
+    assert heard == [T0 + timedelta(hours=1)]
+    assert [r.subject_id for r in await rows(database)] == [1, 3]
 
 
 async def test_the_sweep_reads_the_state_and_due_time_index(database: Database) -> None:

@@ -121,3 +121,108 @@ async def test_an_enqueued_message_wakes_the_process_at_once(database: Database)
     finally:
         await wakeups.stop()
         jobs.shutdown(wait=False)
+
+
+class GatedHost(Host):
+    """A host whose next_wakeup answers from the database, then waits until let go: a commit
+    can land between its read and the arming, as it can between two awaits in production."""
+
+    def __init__(self, runner: LedgerRunner) -> None:
+        super().__init__(runner)
+        self.gated = False
+        self.has_read = asyncio.Event()
+        self.go_on = asyncio.Event()
+
+    async def next_wakeup(self) -> datetime | None:
+        found = await self.runner.next_due()
+        if self.gated:
+            self.has_read.set()
+            await self.go_on.wait()
+        return found
+
+
+async def test_a_sooner_commit_during_the_re_arming_read_is_not_lost(database: Database) -> None:
+    clock = ManualClock(T0)
+    host = GatedHost(LedgerRunner(database, clock, KindRegistry([WorkKind("ping", _noop)])))
+    jobs = scheduler()
+    jobs.start()
+    wakeups = WakeUps(jobs, host, clock)
+    try:
+        await wakeups.start()
+        async with database.transaction() as session:
+            await ledger.schedule(session, "ping", 1, T0 + timedelta(hours=5))
+        await asyncio.sleep(0)
+        assert wakeups.armed_at == T0 + timedelta(hours=5)
+
+        host.gated = True
+        arming = asyncio.create_task(wakeups.arm())  # as after a pass
+        await host.has_read.wait()  # it has read "5 h" ...
+        async with database.transaction() as session:  # ... and now something sooner commits
+            await ledger.schedule(session, "ping", 2, T0 + timedelta(hours=2))
+        await asyncio.sleep(0)  # the commit hook hands over to the loop
+        host.go_on.set()
+        await arming
+
+        assert wakeups.armed_at == T0 + timedelta(hours=2)
+        job = jobs.get_job(WAKE_JOB)
+        assert job is not None
+        assert job.next_run_time == T0 + timedelta(hours=2)
+    finally:
+        await wakeups.stop()
+        jobs.shutdown(wait=False)
+
+
+class FailingHost(Host):
+    async def run_due(self) -> None:
+        self.passes += 1
+        raise RuntimeError("the database went away for a moment")
+
+
+async def test_a_failed_pass_still_re_arms_so_later_commits_are_heard(database: Database) -> None:
+    clock = ManualClock(T0)
+    host = FailingHost(LedgerRunner(database, clock, KindRegistry([WorkKind("ping", _noop)])))
+    jobs = scheduler()
+    jobs.start()
+    wakeups = WakeUps(jobs, host, clock)
+    try:
+        await wakeups.start()
+        async with database.transaction() as session:
+            await ledger.schedule(session, "ping", 1, T0 + timedelta(hours=1))
+        await asyncio.sleep(0)
+        assert wakeups.armed_at == T0 + timedelta(hours=1)
+
+        clock.set(T0 + timedelta(hours=3))  # the wake-up fires; its pass fails
+        await wakeups._pass()
+        assert host.passes == 1
+        # Re-armed from the database (the row is still due), not left in the past.
+        assert wakeups.armed_at == T0 + timedelta(hours=3)
+        assert jobs.get_job(WAKE_JOB) is not None
+    finally:
+        await wakeups.stop()
+        jobs.shutdown(wait=False)
+
+
+class StuckHost(Host):
+    def __init__(self, runner: LedgerRunner) -> None:
+        super().__init__(runner)
+        self.started = asyncio.Event()
+
+    async def run_due(self) -> None:
+        self.started.set()
+        await asyncio.Event().wait()  # a pass that never ends by itself
+
+
+async def test_stop_waits_for_a_running_pass_only_as_long_as_the_grace(database: Database) -> None:
+    clock = ManualClock(T0)
+    host = StuckHost(LedgerRunner(database, clock, KindRegistry()))
+    jobs = scheduler()
+    jobs.start()
+    wakeups = WakeUps(jobs, host, clock)
+    try:
+        await wakeups.start()
+        running = asyncio.create_task(wakeups._pass())
+        await host.started.wait()
+        await asyncio.wait_for(wakeups.stop(grace=0.05), timeout=10)
+        assert running.cancelled()
+    finally:
+        jobs.shutdown(wait=False)

@@ -266,6 +266,22 @@ async def test_fail_next_fails_exactly_one_matching_request(
     assert [r.status for r in sim.requests if r.route == MESSAGES] == [403, 200]
 
 
+async def test_an_injected_429_says_how_long_to_wait_in_body_and_header(
+    sim: Simulator, world: World, http: Callable[..., Any]
+) -> None:
+    path = f"/channels/{world.general.id}/messages"
+    sim.fail_next(MESSAGES, 429, retry_after=42.5)
+    status, headers, body = await http("POST", path, {"content": "wait"})
+    assert status == 429
+    assert (body["retry_after"], body["global"]) == (42.5, False)
+    assert headers["Retry-After"] == "43"
+    assert headers["Via"]  # discord.py reads such a 429 as a rate limit, not a ban
+    sim.fail_next(MESSAGES, 429)  # the default stays a short wait
+    status, headers, body = await http("POST", path, {"content": "wait"})
+    assert (status, body["retry_after"], headers["Retry-After"]) == (429, 0.05, "1")
+    assert sim.messages(world.general) == []
+
+
 async def test_a_network_drop_answers_nothing_and_posts_nothing(
     sim: Simulator, world: World, running: ProbeClient
 ) -> None:
