@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,14 +52,15 @@ def ok(body: Any) -> Reply:
 NO_CONTENT: Reply = (204, None)
 
 
-class RouteGroup:
+class RouteGroup(ABC):
     """A set of related routes; subclasses list theirs in `routes()`."""
 
     def __init__(self, world: World) -> None:
         self.world = world
 
+    @abstractmethod
     def routes(self) -> list[Route]:
-        raise NotImplementedError
+        """The (method, template, handler, scope) routes this group serves."""
 
     # -- lookups and permission checks ---------------------------------------------------------
 
