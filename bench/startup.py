@@ -49,23 +49,23 @@ async def run() -> dict[str, float]:
             bot = runtime.create_bot(settings, database, clock, guild_ready_timeout=0.05)
             bot.work_kinds.register(WorkKind(KIND, _noop))
             with sim.discord_endpoints():
-                async with harness.running(bot, sim.token, ready_timeout=60):
+                async with harness.running(
+                    bot, sim.token, ready_timeout=60, stop=lambda: runtime.shutdown(bot)
+                ):
                     ready = time.perf_counter() - started
                     # Armed: the wake-up job exists, or already fired for the overdue rows.
                     armed_at = bot.wakeups.armed_at
                     assert bot.scheduler.running
                     assert armed_at is not None
                     after, peak = resident_memory_mb()
-
-        # The catch-up the armed job starts at once (not part of "ready").
-        caught_up = time.perf_counter()
-        await bot.run_due()  # waits for the pass the wake-up job began, if it began first
-        catch_up = time.perf_counter() - caught_up
-        async with database.read() as session:
-            handled = await session.scalar(
-                select(func.count()).select_from(DueWork).where(DueWork.state == "done")
-            )
-        await runtime.shutdown(bot)
+                    # The catch-up the armed job starts at once (not part of "ready").
+                    caught_up = time.perf_counter()
+                    await bot.run_due()  # waits for a pass the wake-up job began, if any
+                    catch_up = time.perf_counter() - caught_up
+                    async with database.read() as session:
+                        handled = await session.scalar(
+                            select(func.count()).select_from(DueWork).where(DueWork.state == "done")
+                        )
 
     verdict = "OK" if ready < 3 else "FAIL"
     print(f"  ready and armed in {ready:.2f} s (must be under 3): {verdict}")
