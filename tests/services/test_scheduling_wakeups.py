@@ -4,6 +4,8 @@ and a pass that runs when the job fires. Real scheduler, real database."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -45,16 +47,29 @@ def scheduler() -> AsyncIOScheduler:
     )
 
 
+@asynccontextmanager
+async def running(
+    host: Host, clock: ManualClock | SystemClock, *, start: bool = True
+) -> AsyncIterator[tuple[WakeUps, AsyncIOScheduler]]:
+    """A started scheduler and WakeUps for `host`; both stopped afterwards."""
+    jobs = scheduler()
+    jobs.start()
+    wakeups = WakeUps(jobs, host, clock)
+    try:
+        if start:
+            await wakeups.start()
+        yield wakeups, jobs
+    finally:
+        await wakeups.stop()
+        jobs.shutdown(wait=False)
+
+
 async def test_armed_at_the_earliest_due_time_and_re_armed_by_sooner_commits(
     database: Database,
 ) -> None:
     clock = ManualClock(T0)
     host = Host(LedgerRunner(database, clock, KindRegistry([WorkKind("ping", _noop)])))
-    jobs = scheduler()
-    jobs.start()
-    wakeups = WakeUps(jobs, host, clock)
-    try:
-        await wakeups.start()
+    async with running(host, clock) as (wakeups, jobs):
         assert jobs.get_job(WAKE_JOB) is None  # nothing pending
         assert jobs.get_job(SWEEP_JOB) is not None
 
@@ -75,9 +90,6 @@ async def test_armed_at_the_earliest_due_time_and_re_armed_by_sooner_commits(
             await ledger.schedule(session, "ping", 4, T0 + timedelta(hours=3))
         await asyncio.sleep(0)
         assert wakeups.armed_at == T0 + timedelta(hours=2)
-    finally:
-        await wakeups.stop()
-        jobs.shutdown(wait=False)
 
 
 async def test_work_already_due_at_start_is_caught_up_at_once(database: Database) -> None:
@@ -88,28 +100,18 @@ async def test_work_already_due_at_start_is_caught_up_at_once(database: Database
         await ledger.schedule(session, "ping", 2, now + timedelta(days=1))
     runner = LedgerRunner(database, clock, KindRegistry([WorkKind("ping", _noop)]))
     host = Host(runner)
-    jobs = scheduler()
-    jobs.start()
-    wakeups = WakeUps(jobs, host, clock)
-    try:
-        await wakeups.start()  # armed at once for what came due while the process was down
+    # Armed at once for what came due while the process was down.
+    async with running(host, clock) as (wakeups, _jobs):
         await asyncio.wait_for(host.ran.wait(), timeout=10)
         assert runner.last_run.handled == 1
         assert runner.last_run.late == 1
-    finally:
-        await wakeups.stop()
-        jobs.shutdown(wait=False)
     assert wakeups.armed_at == now + timedelta(days=1)  # and re-armed for what is left
 
 
 async def test_an_enqueued_message_wakes_the_process_at_once(database: Database) -> None:
     clock = SystemClock()
     host = Host(LedgerRunner(database, clock, KindRegistry()))
-    jobs = scheduler()
-    jobs.start()
-    wakeups = WakeUps(jobs, host, clock)
-    try:
-        await wakeups.start()
+    async with running(host, clock):
         async with database.transaction() as session:
             await enqueue(
                 session,
@@ -118,9 +120,6 @@ async def test_an_enqueued_message_wakes_the_process_at_once(database: Database)
                 purpose="test.now",
             )
         await asyncio.wait_for(host.ran.wait(), timeout=10)
-    finally:
-        await wakeups.stop()
-        jobs.shutdown(wait=False)
 
 
 class GatedHost(Host):
@@ -144,11 +143,7 @@ class GatedHost(Host):
 async def test_a_sooner_commit_during_the_re_arming_read_is_not_lost(database: Database) -> None:
     clock = ManualClock(T0)
     host = GatedHost(LedgerRunner(database, clock, KindRegistry([WorkKind("ping", _noop)])))
-    jobs = scheduler()
-    jobs.start()
-    wakeups = WakeUps(jobs, host, clock)
-    try:
-        await wakeups.start()
+    async with running(host, clock) as (wakeups, jobs):
         async with database.transaction() as session:
             await ledger.schedule(session, "ping", 1, T0 + timedelta(hours=5))
         await asyncio.sleep(0)
@@ -167,9 +162,6 @@ async def test_a_sooner_commit_during_the_re_arming_read_is_not_lost(database: D
         job = jobs.get_job(WAKE_JOB)
         assert job is not None
         assert job.next_run_time == T0 + timedelta(hours=2)
-    finally:
-        await wakeups.stop()
-        jobs.shutdown(wait=False)
 
 
 class FailingHost(Host):
@@ -181,11 +173,7 @@ class FailingHost(Host):
 async def test_a_failed_pass_still_re_arms_so_later_commits_are_heard(database: Database) -> None:
     clock = ManualClock(T0)
     host = FailingHost(LedgerRunner(database, clock, KindRegistry([WorkKind("ping", _noop)])))
-    jobs = scheduler()
-    jobs.start()
-    wakeups = WakeUps(jobs, host, clock)
-    try:
-        await wakeups.start()
+    async with running(host, clock) as (wakeups, jobs):
         async with database.transaction() as session:
             await ledger.schedule(session, "ping", 1, T0 + timedelta(hours=1))
         await asyncio.sleep(0)
@@ -197,9 +185,6 @@ async def test_a_failed_pass_still_re_arms_so_later_commits_are_heard(database: 
         # Re-armed from the database (the row is still due), not left in the past.
         assert wakeups.armed_at == T0 + timedelta(hours=3)
         assert jobs.get_job(WAKE_JOB) is not None
-    finally:
-        await wakeups.stop()
-        jobs.shutdown(wait=False)
 
 
 class StuckHost(Host):
@@ -220,9 +205,9 @@ async def test_stop_waits_for_a_running_pass_only_as_long_as_the_grace(database:
     wakeups = WakeUps(jobs, host, clock)
     try:
         await wakeups.start()
-        running = asyncio.create_task(wakeups._pass())
+        stuck = asyncio.create_task(wakeups._pass())
         await host.started.wait()
         await asyncio.wait_for(wakeups.stop(grace=0.05), timeout=10)
-        assert running.cancelled()
+        assert stuck.cancelled()
     finally:
         jobs.shutdown(wait=False)
