@@ -19,6 +19,7 @@ MOOD_MIN, MOOD_MAX = 1, 5
 CRAVING_MIN, CRAVING_MAX = 0, 10
 MAX_NOTE = 1000
 HISTORY_MIN_DAYS, HISTORY_MAX_DAYS, HISTORY_DEFAULT_DAYS = 7, 90, 30
+KEEP_NOTES_MIN_DAYS, KEEP_NOTES_MAX_DAYS, KEEP_NOTES_DEFAULT_DAYS = 1, 365, 90
 
 MOOD_WORDS: dict[int, str] = {
     1: "very low",
@@ -145,5 +146,18 @@ def parse_history_days(raw: int | None) -> int:
         raise InvalidInput(
             f"History covers {HISTORY_MIN_DAYS} to {HISTORY_MAX_DAYS} days; "
             f"for example `days:{HISTORY_DEFAULT_DAYS}`."
+        )
+    return raw
+
+
+def parse_keep_notes_days(raw: int | None) -> int:
+    """`/setup checkins keep-notes-days`: 1–365, default 90. Scores are kept a year for the
+    chart whatever this says; only the notes go sooner."""
+    if raw is None:
+        return KEEP_NOTES_DEFAULT_DAYS
+    if not KEEP_NOTES_MIN_DAYS <= raw <= KEEP_NOTES_MAX_DAYS:
+        raise InvalidInput(
+            f"`keep-notes-days` is from {KEEP_NOTES_MIN_DAYS} to {KEEP_NOTES_MAX_DAYS} days "
+            f"(default {KEEP_NOTES_DEFAULT_DAYS})."
         )
     return raw

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.domain.crisis import mentions_crisis
+from bot.errors import InvalidInput
 
 DEFAULT_CRAVING_ALERT = 8
 DEFAULT_MOOD_ALERT = 1
@@ -27,6 +28,17 @@ class Thresholds:
 
     craving_alert: int = DEFAULT_CRAVING_ALERT  # craving at or above this alerts
     mood_alert: int = DEFAULT_MOOD_ALERT  # mood at or below this alerts
+
+
+def parse_thresholds(craving_alert: int | None, mood_alert: int | None) -> Thresholds:
+    """`/setup checkins craving-alert:<0-10> mood-alert:<1-5>`, defaults 8 and 1."""
+    craving = DEFAULT_CRAVING_ALERT if craving_alert is None else craving_alert
+    mood = DEFAULT_MOOD_ALERT if mood_alert is None else mood_alert
+    if not 0 <= craving <= 10:
+        raise InvalidInput("`craving-alert` is a craving score from 0 to 10 (default 8).")
+    if not 1 <= mood <= 5:
+        raise InvalidInput("`mood-alert` is a mood score from 1 to 5 (default 1).")
+    return Thresholds(craving_alert=craving, mood_alert=mood)
 
 
 @dataclass(frozen=True, slots=True)
