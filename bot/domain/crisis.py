@@ -20,6 +20,9 @@ What we decided about the hard cases (each is tested both ways in tests/unit/tes
   the note, and a false alarm costs a mentor a minute while a miss can cost much more.
 - Vague distress ("I can't go on like this", "I want to disappear") is not on the list: it is
   common in recovery talk and belongs with the mood score and the "I'd like support" box.
+- Accepted false alarms: a self-directed phrase used lightly or about an accident ("I cut
+  myself cooking", "I'll kill myself laughing", "me quiero morir de vergüenza") is flagged.
+  Telling those apart needs a reader; the cost of asking a mentor to look is small.
 """
 
 from __future__ import annotations

@@ -63,6 +63,21 @@ NOT_CRISIS = [
 ]
 
 
+# Flagged although nobody is in danger: self-directed phrases said lightly or about an accident.
+# We accept these (see the module docstring): a human reads the note and stands it down.
+ACCEPTED_FALSE_ALARMS = [
+    ("I cut myself cooking dinner", "hurt-oneself"),
+    ("that comedian, I'll kill myself laughing", "kill-oneself"),
+    ("me quiero morir de vergüenza", "es-quiero-morir"),
+    ("overdosed on chocolate cake lol", "overdose"),
+]
+
+
+@pytest.mark.parametrize(("text", "key"), ACCEPTED_FALSE_ALARMS)
+def test_light_uses_of_self_directed_phrases_are_flagged_on_purpose(text: str, key: str) -> None:
+    assert crisis_phrases_in(text) == (key,)
+
+
 @pytest.mark.parametrize(("text", "key"), TRUE_POSITIVES)
 def test_crisis_language_is_flagged(text: str, key: str) -> None:
     assert key in crisis_phrases_in(text)

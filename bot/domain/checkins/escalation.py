@@ -20,7 +20,9 @@ open ──claim──► claimed ──resolve──► resolved          open 
 The service turns effects into work: `FireStep` means "send that step's messages now (outbox)",
 `ScheduleStep` "insert or move its due-work row", `CancelStep` "cancel its due-work row",
 `EditCopies` "edit every posted copy to the new state", `TellMember`, `TellClaimer` and
-`TellAlerted` one message each (outbox).
+`TellAlerted` one message each (outbox). A server without an alerts channel has nowhere to
+post steps 1 and 2: the service then tells the member honestly that no supporter is set up
+here yet (with the crisis card) and `/setup status` says alerts cannot be delivered.
 """
 
 from __future__ import annotations
