@@ -198,7 +198,7 @@ def open_alert(
 
 def step_due(alert: Alert, step: Step) -> Transition:
     """A step's timer fired. It acts only if the alert is still open and the step pending."""
-    if alert.status is not Status.OPEN or step in alert.fired or alert.due(step) is None:
+    if alert.status is not Status.OPEN or alert.due(step) is None:
         return Transition(alert)
     return _fire(alert, step, cancel=False)
 
@@ -223,7 +223,7 @@ def _fire(alert: Alert, step: Step, *, cancel: bool) -> Transition:
 
 
 def claim(alert: Alert, *, by: int, at: datetime) -> Transition:
-    """ "I'm reaching out": records who and when, stops the chain, tells the member."""
+    """The "I'm reaching out" button: records who and when, stops the chain, tells the member."""
     if alert.status is Status.CLAIMED:
         return Transition(alert, refused=Refusal.ALREADY_CLAIMED)
     if not alert.active:
@@ -233,7 +233,7 @@ def claim(alert: Alert, *, by: int, at: datetime) -> Transition:
 
 
 def resolve(alert: Alert, *, by: int, at: datetime) -> Transition:
-    """ "Resolved": closes the alert, open or claimed, and edits every copy."""
+    """The "Resolved" button: closes the alert, open or claimed, and edits every copy."""
     if not alert.active:
         return Transition(alert, refused=Refusal.ALREADY_CLOSED)
     resolved = replace(alert, status=Status.RESOLVED, closed_by=by, closed_at=at, pending=())

@@ -84,7 +84,7 @@ def parse_note(raw: str | None) -> str | None:
 
 
 def parse_support(raw: str | bool | None) -> bool:
-    """ "I'd like someone to reach out": yes or no (unset means no)."""
+    """The answer to "I'd like someone to reach out": yes or no (unset means no)."""
     if raw is None:
         return False
     if isinstance(raw, bool):

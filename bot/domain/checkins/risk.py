@@ -87,6 +87,6 @@ def merge_reasons(*groups: Iterable[Reason]) -> tuple[Reason, ...]:
 
 
 def describe_reasons(reasons: Iterable[Reason]) -> str:
-    """ "urgent, asked for support" — the reason line of an alert."""
+    """The reason line of an alert, e.g. "urgent, asked for support"."""
     ordered = merge_reasons(reasons)
     return ", ".join(reason.value for reason in ordered)

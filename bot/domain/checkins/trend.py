@@ -15,7 +15,7 @@ _WEEK = 7
 def mood_trend(
     mood: int, previous: tuple[datetime, int] | None, *, now: datetime, zone: ZoneInfo
 ) -> str:
-    """ "mood 3, up from 2 yesterday": today's mood against the member's previous check-in,
+    """Today's mood against the member's previous check-in ("mood 3, up from 2 yesterday"),
     with the day named on the member's own calendar. Facts only, never a judgement."""
     if previous is None:
         return f"mood {mood}"
