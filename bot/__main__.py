@@ -1,4 +1,4 @@
-"""`python -m bot`: run, migrate, check-config, sync, demo."""
+"""`python -m bot`: run, migrate, check-config, sync, demo, keygen."""
 
 from __future__ import annotations
 
@@ -66,6 +66,13 @@ def _parser() -> argparse.ArgumentParser:
         description="Run a scripted scenario against the local Discord simulator on a fresh "
         "SQLite file and print what each member sees. Needs no Discord account.",
     )
+    commands.add_parser(
+        "keygen",
+        help="print a new key for STEADY_ENCRYPTION_KEYS",
+        description="Print a new random key for members' notes. To rotate, put it first in "
+        "STEADY_ENCRYPTION_KEYS and keep the older keys after it until every note has been "
+        "re-encrypted. Needs no configuration.",
+    )
     return parser
 
 
@@ -90,6 +97,7 @@ async def _run(settings: Settings) -> None:
     from bot.runtime import create_bot, open_database, run_until_stopped
 
     token = _token(settings)
+    _check_encryption_keys(settings)
     database = await open_database(settings)
     bot = create_bot(settings, database, SystemClock())
     try:
@@ -100,6 +108,19 @@ async def _run(settings: Settings) -> None:
         ) from None
     except discord.PrivilegedIntentsRequired:
         raise CliError("Discord refused the requested intents.") from None
+
+
+def _check_encryption_keys(settings: Settings) -> None:
+    # Before connecting, so a missing key stops the start with one line (on SQLite this
+    # creates the key file on the first start). The check-in feature hands the cipher to
+    # its services; until then nothing else needs it.
+    from bot.security.notes import load_cipher
+
+    keys = settings.encryption_keys.get_secret_value() if settings.encryption_keys else None
+    try:
+        load_cipher(keys=keys, database=settings.database)
+    except ConfigError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
 
 
 async def _migrate(settings: Settings) -> None:
@@ -142,6 +163,11 @@ async def _demo() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command == "keygen":
+            from bot.security.notes import generate_key
+
+            print(generate_key())
+            return 0
         if args.command == "demo":
             setup_logging("WARNING")
             asyncio.run(_demo())

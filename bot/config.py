@@ -22,6 +22,7 @@ from sqlalchemy.exc import ArgumentError
 
 from bot.domain.timezones import parse_timezone
 from bot.errors import ConfigError, InvalidInput
+from bot.security.notes import KEYS_ENV, parse_keys
 
 ENV_PREFIX = "STEADY_"
 TOKEN_ENV = "DISCORD_TOKEN"  # noqa: S105 (the variable's name, not a secret)
@@ -59,6 +60,12 @@ class Settings(BaseSettings):
     )
     shutdown_grace_seconds: float = Field(default=10.0, gt=0, le=300)
     discord_token: SecretStr | None = Field(default=None, validation_alias=TOKEN_ENV, exclude=True)
+    # Read as STEADY_ENCRYPTION_KEYS; never from the config file (see _TokenFreeToml).
+    encryption_keys: SecretStr | None = Field(
+        default=None,
+        exclude=True,
+        description="Fernet keys for members' notes, comma separated, newest first.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -92,6 +99,13 @@ class Settings(BaseSettings):
                 f"expected an IANA timezone such as Europe/London, got {value!r}"
             ) from exc
 
+    @field_validator("encryption_keys")
+    @classmethod
+    def _usable_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value().strip():
+            parse_keys(value.get_secret_value())
+        return value
+
     @property
     def database(self) -> URL:
         return make_url(self.database_url)
@@ -105,6 +119,7 @@ class Settings(BaseSettings):
         shown: dict[str, Any] = self.model_dump(exclude={"discord_token"})
         shown["database_url"] = self.database.render_as_string(hide_password=True)
         shown["discord_token"] = "set (hidden)" if self.discord_token else "not set"
+        shown["encryption_keys"] = "set (hidden)" if self.encryption_keys else "not set"
         return shown
 
     @classmethod
@@ -128,6 +143,11 @@ class _TokenFreeToml(TomlConfigSettingsSource):
                     f"{key}: the Discord token must not be in the config file; "
                     f"set the {TOKEN_ENV} environment variable instead"
                 )
+        if "encryption_keys" in values:
+            raise ConfigError(
+                "encryption_keys: encryption keys must not be in the config file; "
+                f"set the {KEYS_ENV} environment variable instead"
+            )
         return values
 
 

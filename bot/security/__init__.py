@@ -1,0 +1,1 @@
+"""Protecting what members write: encryption of notes at rest."""
