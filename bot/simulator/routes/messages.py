@@ -64,8 +64,7 @@ class MessageRoutes(RouteGroup):
             if channel.archived:
                 if channel.locked:
                     raise ApiError(400, 50083, "Thread is archived")
-                channel.archived = False
-                self.world.emit("THREAD_UPDATE", channel.payload(), guild.id)
+                channel.unarchive(self.world.now())
         elif channel.type in (TEXT, VOICE):
             self._require(channel, guild, perms.SEND_MESSAGES)
         else:
