@@ -69,6 +69,10 @@ async def test_a_locked_archived_thread_takes_no_posts_until_a_moderator_unarchi
     await thread.send("Reopened by a moderator")
     with pytest.raises(SimulatorError, match="locked"):
         sim.post(world.alice, sim_thread, "still locked for members")
+    world.guild.bot_role.permissions &= ~perms.MANAGE_THREADS
+    with pytest.raises(discord.HTTPException) as locked:
+        await thread.send("no longer a moderator")
+    assert locked.value.code == 160005
 
 
 @pytest.mark.parametrize("duration", [30, 1441, 0])
