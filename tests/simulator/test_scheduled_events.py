@@ -256,6 +256,7 @@ async def test_interested_users_page_by_user_id(
 
 
 WEEKLY, DAILY = 2, 3
+GUILD_ONLY = discord.PrivacyLevel.guild_only
 
 
 @pytest.mark.parametrize(
@@ -329,3 +330,41 @@ async def test_the_documented_recurrence_examples_are_accepted(
     status, _, created = await http("POST", EVENTS.format(guild=world.guild.id), body)
     assert status == 200
     assert created["recurrence_rule"]["frequency"] == rule["frequency"]
+
+
+async def test_stage_events_need_the_stage_moderator_permissions(
+    sim: Simulator, world: World, make_client: Callable[..., ProbeClient]
+) -> None:
+    stage = world.guild.add_voice_channel("Town hall", stage=True)
+    client = make_client(guild_scheduled_events=True)
+    async with sim.run_client(client):
+        guild = client.get_guild(world.guild.id)
+        assert guild is not None
+        channel = guild.get_channel(stage.id)
+        assert isinstance(channel, discord.StageChannel)
+        start = sim.now() + timedelta(days=1)
+        with pytest.raises(discord.Forbidden):  # no Mute Members and Move Members
+            await guild.create_scheduled_event(
+                name="Town hall", start_time=start, channel=channel, privacy_level=GUILD_ONLY
+            )
+        world.guild.bot_role.permissions |= perms.MUTE_MEMBERS | perms.MOVE_MEMBERS
+        event = await guild.create_scheduled_event(
+            name="Town hall", start_time=start, channel=channel, privacy_level=GUILD_ONLY
+        )
+    assert event.entity_type is discord.EntityType.stage_instance
+
+
+async def test_an_event_the_bot_starts_completes_once_its_channel_stays_empty(
+    sim: Simulator, world: World, make_client: Callable[..., ProbeClient]
+) -> None:
+    _, event = _voice_event(world, sim)
+    client = make_client(guild_scheduled_events=True)
+    async with sim.run_client(client):
+        guild = client.get_guild(world.guild.id)
+        assert guild is not None
+        cached = guild.get_scheduled_event(event.id)
+        assert cached is not None
+        await sim.advance(hours=1)
+        await cached.start()
+        await sim.advance(seconds=sim.automation.empty_channel_grace.total_seconds())
+    assert _heard(sim) == [ACTIVE, COMPLETED]

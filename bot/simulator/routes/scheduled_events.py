@@ -34,6 +34,7 @@ from bot.simulator.state.scheduled_events import (
     STAGE_INSTANCE,
     TRANSITIONS,
     VOICE_EVENT,
+    track_empty_channels,
 )
 
 FINISHED_EVENT = 180000
@@ -144,6 +145,7 @@ class ScheduledEventRoutes(RouteGroup):
             event.empty_since = None
         for key, value in fields.items():
             setattr(event, key, value)
+        track_empty_channels(guild)  # a started voice event may already be empty
         self.world.emit("GUILD_SCHEDULED_EVENT_UPDATE", event.payload(), guild.id)
         return ok(event.payload())
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from bot.simulator import permissions as perms
 from bot.simulator.errors import SimulatorError
 from bot.simulator.ids import iso, real_now, snowflake_time
-from bot.simulator.state.constants import DM, JSON, TEXT, THREAD_TYPES, VOICE
+from bot.simulator.state.constants import DM, JSON, TEXT, THREAD_TYPES, VOICE_TYPES
 from bot.simulator.state.members import SimMember, SimRole, SimUser
 
 if TYPE_CHECKING:
@@ -148,7 +148,7 @@ class SimChannel:
         if self.type == TEXT:
             data["topic"] = self.topic
             data["default_auto_archive_duration"] = 1440
-        elif self.type == VOICE:
+        elif self.type in VOICE_TYPES:
             data.update(bitrate=64000, user_limit=0, rtc_region=None, video_quality_mode=1)
         return data
 

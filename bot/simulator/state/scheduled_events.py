@@ -106,6 +106,7 @@ class SimScheduledEvent:
             )
         self.status = status
         self.empty_since = None
+        track_empty_channels(self.guild)
         self.guild.world.emit("GUILD_SCHEDULED_EVENT_UPDATE", self.payload(), self.guild.id)
 
 
