@@ -6,9 +6,11 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import discord
 import pytest
 
 from bot.simulator import Simulator, SimulatorError
+from bot.simulator import permissions as perms
 from tests.simulator.conftest import ProbeClient, World
 
 
@@ -106,3 +108,31 @@ async def test_voice_visits_follow_the_simulator_clock(
     (visit,) = world.guild.voice_visits
     assert visit.joined_at == arrived
     assert visit.left_at == arrived + timedelta(minutes=45)
+
+
+async def test_kicking_a_member_in_voice_disconnects_them_first(
+    sim: Simulator, world: World, make_client: Callable[..., ProbeClient]
+) -> None:
+    room = world.guild.add_voice_channel("IOP room")
+    sim.join_voice(world.alice, room)
+    client = make_client(members=True, voice_states=True)
+    async with sim.run_client(client):
+        guild = client.get_guild(world.guild.id)
+        assert guild is not None
+        member = await guild.fetch_member(world.alice.id)
+        with pytest.raises(discord.Forbidden):
+            await member.kick()  # the bot's role lacks Kick Members
+        world.guild.bot_role.permissions |= perms.KICK_MEMBERS
+        left = client.wait_for("voice_state_update", timeout=5)
+        removed = client.wait_for("raw_member_remove", timeout=5)
+        await member.kick()
+        _, before, after = await left
+        assert (await removed).user.id == world.alice.id
+    assert before.channel is not None
+    assert after.channel is None
+    assert world.alice.id not in world.guild.members_by_id
+    (session,) = sim.gateway.sessions.values()
+    order = [
+        f["t"] for f in session.frames if f["t"] in ("VOICE_STATE_UPDATE", "GUILD_MEMBER_REMOVE")
+    ]
+    assert order == ["VOICE_STATE_UPDATE", "GUILD_MEMBER_REMOVE"]

@@ -142,6 +142,8 @@ def add_by_member(
         raise SimulatorError("an event takes either a voice/stage channel or a location")
     if start.tzinfo is None or (end is not None and end.tzinfo is None):
         raise SimulatorError("event times must be timezone-aware")
+    if start <= guild.world.now():
+        raise SimulatorError("an event cannot start in the past")
     if end is not None and end <= start:
         raise SimulatorError("an event cannot end before it starts")
     if not creator.permissions & perms.CREATE_EVENTS:
