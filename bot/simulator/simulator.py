@@ -336,7 +336,7 @@ class Simulator(MemberActions, PresenceActions):
             self._move_clock(max(step, clock.now()))
             await self._run_due(bot)
         else:
-            raise SimulatorError("the bot keeps reporting due work that running does not clear")
+            raise SimulatorError("due work (the bot's or Discord's) keeps coming back when run")
         self._move_clock(target)
         await self._run_due(bot)
 

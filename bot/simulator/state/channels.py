@@ -84,11 +84,9 @@ class SimChannel:
                 found.deny |= bit
         self.guild.world.emit("CHANNEL_UPDATE", self.payload(), self.guild.id)
 
-    def archive(self, now: datetime, *, locked: bool | None = None) -> None:
-        """Archived (and locked, if asked) as Discord does after inactivity (THREAD_UPDATE)."""
+    def archive(self, now: datetime) -> None:
+        """Archived, as Discord does after inactivity (THREAD_UPDATE)."""
         self.archived = True
-        if locked is not None:
-            self.locked = locked
         self.archive_changed_at = now
         self._thread_updated()
 
