@@ -63,6 +63,10 @@ class PresenceActions:
             raise SimulatorError(f"the event {event.name!r} is over")
         if member.guild is not event.guild:
             raise SimulatorError(f"{member.name} is not in the event's server")
+        channel = self.world.channels.get(event.channel_id) if event.channel_id else None
+        if channel is not None and not member.can_see(channel):
+            # Discord shows a voice or stage event only to those who can view its channel.
+            raise SimulatorError(f"{member.name} cannot see the event {event.name!r}")
         if member.id not in event.subscribers:
             self.transcript.action(member.name, f"is interested in “{event.name}”")
             event.subscribers.append(member.id)

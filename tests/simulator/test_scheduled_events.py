@@ -136,6 +136,10 @@ async def test_moderators_create_start_and_end_events_by_hand(
     with pytest.raises(SimulatorError, match="over"):
         sim.rsvp(world.alice, event)
     never = world.guild.add_scheduled_event("Later", start=start, channel=room, creator=host)
+    room.set_permissions(world.guild.everyone, view_channel=False)
+    with pytest.raises(SimulatorError, match="cannot see"):
+        sim.rsvp(world.alice, never)  # the event is shown only to who can view its channel
+    room.set_permissions(world.guild.everyone, view_channel=None)
     never.end()
     assert never.status == 4  # ending one that never started cancels it
 
