@@ -154,12 +154,21 @@ class Gateway:
     def dispatch(self, event: str, data: JSON, guild_id: int | None) -> None:
         intent = needed_intent(event, guild_id)
         for session in self.sessions.values():
-            if intent and not session.intents & intent:
+            if intent and not session.intents & intent and not self._about_me(session, event, data):
                 continue
             payload = data
             if event in ("MESSAGE_CREATE", "MESSAGE_UPDATE"):
                 payload = self._filter(event, data, session.intents)
             session.add(event, payload)
+
+    def _about_me(self, session: Session, event: str, data: JSON) -> bool:
+        """Without GUILD_MEMBERS, THREAD_MEMBERS_UPDATE still arrives (with GUILDS) when the
+        bot itself was added to or removed from the thread, as Discord documents."""
+        if event != "THREAD_MEMBERS_UPDATE" or not session.intents & GUILDS:
+            return False
+        me = str(self.world.bot_user.id)
+        added = {str(m.get("user_id")) for m in data.get("added_members") or []}
+        return me in added or me in (data.get("removed_member_ids") or [])
 
     @property
     def connected(self) -> bool:
@@ -336,6 +345,16 @@ class Gateway:
         # Back means: everything dispatched so far (the replay included) has been written.
         flushed = all(s.connection is not None and s.connection.sent >= s.seq for s in back)
         return len(back) >= len(previous) and flushed
+
+    async def flushed(self, *, within: float) -> None:
+        """Returns once every connected session has been sent all that was dispatched."""
+
+        def done() -> bool:
+            return all(
+                s.connection is None or s.connection.sent >= s.seq for s in self.sessions.values()
+            )
+
+        await self._changes.wait_until(done, within)
 
     async def close(self) -> None:
         for connection in list(self.connections):

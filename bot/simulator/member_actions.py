@@ -1,4 +1,4 @@
-"""What members do: post, join voice, RSVP, and run commands, click, select and submit forms.
+"""What members do: post, and run commands, click, select and submit forms.
 
 `MemberActions` is the half of `Simulator`'s API that acts on a member's behalf; the
 interaction ones return once the bot has answered (see the README).
@@ -23,6 +23,7 @@ from bot.simulator.interactions import (
     PendingInteraction,
 )
 from bot.simulator.messages import MessageStore
+from bot.simulator.presence import prepare_thread_post
 from bot.simulator.state import (
     DM,
     JSON,
@@ -32,7 +33,6 @@ from bot.simulator.state import (
     SimMember,
     SimMessage,
     SimRole,
-    SimScheduledEvent,
     SimUser,
     World,
     user_of,
@@ -51,7 +51,7 @@ class MemberActions:
     messages_store: MessageStore
     transcript: Transcript
 
-    # -- posting, voice and scheduled events -------------------------------------------------
+    # -- posting (voice, threads and scheduled events: `presence.py`) --------------------------
 
     def post(
         self,
@@ -64,45 +64,13 @@ class MemberActions:
         """A member writes a message (MESSAGE_CREATE reaches the bot with its intents)."""
         if isinstance(member, SimMember) and not member.can_see(channel):
             raise SimulatorError(f"{member.name} cannot see #{channel.name}")
+        if isinstance(member, SimMember) and channel.is_thread:
+            prepare_thread_post(member, channel)
         payload: JSON = {"content": content}
         if reply_to is not None:
             payload["message_reference"] = {"message_id": str(reply_to.id)}
         message, _ = self.messages_store.create(channel, user_of(member), payload)
         return message
-
-    def join_voice(self, member: SimMember, channel: SimChannel) -> None:
-        self.transcript.action(member.name, f"joins voice {channel.name}")
-        member.guild.voice_states[member.id] = channel.id
-        guild = member.guild
-        self.world.emit("VOICE_STATE_UPDATE", guild.voice_state(member.id), guild.id)
-
-    def leave_voice(self, member: SimMember) -> None:
-        self.transcript.action(member.name, "leaves voice")
-        guild = member.guild
-        guild.voice_states.pop(member.id, None)
-        state = guild.voice_state(member.id)
-        state["channel_id"] = None
-        self.world.emit("VOICE_STATE_UPDATE", state, guild.id)
-
-    def rsvp(self, member: SimMember, event: SimScheduledEvent) -> None:
-        """The member clicks "Interested" on a scheduled event."""
-        if member.id not in event.subscribers:
-            self.transcript.action(member.name, f"is interested in “{event.name}”")
-            event.subscribers.append(member.id)
-            self._event_user("GUILD_SCHEDULED_EVENT_USER_ADD", member, event)
-
-    def unrsvp(self, member: SimMember, event: SimScheduledEvent) -> None:
-        if member.id in event.subscribers:
-            event.subscribers.remove(member.id)
-            self._event_user("GUILD_SCHEDULED_EVENT_USER_REMOVE", member, event)
-
-    def _event_user(self, name: str, member: SimMember, event: SimScheduledEvent) -> None:
-        data = {
-            "guild_scheduled_event_id": str(event.id),
-            "user_id": str(member.id),
-            "guild_id": str(event.guild.id),
-        }
-        self.world.emit(name, data, event.guild.id)
 
     # -- interactions --------------------------------------------------------------------------
 

@@ -63,6 +63,14 @@ BOT_DEFAULT = discord.Permissions(
 ).value
 
 
+# Scheduled events and voice (kept apart from the message permissions above).
+CREATE_EVENTS = discord.Permissions(create_events=True).value
+CONNECT = discord.Permissions(connect=True).value
+MUTE_MEMBERS = discord.Permissions(mute_members=True).value
+MOVE_MEMBERS = discord.Permissions(move_members=True).value
+KICK_MEMBERS = discord.Permissions(kick_members=True).value
+
+
 def from_flags(flags: Mapping[str, bool]) -> int:
     """`manage_guild=True`-style keyword flags as a bit set (names are discord.py's)."""
     return discord.Permissions(**flags).value

@@ -15,14 +15,18 @@ import discord
 from aiohttp import web
 from sqlalchemy.engine import URL
 
+from bot.clock import ManualClock
 from bot.simulator import harness
 from bot.simulator import permissions as perms
+from bot.simulator.automation import Automation
 from bot.simulator.commands import CommandRegistry
 from bot.simulator.errors import CommandNotAvailable, SimulatorError
 from bot.simulator.gateway import MESSAGE_CONTENT, Gateway
+from bot.simulator.ids import real_now
 from bot.simulator.interactions import InteractionHub
 from bot.simulator.member_actions import MemberActions
 from bot.simulator.messages import MessageStore
+from bot.simulator.presence import PresenceActions
 from bot.simulator.ratelimit import RateLimiter
 from bot.simulator.routes import RestApi
 from bot.simulator.server import Faults, RequestLog, SimRequest, build_app
@@ -51,7 +55,7 @@ class _SettableClock(Protocol):
     def set(self, instant: datetime) -> None: ...
 
 
-class Simulator(MemberActions):
+class Simulator(MemberActions, PresenceActions):
     """A local stand-in for Discord. Windows are real seconds measured with `time_source`.
 
     Tests shorten the windows (`ack_timeout`, `token_lifetime`, rate limits) instead of
@@ -123,6 +127,10 @@ class Simulator(MemberActions):
         )
         self.clock: _SettableClock | None = None
         self.bot: SteadyBot | None = None
+        self.world.now = self.now
+        # Discord's own automation over time (scheduled-event status, thread archiving);
+        # its figures are attributes tests may change (`sim.automation.empty_channel_grace`).
+        self.automation = Automation(self.world)
         # Woken by every message change and every request, for `wait_until` and friends.
         self._changes = Changes()
         self.world.on_message(lambda _message: self._changes.notify())
@@ -294,6 +302,11 @@ class Simulator(MemberActions):
 
     # -- time ----------------------------------------------------------------------------------
 
+    def now(self) -> datetime:
+        """The simulator's clock: the bot's business clock once `run_bot` (or `advance`) set
+        one, else the wall clock."""
+        return self.clock.now() if self.clock is not None else real_now()
+
     async def advance(
         self,
         *,
@@ -303,25 +316,36 @@ class Simulator(MemberActions):
         seconds: float = 0,
         to: datetime | None = None,
     ) -> None:
-        """Move the bot's clock, stopping at every due time on the way (see the README)."""
-        bot, clock = self.bot, self.clock
-        if bot is None or clock is None:
-            raise SimulatorError("advance needs a bot started with run_bot")
+        """Move the clock, stopping at every due time on the way (see the README): the bot's
+        due work and Discord's own automation. Without a bot it starts from the wall clock."""
+        bot = self.bot
+        if self.clock is None:
+            self.clock = ManualClock(real_now())
+        clock = self.clock
         target = to or clock.now() + timedelta(
             days=days, hours=hours, minutes=minutes, seconds=seconds
         )
         if target < clock.now():
             raise SimulatorError("time only moves forward")
         for _ in range(100_000):
-            wakeup = await bot.next_wakeup()
-            if wakeup is None or wakeup > target:
+            wakeup = await bot.next_wakeup() if bot is not None else None
+            automation = self.automation.next_due()
+            step = min((t for t in (wakeup, automation) if t is not None), default=None)
+            if step is None or step > target:
                 break
-            self._move_clock(max(wakeup, clock.now()))
-            await bot.run_due()
+            self._move_clock(max(step, clock.now()))
+            await self._run_due(bot)
         else:
-            raise SimulatorError("the bot keeps reporting due work that running does not clear")
+            raise SimulatorError("due work (the bot's or Discord's) keeps coming back when run")
         self._move_clock(target)
-        await bot.run_due()
+        await self._run_due(bot)
+
+    async def _run_due(self, bot: SteadyBot | None) -> None:
+        # Discord's changes first, written to the bot's socket before its own due work runs.
+        if self.automation.run_due():
+            await self.gateway.flushed(within=self.wait_timeout)
+        if bot is not None:
+            await bot.run_due()
 
     def _move_clock(self, instant: datetime) -> None:
         assert self.clock is not None

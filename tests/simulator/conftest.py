@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import discord
 import pytest
 from discord import app_commands
@@ -81,3 +82,23 @@ async def running(sim: Simulator, world: World, client: ProbeClient) -> AsyncIte
     """`client` connected with whatever commands the test added to `client.tree` beforehand."""
     async with sim.run_client(client):
         yield client
+
+
+@pytest.fixture
+async def http(sim: Simulator) -> AsyncIterator[Callable[..., Any]]:
+    """A raw HTTP client with the bot token: returns (status, headers, body)."""
+    async with aiohttp.ClientSession() as session:
+
+        async def call(
+            method: str, path: str, body: Any = None, *, auth: bool = True
+        ) -> tuple[int, Any, Any]:
+            headers = {"Authorization": f"Bot {sim.token}"} if auth else {}
+            async with session.request(
+                method, sim.api_base + path, json=body, headers=headers
+            ) as response:
+                data = (
+                    await response.json() if response.content_type == "application/json" else None
+                )
+                return response.status, response.headers, data
+
+        yield call

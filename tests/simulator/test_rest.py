@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -14,26 +14,6 @@ from bot.simulator import Simulator
 from tests.simulator.conftest import ProbeClient, World, build_world
 
 MESSAGES = "POST /channels/{channel_id}/messages"
-
-
-@pytest.fixture
-async def http(sim: Simulator) -> AsyncIterator[Callable[..., Any]]:
-    """A raw HTTP client with the bot token: returns (status, headers, body)."""
-    async with aiohttp.ClientSession() as session:
-
-        async def call(
-            method: str, path: str, body: Any = None, *, auth: bool = True
-        ) -> tuple[int, Any, Any]:
-            headers = {"Authorization": f"Bot {sim.token}"} if auth else {}
-            async with session.request(
-                method, sim.api_base + path, json=body, headers=headers
-            ) as response:
-                data = (
-                    await response.json() if response.content_type == "application/json" else None
-                )
-                return response.status, response.headers, data
-
-        yield call
 
 
 async def test_json_content_type_is_exactly_application_json(

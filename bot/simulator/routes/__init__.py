@@ -20,6 +20,7 @@ from bot.simulator.routes.messages import MessageRoutes
 from bot.simulator.routes.scheduled_events import ScheduledEventRoutes
 from bot.simulator.routes.threads import ThreadRoutes
 from bot.simulator.routes.users import UserRoutes
+from bot.simulator.routes.voice import VoiceRoutes
 from bot.simulator.state import World
 
 __all__ = ["Call", "Handler", "Reply", "RestApi", "Route", "Scope"]
@@ -44,6 +45,7 @@ class RestApi:
             ThreadRoutes(world),
             GuildRoutes(world),
             ScheduledEventRoutes(world, business_now=business_now),
+            VoiceRoutes(world),
             InteractionRoutes(world, interactions),
         ]
 

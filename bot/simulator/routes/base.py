@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.simulator import errors as err
 from bot.simulator.errors import ApiError
+from bot.simulator.limits import FormErrors
 from bot.simulator.state import JSON, SimChannel, SimFile, SimGuild, SimMember, SimMessage, World
 
 
@@ -103,3 +104,24 @@ class RouteGroup(ABC):
         if member is None:
             raise err.unknown("Member", err.UNKNOWN_MEMBER)
         return member
+
+
+def query_int(
+    errors: FormErrors, call: Call, name: str, default: int, *, low: int, high: int | None
+) -> int:
+    """An integer query parameter within bounds; errors name the parameter as Discord does."""
+    raw = call.query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        errors.add((name,), "NUMBER_TYPE_COERCE", f'Value "{raw}" is not int.')
+        return default
+    if value < low:
+        message = f"int value should be greater than or equal to {low}."
+        errors.add((name,), "NUMBER_TYPE_MIN", message)
+    elif high is not None and value > high:
+        message = f"int value should be less than or equal to {high}."
+        errors.add((name,), "NUMBER_TYPE_MAX", message)
+    return value

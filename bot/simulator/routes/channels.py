@@ -7,6 +7,8 @@ from bot.simulator import permissions as perms
 from bot.simulator.errors import ApiError
 from bot.simulator.limits import FormErrors
 from bot.simulator.routes.base import BOT, NO_CONTENT, Call, Reply, Route, RouteGroup, ok
+from bot.simulator.routes.threads import ARCHIVED, check_auto_archive_duration
+from bot.simulator.state import JSON, SimChannel
 
 
 class ChannelRoutes(RouteGroup):
@@ -29,10 +31,9 @@ class ChannelRoutes(RouteGroup):
         guild = channel.guild
         if guild is None:
             raise ApiError(403, err.MISSING_PERMISSIONS, "Missing Permissions")
-        is_own_thread = channel.is_thread and channel.owner_id == self.world.bot_user.id
-        if not is_own_thread:
-            bit = perms.MANAGE_THREADS if channel.is_thread else perms.MANAGE_CHANNELS
-            self._require(channel, guild, bit)
+        if channel.is_thread:
+            return self._patch_thread(channel, body)
+        self._require(channel, guild, perms.MANAGE_CHANNELS)
         errors = FormErrors()
         if "name" in body:
             errors.too_long(("name",), str(body["name"]), 100)
@@ -42,14 +43,58 @@ class ChannelRoutes(RouteGroup):
         for key in ("name", "topic"):
             if key in body:
                 setattr(channel, key, body[key])
-        for key in ("archived", "locked", "invitable"):
-            if key in body and channel.is_thread:
-                setattr(channel, key, bool(body[key]))
-        if "auto_archive_duration" in body:
-            channel.auto_archive_duration = int(body["auto_archive_duration"])
-        event = "THREAD_UPDATE" if channel.is_thread else "CHANNEL_UPDATE"
-        self.world.emit(event, channel.payload(), guild.id)
+        self.world.emit("CHANNEL_UPDATE", channel.payload(), guild.id)
         return ok(channel.payload())
+
+    def _patch_thread(self, thread: SimChannel, body: JSON) -> Reply:
+        """Discord's thread rules: an archived thread changes only by being unarchived in the
+        same request; unarchiving an unlocked thread needs only Send Messages (in threads),
+        a locked one Manage Threads; `locked` needs Manage Threads; the rest Manage Threads
+        or being the thread's creator."""
+        guild = thread.guild
+        assert guild is not None
+        mine = self._me(guild).permissions_in(thread)
+        moderator = bool(mine & perms.MANAGE_THREADS)
+        creator = thread.owner_id == self.world.bot_user.id
+        unarchiving = thread.archived and body.get("archived") is False
+        if thread.archived and not unarchiving:
+            raise ApiError(400, ARCHIVED, "Thread is archived")
+        locked = bool(body.get("locked", thread.locked))
+        if "locked" in body or (unarchiving and locked):
+            self._require(thread, guild, perms.MANAGE_THREADS)
+        elif unarchiving:
+            self._require(thread, guild, perms.SEND_IN_THREADS)
+        others = {"name", "auto_archive_duration", "invitable"} | (
+            set() if unarchiving else {"archived"}
+        )
+        if others & body.keys() and not (moderator or creator):
+            raise ApiError(403, err.MISSING_PERMISSIONS, "Missing Permissions")
+        errors = FormErrors()
+        if "name" in body:
+            errors.too_long(("name",), str(body["name"]), 100)
+            if not body["name"]:
+                errors.add(("name",), "BASE_TYPE_REQUIRED", "This field is required")
+        if "auto_archive_duration" in body:
+            check_auto_archive_duration(
+                errors, ("auto_archive_duration",), body["auto_archive_duration"]
+            )
+        errors.raise_if_any()
+        now = self.world.now()
+        if "name" in body:
+            thread.name = str(body["name"])
+        for key in ("locked", "invitable"):
+            if key in body:
+                setattr(thread, key, bool(body[key]))
+        if "auto_archive_duration" in body:
+            thread.auto_archive_duration = int(body["auto_archive_duration"])
+            thread.last_activity = now  # changing the duration counts as activity
+        if "archived" in body and bool(body["archived"]) != thread.archived:
+            thread.archived = bool(body["archived"])
+            thread.archive_changed_at = now
+            if not thread.archived:
+                thread.last_activity = now  # so does unarchiving
+        self.world.emit("THREAD_UPDATE", thread.payload(), guild.id)
+        return ok(thread.payload())
 
     async def delete_channel(self, call: Call) -> Reply:
         channel = self._channel(call)

@@ -20,6 +20,7 @@ class GuildRoutes(RouteGroup):
             ("GET", "/guilds/{guild_id}/roles", self.list_roles, BOT),
             ("GET", "/guilds/{guild_id}/members", self.list_members, BOT),
             ("GET", "/guilds/{guild_id}/members/{member_id}", self.get_member, BOT),
+            ("DELETE", "/guilds/{guild_id}/members/{user_id}", self.kick_member, BOT),
             ("PUT", member_role, self.add_role, BOT),
             ("DELETE", member_role, self.remove_role, BOT),
         ]
@@ -102,4 +103,17 @@ class GuildRoutes(RouteGroup):
     async def remove_role(self, call: Call) -> Reply:
         member, role = self._member_and_role(call)
         member.remove_role(role)
+        return NO_CONTENT
+
+    async def kick_member(self, call: Call) -> Reply:
+        """Kick Members, and only someone below the bot's highest role (never the owner);
+        a member in voice is disconnected first, as in `SimGuild.remove_member`."""
+        guild = self._guild(call)
+        member = self._member(guild, call.int("user_id"))
+        self._require(None, guild, perms.KICK_MEMBERS)
+        top = max((r.position for r in guild.me.roles), default=0)
+        theirs = max((r.position for r in member.roles), default=0)
+        if member.id == guild.owner_id or member is guild.me or theirs >= top:
+            raise ApiError(403, err.MISSING_PERMISSIONS, "Missing Permissions")
+        guild.remove_member(member)
         return NO_CONTENT

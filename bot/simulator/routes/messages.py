@@ -61,11 +61,13 @@ class MessageRoutes(RouteGroup):
         assert guild is not None
         if channel.is_thread:
             self._require(channel, guild, perms.SEND_IN_THREADS)
+            moderator = self._me(guild).permissions_in(channel) & perms.MANAGE_THREADS
+            if channel.locked and not channel.archived and not moderator:
+                raise ApiError(400, 160005, "Thread is locked")
             if channel.archived:
                 if channel.locked:
                     raise ApiError(400, 50083, "Thread is archived")
-                channel.archived = False
-                self.world.emit("THREAD_UPDATE", channel.payload(), guild.id)
+                channel.unarchive(self.world.now())
         elif channel.type in (TEXT, VOICE):
             self._require(channel, guild, perms.SEND_MESSAGES)
         else:

@@ -6,7 +6,7 @@ from bot.simulator import errors as err
 from bot.simulator import permissions as perms
 from bot.simulator.errors import ApiError
 from bot.simulator.ids import real_now
-from bot.simulator.limits import FormErrors, FormErrorsOf
+from bot.simulator.limits import FormErrors, FormErrorsOf, Path
 from bot.simulator.routes.base import (
     BOT,
     NO_CONTENT,
@@ -15,8 +15,13 @@ from bot.simulator.routes.base import (
     Route,
     RouteGroup,
     ok,
+    query_int,
 )
 from bot.simulator.state import JSON, PRIVATE_THREAD, PUBLIC_THREAD, TEXT, SimChannel
+
+ARCHIVED = 50083
+# Discord's only auto-archive durations, in minutes.
+AUTO_ARCHIVE_DURATIONS = (60, 1440, 4320, 10080)
 
 
 class ThreadRoutes(RouteGroup):
@@ -41,7 +46,9 @@ class ThreadRoutes(RouteGroup):
 
     # -- starting threads ----------------------------------------------------------------------
 
-    def _new_thread(self, parent: SimChannel, body: JSON, kind: int) -> SimChannel:
+    def _new_thread(
+        self, parent: SimChannel, body: JSON, kind: int, *, thread_id: int | None = None
+    ) -> SimChannel:
         guild = parent.guild
         if guild is None or parent.type != TEXT:
             raise ApiError(400, 50024, "Cannot execute action on this channel type")
@@ -50,13 +57,16 @@ class ThreadRoutes(RouteGroup):
         if not name:
             errors.add(("name",), "BASE_TYPE_REQUIRED", "This field is required")
         errors.too_long(("name",), name, 100)
+        duration = body.get("auto_archive_duration")
+        if duration is not None:
+            check_auto_archive_duration(errors, ("auto_archive_duration",), duration)
         errors.raise_if_any()
         bit = (
             perms.CREATE_PRIVATE_THREADS if kind == PRIVATE_THREAD else perms.CREATE_PUBLIC_THREADS
         )
         self._require(parent, guild, bit)
         thread = SimChannel(
-            self.world.ids.next(),
+            thread_id or self.world.ids.next(),
             kind,
             name,
             self.world,
@@ -64,7 +74,8 @@ class ThreadRoutes(RouteGroup):
             parent_id=parent.id,
             owner_id=self.world.bot_user.id,
             invitable=bool(body.get("invitable", True)),
-            auto_archive_duration=int(body.get("auto_archive_duration") or 1440),
+            auto_archive_duration=int(duration or 1440),
+            last_activity=self.world.now(),
         )
         thread.thread_members[self.world.bot_user.id] = real_now()
         guild._add_channel(thread)
@@ -87,8 +98,12 @@ class ThreadRoutes(RouteGroup):
         message = self._message(call, parent)
         if message.thread_id is not None:
             raise ApiError(400, 160004, "A thread has already been created for this message")
-        thread = self._new_thread(parent, call.body, PUBLIC_THREAD)
+        # The thread takes the message's id; the message now shows it (MESSAGE_UPDATE).
+        thread = self._new_thread(parent, call.body, PUBLIC_THREAD, thread_id=message.id)
         message.thread_id = thread.id
+        self.world.message_changed(message)
+        guild_id = parent.guild.id if parent.guild else None
+        self.world.emit("MESSAGE_UPDATE", message.payload(self.world), guild_id)
         return 201, thread.payload()
 
     async def active_threads(self, call: Call) -> Reply:
@@ -109,86 +124,82 @@ class ThreadRoutes(RouteGroup):
             raise ApiError(400, 50024, "Cannot execute action on this channel type")
         return thread
 
-    async def list_thread_members(self, call: Call) -> Reply:
+    def _active_thread(self, call: Call) -> SimChannel:
         thread = self._thread(call)
-        return ok([thread.thread_member_payload(u) for u in thread.thread_members])
+        if thread.archived:
+            raise ApiError(400, ARCHIVED, "Thread is archived")
+        return thread
+
+    def _thread_member(self, thread: SimChannel, user_id: int, with_member: bool) -> JSON:
+        data = thread.thread_member_payload(user_id)
+        member = thread.guild.members_by_id.get(user_id) if thread.guild else None
+        if with_member and member is not None:
+            data["member"] = member.payload()
+        return data
+
+    async def list_thread_members(self, call: Call) -> Reply:
+        """Ascending by user id; `after` (a user id), `limit` 1-100 (default 100), `with_member`."""
+        thread = self._thread(call)
+        errors = FormErrors()
+        limit = query_int(errors, call, "limit", 100, low=1, high=100)
+        after = query_int(errors, call, "after", 0, low=0, high=None)
+        errors.raise_if_any()
+        users = sorted(u for u in thread.thread_members if u > after)[:limit]
+        with_member = call.flag("with_member")
+        return ok([self._thread_member(thread, u, with_member) for u in users])
 
     async def get_thread_member(self, call: Call) -> Reply:
         thread = self._thread(call)
         user_id = call.int("user_id")
         if user_id not in thread.thread_members:
             raise err.unknown("Member", err.UNKNOWN_MEMBER)
-        return ok(thread.thread_member_payload(user_id))
+        return ok(self._thread_member(thread, user_id, call.flag("with_member")))
 
     async def join_thread(self, call: Call) -> Reply:
-        thread = self._thread(call)
-        self._thread_add(thread, self.world.bot_user.id)
+        thread = self._active_thread(call)
+        thread.add_member(self.world.bot_user.id)
         return NO_CONTENT
 
     async def leave_thread(self, call: Call) -> Reply:
-        thread = self._thread(call)
-        self._thread_remove(thread, self.world.bot_user.id)
+        thread = self._active_thread(call)
+        thread.remove_member(self.world.bot_user.id)
         return NO_CONTENT
 
     async def add_thread_member(self, call: Call) -> Reply:
-        thread = self._thread(call)
+        """Discord: "Requires the ability to send messages in the thread" and that it is not
+        archived; a private thread also needs the bot in it (or Manage Threads), and one that
+        is not `invitable` lets only moderators add people."""
+        thread = self._active_thread(call)
         guild = thread.guild
         assert guild is not None
         member = self._member(guild, call.int("user_id"))
-        if thread.archived:
-            raise ApiError(400, 50083, "Thread is archived")
-        is_member = self.world.bot_user.id in thread.thread_members
-        if thread.type == PRIVATE_THREAD and not is_member:
-            self._require(thread, guild, perms.MANAGE_THREADS)
+        mine = self._me(guild).permissions_in(thread)
+        moderator = bool(mine & perms.MANAGE_THREADS)
+        if thread.type == PRIVATE_THREAD:
+            if self.world.bot_user.id not in thread.thread_members and not moderator:
+                raise ApiError(403, err.MISSING_ACCESS, "Missing Access")
+            if not thread.invitable and not moderator:
+                raise ApiError(403, err.MISSING_PERMISSIONS, "Missing Permissions")
+        self._require(thread, guild, perms.SEND_IN_THREADS)
         parent = thread.parent
         if parent is not None and not member.permissions_in(parent) & perms.VIEW_CHANNEL:
             raise ApiError(403, err.MISSING_ACCESS, "Missing Access")
-        self._thread_add(thread, member.id)
+        thread.add_member(member.id)
         return NO_CONTENT
 
     async def remove_thread_member(self, call: Call) -> Reply:
-        thread = self._thread(call)
+        """Manage Threads, or being the creator of a private thread; not while archived."""
+        thread = self._active_thread(call)
         guild = thread.guild
         assert guild is not None
         user_id = call.int("user_id")
-        if thread.owner_id != self.world.bot_user.id:
+        creator = thread.type == PRIVATE_THREAD and thread.owner_id == self.world.bot_user.id
+        if not creator:
             self._require(thread, guild, perms.MANAGE_THREADS)
-        self._thread_remove(thread, user_id)
+        thread.remove_member(user_id)
         return NO_CONTENT
 
-    def _thread_add(self, thread: SimChannel, user_id: int) -> None:
-        guild = thread.guild
-        assert guild is not None
-        if user_id in thread.thread_members:
-            return
-        thread.thread_members[user_id] = real_now()
-        added = thread.thread_member_payload(user_id)
-        member = guild.members_by_id.get(user_id)
-        if member is not None:
-            added["member"] = member.payload()
-        self.world.emit(
-            "THREAD_MEMBERS_UPDATE",
-            {
-                "id": str(thread.id),
-                "guild_id": str(guild.id),
-                "member_count": min(len(thread.thread_members), 50),
-                "added_members": [added],
-            },
-            guild.id,
-        )
 
-    def _thread_remove(self, thread: SimChannel, user_id: int) -> None:
-        guild = thread.guild
-        assert guild is not None
-        if thread.thread_members.pop(user_id, None) is None:
-            return
-        self.world.emit(
-            "THREAD_MEMBERS_UPDATE",
-            {
-                "id": str(thread.id),
-                "guild_id": str(guild.id),
-                "member_count": min(len(thread.thread_members), 50),
-                "removed_member_ids": [str(user_id)],
-            },
-            guild.id,
-        )
+def check_auto_archive_duration(errors: FormErrors, path: Path, value: object) -> None:
+    if value not in AUTO_ARCHIVE_DURATIONS:
+        errors.add(path, "BASE_TYPE_CHOICES", "Value must be one of (60, 1440, 4320, 10080).")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from bot.simulator import permissions as perms
 from bot.simulator.errors import SimulatorError
 from bot.simulator.ids import iso, real_now, snowflake_time
-from bot.simulator.state.constants import DM, JSON, TEXT, THREAD_TYPES, VOICE
+from bot.simulator.state.constants import DM, JSON, TEXT, THREAD_TYPES, VOICE_TYPES
 from bot.simulator.state.members import SimMember, SimRole, SimUser
 
 if TYPE_CHECKING:
@@ -36,6 +36,11 @@ class SimChannel:
     locked: bool = False
     invitable: bool = True
     auto_archive_duration: int = 1440
+    # Last activity (start, a new message, unarchiving, a new auto-archive duration) and
+    # the last archive change, in the simulator's clock; `advance` archives idle threads.
+    last_activity: datetime | None = None
+    last_activity_message_id: int = 0
+    archive_changed_at: datetime | None = None
     # direct messages
     recipient: SimUser | None = None
     deleted: bool = False
@@ -79,6 +84,23 @@ class SimChannel:
                 found.deny |= bit
         self.guild.world.emit("CHANNEL_UPDATE", self.payload(), self.guild.id)
 
+    def archive(self, now: datetime) -> None:
+        """Archived, as Discord does after inactivity (THREAD_UPDATE)."""
+        self.archived = True
+        self.archive_changed_at = now
+        self._thread_updated()
+
+    def unarchive(self, now: datetime) -> None:
+        """Active again; unarchiving counts as activity, so the idle timer restarts."""
+        self.archived = False
+        self.archive_changed_at = now
+        self.last_activity = now
+        self._thread_updated()
+
+    def _thread_updated(self) -> None:
+        assert self.guild is not None
+        self.world.emit("THREAD_UPDATE", self.payload(), self.guild.id)
+
     def payload(self) -> JSON:
         if self.type == DM:
             assert self.recipient is not None
@@ -110,7 +132,7 @@ class SimChannel:
                 thread_metadata={
                     "archived": self.archived,
                     "auto_archive_duration": self.auto_archive_duration,
-                    "archive_timestamp": iso(snowflake_time(self.id)),
+                    "archive_timestamp": iso(self.archive_changed_at or snowflake_time(self.id)),
                     "locked": self.locked,
                     "invitable": self.invitable,
                     "create_timestamp": iso(snowflake_time(self.id)),
@@ -124,13 +146,40 @@ class SimChannel:
         if self.type == TEXT:
             data["topic"] = self.topic
             data["default_auto_archive_duration"] = 1440
-        elif self.type == VOICE:
+        elif self.type in VOICE_TYPES:
             data.update(bitrate=64000, user_limit=0, rtc_region=None, video_quality_mode=1)
         return data
 
     def last_message_id(self) -> str | None:
         messages = self.messages
         return str(messages[-1].id) if messages else None
+
+    def add_member(self, user_id: int) -> None:
+        """Someone joins or is added to the thread (THREAD_MEMBERS_UPDATE)."""
+        assert self.guild is not None
+        if user_id in self.thread_members:
+            return
+        self.thread_members[user_id] = real_now()
+        added = self.thread_member_payload(user_id)
+        member = self.guild.members_by_id.get(user_id)
+        if member is not None:
+            added["member"] = member.payload()
+        self._members_update({"added_members": [added]})
+
+    def remove_member(self, user_id: int) -> None:
+        """Someone leaves or is removed from the thread (THREAD_MEMBERS_UPDATE)."""
+        if self.thread_members.pop(user_id, None) is not None:
+            self._members_update({"removed_member_ids": [str(user_id)]})
+
+    def _members_update(self, change: JSON) -> None:
+        assert self.guild is not None
+        data: JSON = {
+            "id": str(self.id),
+            "guild_id": str(self.guild.id),
+            "member_count": min(len(self.thread_members), 50),
+            **change,
+        }
+        self.world.emit("THREAD_MEMBERS_UPDATE", data, self.guild.id)
 
     def thread_member_payload(self, user_id: int) -> JSON:
         return {

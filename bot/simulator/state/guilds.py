@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.simulator import permissions as perms
 from bot.simulator.errors import SimulatorError
 from bot.simulator.ids import iso
 from bot.simulator.state.channels import SimChannel
-from bot.simulator.state.constants import CATEGORY, JSON, TEXT, VOICE
+from bot.simulator.state.constants import CATEGORY, JSON, STAGE, TEXT, VOICE, VOICE_TYPES
 from bot.simulator.state.members import SimMember, SimRole
+from bot.simulator.state.scheduled_events import (
+    SimScheduledEvent,
+    add_by_member,
+    track_empty_channels,
+)
+from bot.simulator.state.voice import SimVoiceState, VoiceVisit
 
 if TYPE_CHECKING:
-    from bot.simulator.state.scheduled_events import SimScheduledEvent
     from bot.simulator.state.world import World
 
 
@@ -26,7 +32,9 @@ class SimGuild:
         self.channel_ids: list[int] = []
         self.members_by_id: dict[int, SimMember] = {}
         self.events: dict[int, SimScheduledEvent] = {}
-        self.voice_states: dict[int, int] = {}
+        self.voice_states: dict[int, SimVoiceState] = {}
+        # Every stay in a voice channel, oldest first, in the simulator's clock.
+        self.voice_visits: list[VoiceVisit] = []
         self.roles[self.id] = SimRole(
             self.id, self, "@everyone", perms.EVERYONE_DEFAULT, position=0
         )
@@ -143,11 +151,14 @@ class SimGuild:
             )
         )
 
-    def add_voice_channel(self, name: str, *, category: SimChannel | None = None) -> SimChannel:
+    def add_voice_channel(
+        self, name: str, *, category: SimChannel | None = None, stage: bool = False
+    ) -> SimChannel:
+        """A voice channel (`stage=True`: a stage channel)."""
         return self._add_channel(
             SimChannel(
                 self.world.ids.next(),
-                VOICE,
+                STAGE if stage else VOICE,
                 name,
                 self.world,
                 guild=self,
@@ -181,10 +192,35 @@ class SimGuild:
         self.world.emit("GUILD_MEMBER_ADD", data, self.id)
         return member
 
+    def add_scheduled_event(
+        self,
+        name: str,
+        *,
+        start: datetime,
+        end: datetime | None = None,
+        channel: SimChannel | None = None,
+        location: str | None = None,
+        creator: SimMember | None = None,
+        description: str | None = None,
+    ) -> SimScheduledEvent:
+        """A moderator (`creator`, default the owner) creates an event in the client: in a
+        voice or stage `channel`, or somewhere else (`location`, needs `end`)."""
+        return add_by_member(
+            self,
+            name,
+            start=start,
+            end=end,
+            channel=channel,
+            location=location,
+            creator=creator or self.owner,
+            description=description,
+        )
+
     def remove_member(self, member: SimMember) -> None:
-        """The member leaves the server (GUILD_MEMBER_REMOVE)."""
+        """The member leaves the server (GUILD_MEMBER_REMOVE); out of voice first, if there."""
+        if member.id in self.voice_states:
+            self.disconnect_voice(member)
         self.members_by_id.pop(member.id, None)
-        self.voice_states.pop(member.id, None)
         self.world.emit(
             "GUILD_MEMBER_REMOVE",
             {"guild_id": str(self.id), "user": member.user.payload()},
@@ -245,20 +281,81 @@ class SimGuild:
             "soundboard_sounds": [],
         }
 
-    def voice_state(self, user_id: int, channel_id: int | None = None) -> JSON:
-        if channel_id is None:
-            channel_id = self.voice_states.get(user_id)
+    # -- voice -------------------------------------------------------------------------------
+
+    def members_in(self, channel: SimChannel) -> list[SimMember]:
+        """Who is connected to the voice or stage channel."""
+        return [
+            self.members_by_id[uid]
+            for uid, state in self.voice_states.items()
+            if state.channel_id == channel.id and uid in self.members_by_id
+        ]
+
+    def connect_voice(self, member: SimMember, channel: SimChannel) -> None:
+        """The member joins (or moves to) a voice/stage channel they may connect to."""
+        if member.guild is not self or self.members_by_id.get(member.id) is not member:
+            raise SimulatorError(f"{member.name} is not a member of {self.name}")
+        if channel.guild is not self or channel.deleted or channel.type not in VOICE_TYPES:
+            raise SimulatorError(f"#{channel.name} is not a voice or stage channel of {self.name}")
+        needed = perms.VIEW_CHANNEL | perms.CONNECT
+        if member.permissions_in(channel) & needed != needed:
+            raise SimulatorError(f"{member.name} may not connect to {channel.name}")
+        current = self.voice_states.get(member.id)
+        if current is not None and current.channel_id == channel.id:
+            return
+        if current is not None:
+            self._end_visit(member.id)
+        now = self.world.now()
+        self.voice_states[member.id] = SimVoiceState(channel.id, joined_at=now)
+        self.voice_visits.append(VoiceVisit(member.id, channel.id, now))
+        self.world.emit("VOICE_STATE_UPDATE", self.voice_state(member.id), self.id)
+        track_empty_channels(self)
+
+    def disconnect_voice(self, member: SimMember) -> None:
+        """The member leaves voice (VOICE_STATE_UPDATE with `channel_id` null)."""
+        state = self.voice_states.get(member.id)
+        if state is None:
+            raise SimulatorError(f"{member.name} is not in a voice channel")
+        data = self.voice_state(member.id)
+        data["channel_id"] = None
+        del self.voice_states[member.id]
+        self._end_visit(member.id)
+        self.world.emit("VOICE_STATE_UPDATE", data, self.id)
+        track_empty_channels(self)
+
+    def update_voice(self, member: SimMember, **flags: bool) -> None:
+        """Mute, deafen, camera, stream (`self_mute=True`, `mute=True` for a server mute...)."""
+        state = self.voice_states.get(member.id)
+        if state is None:
+            raise SimulatorError(f"{member.name} is not in a voice channel")
+        for name, value in flags.items():
+            if name not in _VOICE_FLAGS:
+                raise SimulatorError(f"no voice flag {name!r} (one of {sorted(_VOICE_FLAGS)})")
+            setattr(state, name, bool(value))
+        self.world.emit("VOICE_STATE_UPDATE", self.voice_state(member.id), self.id)
+
+    def _end_visit(self, user_id: int) -> None:
+        for index in range(len(self.voice_visits) - 1, -1, -1):
+            visit = self.voice_visits[index]
+            if visit.user_id == user_id and visit.left_at is None:
+                self.voice_visits[index] = VoiceVisit(
+                    visit.user_id, visit.channel_id, visit.joined_at, self.world.now()
+                )
+                return
+
+    def voice_state(self, user_id: int) -> JSON:
+        state = self.voice_states.get(user_id)
         data: JSON = {
             "guild_id": str(self.id),
-            "channel_id": str(channel_id) if channel_id else None,
+            "channel_id": str(state.channel_id) if state else None,
             "user_id": str(user_id),
             "session_id": f"voice-{user_id}",
-            "deaf": False,
-            "mute": False,
-            "self_deaf": False,
-            "self_mute": False,
-            "self_video": False,
-            "self_stream": False,
+            "deaf": bool(state and state.deaf),
+            "mute": bool(state and state.mute),
+            "self_deaf": bool(state and state.self_deaf),
+            "self_mute": bool(state and state.self_mute),
+            "self_video": bool(state and state.self_video),
+            "self_stream": bool(state and state.self_stream),
             "suppress": False,
             "request_to_speak_timestamp": None,
         }
@@ -266,3 +363,6 @@ class SimGuild:
         if member is not None:
             data["member"] = member.payload()
         return data
+
+
+_VOICE_FLAGS = frozenset({"self_mute", "self_deaf", "self_video", "self_stream", "mute", "deaf"})

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
-from bot.simulator.ids import Snowflakes
+from bot.simulator.ids import Snowflakes, real_now
 from bot.simulator.state.channels import SimChannel
 from bot.simulator.state.constants import DM, JSON, Emit
 from bot.simulator.state.guilds import SimGuild
@@ -27,6 +28,9 @@ class World:
         self.bot_user = self.new_user(bot_name, bot=True)
         self.application_id = self.bot_user.id
         self.attachment_base = ""
+        # The simulator's clock: the bot's business clock once one runs (see `Simulator.now`).
+        # Voice visits, thread activity and scheduled-event automation follow it.
+        self.now: Callable[[], datetime] = real_now
         self._emit: Emit | None = None
         self._message_listeners: list[Callable[[SimMessage], None]] = []
 
