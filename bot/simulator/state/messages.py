@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.simulator.ids import iso, snowflake_time
-from bot.simulator.state.constants import EPHEMERAL, JSON, LOADING
+from bot.simulator.state.constants import DM, EPHEMERAL, JSON, LOADING
 from bot.simulator.state.members import SimMember, SimUser
 
 if TYPE_CHECKING:
@@ -75,6 +76,10 @@ class SimMessage:
             return False
         if self.ephemeral:
             return self.ephemeral_for == user.id
+        if self.channel.type == DM:
+            # A DM belongs to its two ends: the recipient and the bot. Nobody else can open it.
+            ends = {self.author.id, self.channel.recipient.id if self.channel.recipient else 0}
+            return user.id in ends or user.id == self.channel.world.bot_user.id
         if isinstance(user, SimMember) and self.channel.guild is not None:
             return user.can_see(self.channel)
         return True
@@ -91,7 +96,7 @@ class SimMessage:
             footer = embed.get("footer") or {}
             if footer.get("text"):
                 parts.append(str(footer["text"]))
-        parts.extend(_component_texts(self.components))
+        parts.extend(component_texts(self.components))
         return "\n".join(parts)
 
     def buttons(self) -> list[JSON]:
@@ -152,7 +157,34 @@ def walk_components(components: Iterable[Mapping[str, Any]]) -> Iterable[JSON]:
                 yield from walk_components([child])
 
 
-def _component_texts(components: list[JSON]) -> list[str]:
+def numbered_components(raw: Any) -> list[JSON]:
+    """A copy of `raw` with every component numbered: Discord gives each one left without an
+    integer `id` (or with 0) the next free number, skipping the ids already taken."""
+    components = copy.deepcopy(list(raw or []))
+    used = {c["id"] for c in walk_components(components) if _has_id(c)}
+    counter = iter(i for i in range(1, 1_000_000) if i not in used)
+
+    def number(items: list[JSON]) -> None:
+        for item in items:
+            if not _has_id(item):
+                item["id"] = next(counter)
+            if isinstance(item.get("components"), list):
+                number(item["components"])
+            for key in ("accessory", "component"):
+                if isinstance(item.get(key), dict):
+                    number([item[key]])
+
+    number(components)
+    return components
+
+
+def _has_id(component: Mapping[str, Any]) -> bool:
+    value = component.get("id")
+    return isinstance(value, int) and not isinstance(value, bool) and value != 0
+
+
+def component_texts(components: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The markdown of every text display (Components V2), where mentions can also be."""
     texts = []
     for component in walk_components(components):
         if component.get("type") == 10 and component.get("content"):
