@@ -196,7 +196,9 @@ def _endpoint(
                     )
                 raise ApiError(fault.status, fault.code, fault.message)
             major = "+".join(params[k] for k in MAJOR_PARAMETERS if k in params)
-            headers = limiter.check(route, major, counts_globally=scope == "bot")
+            if not template.startswith("/interactions/"):
+                # Interaction callbacks answer without rate-limit headers, as Discord's do.
+                headers = limiter.check(route, major, counts_globally=scope == "bot")
             status, reply = await handler(
                 Call(params=params, json=body, files=files, query=dict(request.query))
             )
