@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.simulator import errors as err
+from bot.simulator.attachments import FILE_SIZE_LIMIT
 from bot.simulator.errors import ApiError, InteractionFailed
 from bot.simulator.limits import FormErrorsOf, check_choices
 from bot.simulator.messages import PARSE_USERS, MessageStore
@@ -33,8 +34,6 @@ from bot.simulator.state import (
 
 PING, APPLICATION_COMMAND, COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 1, 2, 3, 4, 5
 PONG, MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE, CHOICES, MODAL = 1, 4, 5, 6, 7, 8, 9
-
-ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
 
 
 @dataclass(eq=False)
@@ -188,7 +187,7 @@ class InteractionHub:
             "locale": pending.user.locale,
             "entitlements": [],
             "entitlement_sku_ids": [],
-            "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
+            "attachment_size_limit": FILE_SIZE_LIMIT,
         }
         guild = pending.guild
         if guild is not None and pending.member is not None:

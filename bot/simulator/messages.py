@@ -9,6 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.simulator import permissions as perms
+from bot.simulator.attachments import (
+    apply_metadata,
+    check_references,
+    check_sizes,
+    resolve_references,
+)
 from bot.simulator.ids import real_now
 from bot.simulator.limits import check_message
 from bot.simulator.state import (
@@ -76,8 +82,11 @@ class MessageStore:
             fresh = entry is not None and self._now() - entry.at <= self.nonce_window
             if entry is not None and fresh and not entry.message.deleted:
                 return entry.message, True
+        check_sizes(files)
+        apply_metadata(payload, files)
         if validate:
             check_message(payload, files=len(files), prefix=error_prefix)
+            check_references(payload, [f.filename for f in files], prefix=error_prefix)
         flags = (int(payload.get("flags") or 0) & _SETTABLE_FLAGS) | extra_flags
         if flags & EPHEMERAL and ephemeral_for is None:
             flags &= ~EPHEMERAL
@@ -99,6 +108,9 @@ class MessageStore:
             message_type=message_type or (19 if reference.get("message_id") else 0),
             reference_id=int(reference["message_id"]) if reference.get("message_id") else None,
         )
+        resolve_references(
+            message.embeds, files, lambda f: self.world.attachment_payload(message, f)
+        )
         self._ping(message, payload.get("allowed_mentions"), default_parse)
         if key is not None:
             self._nonces[key] = _NonceEntry(message, self._now())
@@ -116,6 +128,8 @@ class MessageStore:
         default_parse: frozenset[str] = PARSE_ALL,
     ) -> SimMessage:
         files = list(files)
+        check_sizes(files)
+        apply_metadata(payload, files)
         merged = {
             "content": payload.get("content", message.content),
             "embeds": payload.get("embeds", message.embeds),
@@ -133,12 +147,16 @@ class MessageStore:
             prefix=error_prefix,
             require_body=not message.loading,
         )
+        check_references(merged, [f.filename for f in keep + files], prefix=error_prefix)
         for file in files:
             file.id = file.id or self.world.ids.next()
         message.content = str(merged["content"] or "")
         message.embeds = _embeds(merged["embeds"])
         message.components = numbered_components(merged["components"])
         message.files = keep + files
+        resolve_references(
+            message.embeds, message.files, lambda f: self.world.attachment_payload(message, f)
+        )
         # Ephemerality is fixed at creation; an edit cannot change who sees the message.
         kept = message.flags & ~(_SETTABLE_FLAGS | LOADING) | (message.flags & EPHEMERAL)
         message.flags = kept | (int(merged["flags"]) & _SETTABLE_FLAGS & ~EPHEMERAL)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import mimetypes
+import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,16 +20,49 @@ if TYPE_CHECKING:
     from bot.simulator.state.world import World
 
 
+_PNG = b"\x89PNG\r\n\x1a\n"
+_GIFS = (b"GIF87a", b"GIF89a")
+
+
 @dataclass(eq=False)
 class SimFile:
     filename: str
     data: bytes
     content_type: str | None = None
     id: int = 0
+    description: str | None = None
+    # The upload's form field number (`files[N]`), which `payload_json.attachments` refers to.
+    index: int | None = None
 
     @property
     def text(self) -> str:
         return self.data.decode("utf-8", errors="replace")
+
+    @property
+    def dimensions(self) -> tuple[int, int] | None:
+        """(width, height) of a PNG or GIF, read from its header; None for anything else."""
+        data = self.data
+        if data.startswith(_PNG) and data[12:16] == b"IHDR" and len(data) >= 24:
+            width, height = struct.unpack(">II", data[16:24])
+            return int(width), int(height)
+        if data[:6] in _GIFS and len(data) >= 10:
+            width, height = struct.unpack("<HH", data[6:10])
+            return int(width), int(height)
+        return None
+
+    @property
+    def media_type(self) -> str | None:
+        """What Discord reports as `content_type`: sniffed for images, else from the name."""
+        if self.data.startswith(_PNG):
+            return "image/png"
+        if self.data[:6] in _GIFS:
+            return "image/gif"
+        if self.content_type and self.content_type != "application/octet-stream":
+            return self.content_type
+        guessed, _ = mimetypes.guess_type(self.filename)
+        if guessed is not None and guessed.startswith("text/"):
+            return f"{guessed}; charset=utf-8"
+        return guessed or self.content_type
 
 
 @dataclass(eq=False)

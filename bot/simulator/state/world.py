@@ -86,8 +86,12 @@ class World:
             "url": url,
             "proxy_url": url,
         }
-        if file.content_type:
-            data["content_type"] = file.content_type
+        if file.description is not None:
+            data["description"] = file.description
+        if file.media_type:
+            data["content_type"] = file.media_type
+        if file.dimensions is not None:
+            data["width"], data["height"] = file.dimensions
         return data
 
     def file_by_id(self, file_id: int) -> SimFile | None:
