@@ -193,8 +193,8 @@ class InteractionHub:
         if guild is not None and pending.member is not None:
             member_permissions = pending.member.permissions_in(channel)
             body["guild_id"] = str(guild.id)
-            body["guild"] = {"id": str(guild.id), "locale": "en-US", "features": []}
-            body["guild_locale"] = "en-US"
+            body["guild"] = {"id": str(guild.id), "locale": guild.locale, "features": []}
+            body["guild_locale"] = guild.locale
             body["member"] = pending.member.payload() | {"permissions": str(member_permissions)}
             body["channel"] = channel.payload() | {"permissions": str(member_permissions)}
             body["context"] = 0

@@ -9,7 +9,7 @@ from bot.simulator import permissions as perms
 from bot.simulator.errors import SimulatorError
 from bot.simulator.ids import iso
 from bot.simulator.state.channels import SimChannel
-from bot.simulator.state.constants import CATEGORY, JSON, TEXT, VOICE
+from bot.simulator.state.constants import CATEGORY, JSON, TEXT, VOICE, checked_locale
 from bot.simulator.state.members import SimMember, SimRole
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ class SimGuild:
         self.members_by_id: dict[int, SimMember] = {}
         self.events: dict[int, SimScheduledEvent] = {}
         self.voice_states: dict[int, int] = {}
+        self._locale = "en-US"
         self.roles[self.id] = SimRole(
             self.id, self, "@everyone", perms.EVERYONE_DEFAULT, position=0
         )
@@ -51,6 +52,16 @@ class SimGuild:
         return f"<SimGuild {self.name!r} id={self.id}>"
 
     # -- lookups ---------------------------------------------------------------------------
+
+    @property
+    def locale(self) -> str:
+        """The guild's preferred locale (interactions' `guild_locale`); settable."""
+        return self._locale
+
+    @locale.setter
+    def locale(self, value: str) -> None:
+        self._locale = checked_locale(value)
+        self.world.emit("GUILD_UPDATE", self.rest_payload(), self.id)
 
     @property
     def everyone(self) -> SimRole:
@@ -187,7 +198,9 @@ class SimGuild:
         locale: str = "en-US",
     ) -> SimMember:
         """A member joins (GUILD_MEMBER_ADD reaches a connected bot with the members intent)."""
-        user = self.world.user_named(name) or self.world.new_user(name, locale=locale)
+        user = self.world.user_named(name) or self.world.new_user(
+            name, locale=checked_locale(locale)
+        )
         user.dms_open = dms_open
         if user.id in self.members_by_id:
             raise SimulatorError(f"{name} is already a member of {self.name}")
@@ -267,7 +280,7 @@ class SimGuild:
             "description": None,
             "banner": None,
             "premium_tier": 0,
-            "preferred_locale": "en-US",
+            "preferred_locale": self.locale,
             "public_updates_channel_id": None,
             "nsfw_level": 0,
             "premium_progress_bar_enabled": False,
