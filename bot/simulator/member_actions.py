@@ -64,7 +64,9 @@ class MemberActions:
         reply_to: SimMessage | None = None,
     ) -> SimMessage:
         """A member writes a message (MESSAGE_CREATE reaches the bot with its intents)."""
-        if isinstance(member, SimMember) and not member.can_see(channel):
+        if channel.type == DM:
+            _check_own_dm(member, channel)
+        elif isinstance(member, SimMember) and not member.can_see(channel):
             raise SimulatorError(f"{member.name} cannot see #{channel.name}")
         payload: JSON = {"content": content}
         if reply_to is not None:
@@ -261,6 +263,7 @@ class MemberActions:
         if registered is None:
             raise CommandNotAvailable(f"/{name} is not registered (did the bot sync?)")
         if channel.type == DM:
+            _check_own_dm(member, channel)
             contexts = registered.data.get("contexts")
             in_dms = (
                 1 in contexts
@@ -316,6 +319,13 @@ def _show(value: Any) -> str:
     if isinstance(value, SimMember | SimUser | SimRole):
         return f"@{value.name}"
     return str(value)
+
+
+def _check_own_dm(member: SimMember | SimUser, channel: SimChannel) -> None:
+    """A DM belongs to its two ends: nobody else can open it, let alone write or run commands."""
+    recipient = channel.recipient
+    if recipient is None or user_of(member).id != recipient.id:
+        raise SimulatorError(f"{member.name} cannot see someone else's DM")
 
 
 def _default_channel(guild: SimGuild) -> SimChannel:

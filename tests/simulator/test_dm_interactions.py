@@ -70,3 +70,16 @@ async def test_dm_interactions_carry_the_documented_dm_app_permissions(
     # The bot's guild role does not follow it into DMs.
     assert not granted.manage_roles
     assert not granted.manage_channels
+
+
+async def test_a_member_cannot_post_or_run_commands_in_someone_else_s_dm(
+    sim: Simulator, world: World, bot: ProbeClient
+) -> None:
+    alices_dm = sim.dm_channel(world.alice)
+    with pytest.raises(SimulatorError, match="someone else"):
+        sim.post(world.mo, alices_dm, "hi alice")
+    with pytest.raises(SimulatorError, match="someone else"):
+        await sim.slash(world.mo, "nudge", in_channel=alices_dm)
+    message = sim.post(world.alice, alices_dm, "hi Steady")
+    assert message.visible_to(world.alice)
+    assert not message.visible_to(world.mo)
