@@ -80,3 +80,19 @@ async def test_uploading_needs_attach_files_in_the_channel(
     assert refused.value.code == 50013
     await channel.send("text still works")
     assert [m.content for m in sim.messages(world.general)] == ["text still works"]
+
+
+async def test_an_edit_keeps_listed_attachments_and_names_new_uploads_from_payload_json(
+    sim: Simulator, world: World, running: ProbeClient
+) -> None:
+    channel = _channel(running, world)
+    sent = await channel.send(
+        files=[discord.File(io.BytesIO(b"a"), "a.txt"), discord.File(io.BytesIO(b"b"), "b.txt")]
+    )
+    keep = sent.attachments[0]
+    fresh = discord.File(io.BytesIO(png(1, 1)), "upload.png", description="New chart")
+    edited = await sent.edit(attachments=[keep, fresh])
+    assert [(a.filename, a.description) for a in edited.attachments] == [
+        ("a.txt", None),
+        ("upload.png", "New chart"),
+    ]

@@ -84,3 +84,19 @@ async def test_listing_guild_members_needs_the_members_intent_enabled(
         async with session.get(url) as listed:
             assert listed.status == 200
             assert len(await listed.json()) == len(world.guild.members)
+
+
+async def test_a_guild_joined_later_follows_the_same_rule_per_connection(
+    sim: Simulator, world: World
+) -> None:
+    url = sim.gateway_url + "?encoding=json&v=10"
+    identify = {"token": sim.token, "intents": discord.Intents(guilds=True).value}
+    async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+        await ws.receive()
+        await ws.send_json({"op": 2, "d": identify | {"properties": {}}})
+        for _ in range(1 + len(sim.world.guilds)):  # READY and the existing guilds
+            await ws.receive(timeout=5)
+        second = sim.add_guild("Second Circle")
+        frame = json.loads((await ws.receive(timeout=5)).data)
+    assert (frame["t"], frame["d"]["id"]) == ("GUILD_CREATE", str(second.id))
+    assert [m["user"]["id"] for m in frame["d"]["members"]] == [str(sim.bot_user.id)]

@@ -263,3 +263,13 @@ async def test_a_valid_raw_modal_is_numbered_and_shown(
     ids = [(c["id"], c["component"]["id"]) for c in r.modal["components"][1:]]
     assert r.modal["components"][0]["id"] == 1
     assert ids == [(3, 2), (4, 5)]
+
+
+async def test_the_transcript_names_a_modal_s_inputs_by_their_labels(
+    sim: Simulator, world: World, bot: ProbeClient
+) -> None:
+    await sim.slash(world.alice, "checkin")
+    assert sim.transcript.lines[-1] == (
+        "    [alice sees a form “Daily check-in”: How is your mood?, Craving (0-10), "
+        "Anything else?, I'd like support]"
+    )

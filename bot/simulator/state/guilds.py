@@ -225,7 +225,8 @@ class SimGuild:
         channel.position = len(self.channel_ids)
         self.world.channels[channel.id] = channel
         self.channel_ids.append(channel.id)
-        if not channel.is_thread:
+        # A guild's first channels arrive inside its GUILD_CREATE, not before it.
+        if not channel.is_thread and self.id in self.world.guilds:
             self.world.emit("CHANNEL_CREATE", channel.payload(), self.id)
         return channel
 
