@@ -17,7 +17,7 @@ from bot.simulator.attachments import FILE_SIZE_LIMIT
 from bot.simulator.errors import ApiError, InteractionFailed
 from bot.simulator.limits import FormErrorsOf, check_choices
 from bot.simulator.messages import PARSE_USERS, MessageStore
-from bot.simulator.modals import check_modal
+from bot.simulator.modal_limits import check_modal
 from bot.simulator.state import (
     EPHEMERAL,
     JSON,
