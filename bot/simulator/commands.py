@@ -13,6 +13,7 @@ from bot.simulator.ids import Snowflakes
 from bot.simulator.limits import FormErrors
 from bot.simulator.state import (
     JSON,
+    LOCALES,
     SimChannel,
     SimFile,
     SimGuild,
@@ -160,13 +161,15 @@ def _check_option_level(
     errors: FormErrors, at: tuple[str | int, ...], payload: Mapping[str, Any]
 ) -> None:
     name = str(payload.get("name", ""))
-    if not _NAME.match(name) or name != name.lower():
+    if not _valid_name(name):
         errors.add((*at, "name"), "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
     description = str(payload.get("description", ""))
     if not 1 <= len(description) <= 100:
         errors.add(
             (*at, "description"), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."
         )
+    _check_localizations(errors, (*at, "name_localizations"), payload, name=True)
+    _check_localizations(errors, (*at, "description_localizations"), payload, name=False)
     options = payload.get("options") or []
     errors.too_long((*at, "options"), options, 25)
     optional_seen = False
@@ -186,6 +189,44 @@ def _check_option_level(
         else:
             optional_seen = True
         errors.too_long((*where, "choices"), option.get("choices") or [], 25)
+        for c_index, choice in enumerate(option.get("choices") or []):
+            at_choice = (*where, "choices", c_index, "name_localizations")
+            _check_localizations(errors, at_choice, choice, name=False, high=100)
+
+
+def _valid_name(name: str) -> bool:
+    # Lowercase where the script has case (Discord's rule for chat-input names).
+    return bool(_NAME.match(name)) and name == name.lower()
+
+
+def _check_localizations(
+    errors: FormErrors,
+    at: tuple[str | int, ...],
+    payload: Mapping[str, Any],
+    *,
+    name: bool,
+    high: int = 100,
+) -> None:
+    """`name_localizations` / `description_localizations`: Discord's locales as keys, and
+    values held to the same rules as the name or description they translate."""
+    key = str(at[-1])
+    localized = payload.get(key)
+    if localized is None:
+        return
+    if not isinstance(localized, Mapping):
+        errors.add(at, "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType")
+        return
+    for locale, text in localized.items():
+        where = (*at, str(locale))
+        if locale not in LOCALES:
+            errors.add(where, "BASE_TYPE_CHOICES", f"Value must be one of {sorted(LOCALES)}.")
+        elif not isinstance(text, str):
+            errors.add(where, "BASE_TYPE_STRING", "Must be a string.")
+        elif name and not _valid_name(text):
+            errors.add(where, "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
+        elif not 1 <= len(text) <= (32 if name else high):
+            limit = 32 if name else high
+            errors.add(where, "BASE_TYPE_BAD_LENGTH", f"Must be between 1 and {limit} in length.")
 
 
 # -- invocation ------------------------------------------------------------------------------

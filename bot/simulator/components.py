@@ -1,4 +1,4 @@
-"""Components from a member's side: finding one, the values a select sends, a filled-in modal."""
+"""Components from a member's side: finding one, and the values a select sends (see `modals`)."""
 
 from __future__ import annotations
 
@@ -71,38 +71,3 @@ def resolve_values(component: JSON, values: list[Any], member: SimMember) -> tup
             resolved.setdefault("roles", {})[str(value.id)] = value.payload()
             ids.append(str(value.id))
     return ids, resolved
-
-
-def fill_modal_component(component: JSON, values: dict[str, str]) -> JSON:
-    """A modal component as submitted, taking input values out of `values` (custom_id or label)."""
-    kind = component.get("type")
-    if kind == 1:
-        return {
-            "type": 1,
-            "components": [fill_modal_component(c, values) for c in component["components"]],
-        }
-    if kind == 18:
-        inner = dict(component["component"])
-        inner.setdefault("label", component.get("label"))
-        filled = fill_modal_component(inner, values)
-        return {"type": 18, "id": component.get("id"), "component": filled}
-    if kind == 4:
-        key = next(
-            (k for k in (component.get("custom_id"), component.get("label")) if k in values),
-            None,
-        )
-        value = values.pop(key) if key is not None else component.get("value") or ""
-        label = component.get("label") or component.get("custom_id")
-        if component.get("required", True) and not value:
-            raise SimulatorError(f"{label!r} is required")
-        high = min(int(component.get("max_length") or 4000), 4000)
-        low = int(component.get("min_length") or 0)
-        if value and not low <= len(value) <= high:
-            raise SimulatorError(f"{label!r} must be {low}..{high} characters long")
-        return {
-            "type": 4,
-            "custom_id": component["custom_id"],
-            "value": value,
-            "id": component.get("id"),
-        }
-    return {"type": kind, "id": component.get("id")}

@@ -18,6 +18,12 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from bot.simulator.intents import (
+    DISALLOWED_INTENTS,
+    GUILD_PRESENCES,
+    PRIVILEGED,
+    application_flags,
+)
 from bot.simulator.state import JSON, World
 from bot.simulator.waiting import Changes
 
@@ -159,6 +165,9 @@ class Gateway:
             payload = data
             if event in ("MESSAGE_CREATE", "MESSAGE_UPDATE"):
                 payload = self._filter(event, data, session.intents)
+            elif event == "GUILD_CREATE" and not session.intents & GUILD_PRESENCES:
+                guild = self.world.guilds.get(guild_id or 0)
+                payload = data if guild is None else guild.payload(with_presences=False)
             session.add(event, payload)
 
     def _about_me(self, session: Session, event: str, data: JSON) -> bool:
@@ -234,16 +243,25 @@ class Gateway:
         if connection.session is not None:
             await connection.ws.close(code=4005, message=b"Already authenticated.")
             return
-        session = Session(id=secrets.token_hex(16), intents=int(data.get("intents", 0)))
+        intents = int(data.get("intents", 0))
+        if intents & PRIVILEGED & ~self.world.privileged_intents:
+            # A privileged intent the application has not enabled in the Developer Portal.
+            await connection.ws.close(code=DISALLOWED_INTENTS, message=b"Disallowed intent(s).")
+            return
+        session = Session(id=secrets.token_hex(16), intents=intents)
         self.sessions[session.id] = session
         ready: JSON = {
             "v": 10,
-            "user": self.world.bot_user.payload() | {"verified": True, "mfa_enabled": False},
+            "user": self.world.bot_user.payload()
+            | {"verified": True, "mfa_enabled": False, "flags": 0},
             "guilds": [{"id": str(g), "unavailable": True} for g in self.world.guilds],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": self._resume_url(),
-            "application": {"id": str(self.world.application_id), "flags": 0},
+            "application": {
+                "id": str(self.world.application_id),
+                "flags": application_flags(self.world.privileged_intents),
+            },
             "private_channels": [],
             "relationships": [],
             "presences": [],
@@ -254,9 +272,9 @@ class Gateway:
         if "shard" in data:
             ready["shard"] = data["shard"]
         session.add("READY", ready)
-        with_members = bool(session.intents & GUILD_MEMBERS)
+        with_presences = bool(session.intents & GUILD_PRESENCES)
         for guild in self.world.guilds.values():
-            session.add("GUILD_CREATE", guild.payload(with_members=with_members))
+            session.add("GUILD_CREATE", guild.payload(with_presences=with_presences))
         connection.attach(session, from_seq=0)
         session.resumed.set()
         self._changes.notify()

@@ -13,9 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.simulator import errors as err
+from bot.simulator.attachments import FILE_SIZE_LIMIT
 from bot.simulator.errors import ApiError, InteractionFailed
-from bot.simulator.limits import FormErrorsOf, check_choices, check_modal
-from bot.simulator.messages import MessageStore
+from bot.simulator.limits import FormErrorsOf, check_choices
+from bot.simulator.messages import PARSE_USERS, MessageStore
+from bot.simulator.modal_limits import check_modal
 from bot.simulator.state import (
     EPHEMERAL,
     JSON,
@@ -27,12 +29,11 @@ from bot.simulator.state import (
     SimMessage,
     SimUser,
     World,
+    numbered_components,
 )
 
 PING, APPLICATION_COMMAND, COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 1, 2, 3, 4, 5
 PONG, MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE, CHOICES, MODAL = 1, 4, 5, 6, 7, 8, 9
-
-ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
 
 
 @dataclass(eq=False)
@@ -46,6 +47,8 @@ class PendingInteraction:
     name: str
     created: float
     source: SimMessage | None = None
+    # The interaction whose modal this submission answers (MODAL_SUBMIT only).
+    trigger: PendingInteraction | None = None
     response_type: int | None = None
     deferred_ephemeral: bool = False
     original: SimMessage | None = None
@@ -68,8 +71,10 @@ class PendingInteraction:
         }
         if self.type == APPLICATION_COMMAND:
             data["name"] = self.name
-        if self.source is not None:
+        if self.type == COMPONENT and self.source is not None:
             data["interacted_message_id"] = str(self.source.id)
+        if self.type == MODAL_SUBMIT and self.trigger is not None:
+            data["triggering_interaction_metadata"] = self.trigger.metadata()
         return data
 
     def settle(self, result: InteractionResult) -> None:
@@ -150,6 +155,7 @@ class InteractionHub:
         channel: SimChannel,
         name: str,
         source: SimMessage | None = None,
+        trigger: PendingInteraction | None = None,
     ) -> PendingInteraction:
         pending = PendingInteraction(
             id=self.world.ids.next(),
@@ -161,6 +167,7 @@ class InteractionHub:
             name=name,
             created=self._now(),
             source=source,
+            trigger=trigger,
         )
         self.by_id[pending.id] = pending
         self.by_token[pending.token] = pending
@@ -180,14 +187,14 @@ class InteractionHub:
             "locale": pending.user.locale,
             "entitlements": [],
             "entitlement_sku_ids": [],
-            "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
+            "attachment_size_limit": FILE_SIZE_LIMIT,
         }
         guild = pending.guild
         if guild is not None and pending.member is not None:
             member_permissions = pending.member.permissions_in(channel)
             body["guild_id"] = str(guild.id)
-            body["guild"] = {"id": str(guild.id), "locale": "en-US", "features": []}
-            body["guild_locale"] = "en-US"
+            body["guild"] = {"id": str(guild.id), "locale": guild.locale, "features": []}
+            body["guild_locale"] = guild.locale
             body["member"] = pending.member.payload() | {"permissions": str(member_permissions)}
             body["channel"] = channel.payload() | {"permissions": str(member_permissions)}
             body["context"] = 0
@@ -261,7 +268,9 @@ class InteractionHub:
             pending.response_type = kind
         elif kind == UPDATE:
             assert pending.source is not None
-            message = self.messages.edit(pending.source, data, files, error_prefix=("data",))
+            message = self.messages.edit(
+                pending.source, data, files, error_prefix=("data",), default_parse=PARSE_USERS
+            )
             resource["message"] = message.payload(self.world)
             pending.response_type = kind
             pending.settle(InteractionResult.of_message(pending, kind, message))
@@ -276,7 +285,9 @@ class InteractionHub:
         elif kind == MODAL:
             check_modal(data)
             pending.response_type = kind
-            pending.settle(InteractionResult(pending, kind, modal=copy.deepcopy(data)))
+            # Discord numbers the modal's components as it numbers a message's.
+            modal = copy.deepcopy(data) | {"components": numbered_components(data["components"])}
+            pending.settle(InteractionResult(pending, kind, modal=modal))
         response: JSON = {
             "interaction": {
                 "id": str(pending.id),
@@ -311,18 +322,23 @@ class InteractionHub:
         extra_flags: int = 0,
         validate: bool = True,
         prefix: tuple[str | int, ...] = (),
+        followup: bool = False,
     ) -> SimMessage:
+        metadata = pending.metadata()
+        if followup and pending.original is not None:
+            metadata["original_response_message_id"] = str(pending.original.id)
         message, _ = self.messages.create(
             pending.channel,
             self.world.bot_user,
             data,
             files,
             ephemeral_for=pending.user.id,
-            interaction=pending.metadata(),
+            interaction=metadata,
             message_type=20 if pending.type == APPLICATION_COMMAND else 0,
             extra_flags=extra_flags,
             validate=validate,
             error_prefix=prefix,
+            default_parse=PARSE_USERS,
         )
         return message
 
@@ -347,7 +363,7 @@ class InteractionHub:
         if pending.response_type == DEFERRED_MESSAGE and loading is not None and loading.loading:
             message = self.messages.finish_loading(loading, body, files)
         else:
-            message = self._create(pending, body, files)
+            message = self._create(pending, body, files, followup=True)
             pending.followups.append(message)
         pending.settle(InteractionResult.of_message(pending, pending.response_type or 0, message))
         return message
@@ -376,7 +392,9 @@ class InteractionHub:
         self, application_id: int, token: str, message_id: str, body: JSON, files: list[SimFile]
     ) -> SimMessage:
         pending = self._by_token(application_id, token)
-        message = self.messages.edit(self._target(pending, message_id), body, files)
+        message = self.messages.edit(
+            self._target(pending, message_id), body, files, default_parse=PARSE_USERS
+        )
         pending.settle(InteractionResult.of_message(pending, pending.response_type or 0, message))
         return message
 

@@ -26,8 +26,6 @@ CUSTOM_ID = 100
 BUTTON_LABEL = 80
 MODAL_TITLE = 45
 MODAL_COMPONENTS = 5
-TEXT_INPUT_VALUE = 4000
-TEXT_INPUT_LABEL = 45
 AUTOCOMPLETE_CHOICES = 25
 CHOICE_NAME = 100
 
@@ -104,11 +102,27 @@ def check_message(
     else:
         errors.too_long(("components",), components, ACTION_ROWS)
     _check_components(errors, components)
+    _check_allowed_mentions(errors, payload.get("allowed_mentions"))
     errors.raise_if_any()
     has_body = bool(content) or bool(embeds) or bool(components) or files > 0
     has_body = has_body or bool(payload.get("sticker_ids")) or bool(payload.get("poll"))
     if require_body and not has_body:
         raise ApiError(400, EMPTY_MESSAGE, "Cannot send an empty message")
+
+
+def _check_allowed_mentions(errors: FormErrors, allowed: object) -> None:
+    """`parse` is exclusive with the `users` / `roles` lists of the same kind (an empty list
+    is accepted, as Discord accepts it)."""
+    if not isinstance(allowed, Mapping):
+        return
+    parse = allowed.get("parse") or []
+    for kind in ("users", "roles"):
+        if kind in parse and allowed.get(kind):
+            errors.add(
+                ("allowed_mentions",),
+                "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
+                f'parse:["{kind}"] and {kind}: [ids...] are mutually exclusive.',
+            )
 
 
 def _check_embeds(errors: FormErrors, embeds: Sequence[Mapping[str, Any]]) -> None:
@@ -177,36 +191,6 @@ def _check_components(errors: FormErrors, components: Sequence[Mapping[str, Any]
             errors.too_long(
                 ("components", "options"), component.get("options") or [], SELECT_OPTIONS
             )
-
-
-def check_modal(data: Mapping[str, Any]) -> None:
-    errors = FormErrors(("data",))
-    errors.too_long(("title",), data.get("title") or "", MODAL_TITLE)
-    if not data.get("title"):
-        errors.add(("title",), "BASE_TYPE_REQUIRED", "This field is required")
-    errors.too_long(("custom_id",), data.get("custom_id") or "", CUSTOM_ID)
-    components = data.get("components") or []
-    if not components:
-        errors.add(("components",), "BASE_TYPE_MIN_LENGTH", "Must be 1 or more in length.")
-    errors.too_long(("components",), components, MODAL_COMPONENTS)
-    for component in walk_components(components):
-        if component.get("type") == 4:
-            label = component.get("label") or ""
-            errors.too_long(("components", "label"), label, TEXT_INPUT_LABEL)
-            for key in ("max_length", "min_length"):
-                bound = component.get(key)
-                if isinstance(bound, int) and bound > TEXT_INPUT_VALUE:
-                    errors.add(
-                        ("components", key),
-                        "NUMBER_TYPE_MAX",
-                        f"int value should be less than or equal to {TEXT_INPUT_VALUE}.",
-                    )
-            errors.too_long(("components", "value"), component.get("value") or "", TEXT_INPUT_VALUE)
-        if component.get("type") in (3, 5, 6, 7, 8):
-            errors.too_long(
-                ("components", "options"), component.get("options") or [], SELECT_OPTIONS
-            )
-    errors.raise_if_any()
 
 
 def check_choices(data: Mapping[str, Any]) -> None:

@@ -6,11 +6,12 @@ interaction ones return once the bot has answered (see the README).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from bot.simulator import permissions as perms
 from bot.simulator.commands import CHAT_INPUT, CommandRegistry, build_options
-from bot.simulator.components import fill_modal_component, find_component, resolve_values
+from bot.simulator.components import find_component, resolve_values
 from bot.simulator.errors import CommandNotAvailable, SimulatorError
 from bot.simulator.gateway import Gateway
 from bot.simulator.interactions import (
@@ -23,6 +24,7 @@ from bot.simulator.interactions import (
     PendingInteraction,
 )
 from bot.simulator.messages import MessageStore
+from bot.simulator.modals import ModalValue, fill_modal
 from bot.simulator.presence import prepare_thread_post
 from bot.simulator.state import (
     DM,
@@ -62,7 +64,9 @@ class MemberActions:
         reply_to: SimMessage | None = None,
     ) -> SimMessage:
         """A member writes a message (MESSAGE_CREATE reaches the bot with its intents)."""
-        if isinstance(member, SimMember) and not member.can_see(channel):
+        if channel.type == DM:
+            _check_own_dm(member, channel)
+        elif isinstance(member, SimMember) and not member.can_see(channel):
             raise SimulatorError(f"{member.name} cannot see #{channel.name}")
         if isinstance(member, SimMember) and channel.is_thread:
             prepare_thread_post(member, channel)
@@ -173,18 +177,17 @@ class MemberActions:
         return await self._run(pending, data)
 
     async def submit_modal(
-        self, member: SimMember, target: InteractionResult, values: dict[str, str]
+        self, member: SimMember, target: InteractionResult, values: Mapping[str, ModalValue]
     ) -> InteractionResult:
-        """Fill in the modal the bot showed (keys: the inputs' custom_id or label) and submit."""
+        """Fill in the modal the bot showed and submit it (see `modals.fill_modal`): keys are
+        an input's custom_id or label; values are strings, lists, members, roles, channels,
+        and yes/no or True/False for a checkbox."""
         modal = target.modal
         if modal is None:
             raise SimulatorError("the bot answered with a message, not a modal")
         if target.interaction.user is not member.user:
             raise SimulatorError("only the member the modal was shown to can submit it")
-        remaining = dict(values)
-        submitted = [fill_modal_component(c, remaining) for c in modal.get("components") or []]
-        if remaining:
-            raise SimulatorError(f"the modal has no inputs {sorted(remaining)}")
+        submission = fill_modal(modal, values, member)
         source = target.interaction.source
         pending = self.interactions.open(
             MODAL_SUBMIT,
@@ -193,9 +196,12 @@ class MemberActions:
             target.interaction.channel,
             str(modal.get("custom_id")),
             source,
+            trigger=target.interaction,
         )
-        data: JSON = {"custom_id": modal.get("custom_id"), "components": submitted}
-        filled = ", ".join(f"{k}: {v}" for k, v in values.items())
+        data: JSON = {"custom_id": modal.get("custom_id"), "components": submission.components}
+        if submission.resolved:
+            data["resolved"] = submission.resolved
+        filled = ", ".join(f"{k}: {v}" for k, v in submission.shown.items() if v)
         self.transcript.action(member.name, f"submits “{modal.get('title')}” ({filled})")
         return await self._run(pending, data)
 
@@ -225,6 +231,7 @@ class MemberActions:
         if registered is None:
             raise CommandNotAvailable(f"/{name} is not registered (did the bot sync?)")
         if channel.type == DM:
+            _check_own_dm(member, channel)
             contexts = registered.data.get("contexts")
             in_dms = (
                 1 in contexts
@@ -265,7 +272,7 @@ class MemberActions:
         if guild is not None:
             app_permissions = guild.me.permissions_in(pending.channel)
         else:
-            app_permissions = perms.BOT_DEFAULT
+            app_permissions = perms.DM_APP
         payload = self.interactions.payload(pending, data, app_permissions=app_permissions)
         self.gateway.dispatch("INTERACTION_CREATE", payload, guild.id if guild else None)
         result = await self.interactions.wait(pending)
@@ -280,6 +287,13 @@ def _show(value: Any) -> str:
     if isinstance(value, SimMember | SimUser | SimRole):
         return f"@{value.name}"
     return str(value)
+
+
+def _check_own_dm(member: SimMember | SimUser, channel: SimChannel) -> None:
+    """A DM belongs to its two ends: nobody else can open it, let alone write or run commands."""
+    recipient = channel.recipient
+    if recipient is None or user_of(member).id != recipient.id:
+        raise SimulatorError(f"{member.name} cannot see someone else's DM")
 
 
 def _default_channel(guild: SimGuild) -> SimChannel:

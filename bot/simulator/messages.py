@@ -9,6 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.simulator import permissions as perms
+from bot.simulator.attachments import (
+    apply_metadata,
+    check_references,
+    check_sizes,
+    resolve_references,
+)
 from bot.simulator.ids import real_now
 from bot.simulator.limits import check_message
 from bot.simulator.state import (
@@ -20,12 +26,18 @@ from bot.simulator.state import (
     SimMessage,
     SimUser,
     World,
-    walk_components,
+    component_texts,
+    numbered_components,
 )
 
 _USER = re.compile(r"<@!?(\d+)>")
 _ROLE = re.compile(r"<@&(\d+)>")
 _EVERYONE = re.compile(r"@(everyone|here)\b")
+
+# What `allowed_mentions` parses when a request leaves it out: everything in regular messages,
+# only user mentions in interaction responses and webhook messages (follow-ups).
+PARSE_ALL = frozenset({"users", "roles", "everyone"})
+PARSE_USERS = frozenset({"users"})
 
 # Flags a sender may set; the rest are Discord's to set.
 _SETTABLE_FLAGS = (1 << 2) | EPHEMERAL | (1 << 12) | (1 << 15)
@@ -59,6 +71,7 @@ class MessageStore:
         extra_flags: int = 0,
         validate: bool = True,
         error_prefix: tuple[str | int, ...] = (),
+        default_parse: frozenset[str] = PARSE_ALL,
     ) -> tuple[SimMessage, bool]:
         """The new message, or the earlier one with the same enforced nonce (then True)."""
         files = list(files)
@@ -69,8 +82,11 @@ class MessageStore:
             fresh = entry is not None and self._now() - entry.at <= self.nonce_window
             if entry is not None and fresh and not entry.message.deleted:
                 return entry.message, True
+        check_sizes(files)
+        apply_metadata(payload, files)
         if validate:
             check_message(payload, files=len(files), prefix=error_prefix)
+            check_references(payload, [f.filename for f in files], prefix=error_prefix)
         flags = (int(payload.get("flags") or 0) & _SETTABLE_FLAGS) | extra_flags
         if flags & EPHEMERAL and ephemeral_for is None:
             flags &= ~EPHEMERAL
@@ -83,7 +99,7 @@ class MessageStore:
             author=author,
             content=str(payload.get("content") or ""),
             embeds=_embeds(payload.get("embeds")),
-            components=_components(payload.get("components")),
+            components=numbered_components(payload.get("components")),
             files=files,
             flags=flags,
             nonce=None if nonce is None else str(nonce),
@@ -92,7 +108,10 @@ class MessageStore:
             message_type=message_type or (19 if reference.get("message_id") else 0),
             reference_id=int(reference["message_id"]) if reference.get("message_id") else None,
         )
-        self._ping(message, payload.get("allowed_mentions"))
+        resolve_references(
+            message.embeds, files, lambda f: self.world.attachment_payload(message, f)
+        )
+        self._ping(message, payload.get("allowed_mentions"), default_parse)
         if key is not None:
             self._nonces[key] = _NonceEntry(message, self._now())
         self.world.store(message)
@@ -106,13 +125,17 @@ class MessageStore:
         files: Iterable[SimFile] = (),
         *,
         error_prefix: tuple[str | int, ...] = (),
+        default_parse: frozenset[str] = PARSE_ALL,
     ) -> SimMessage:
         files = list(files)
+        check_sizes(files)
+        apply_metadata(payload, files)
         merged = {
             "content": payload.get("content", message.content),
             "embeds": payload.get("embeds", message.embeds),
             "components": payload.get("components", message.components),
             "flags": payload.get("flags", message.flags) or 0,
+            "allowed_mentions": payload.get("allowed_mentions"),
         }
         keep = message.files
         if "attachments" in payload:
@@ -124,17 +147,21 @@ class MessageStore:
             prefix=error_prefix,
             require_body=not message.loading,
         )
+        check_references(merged, [f.filename for f in keep + files], prefix=error_prefix)
         for file in files:
             file.id = file.id or self.world.ids.next()
         message.content = str(merged["content"] or "")
         message.embeds = _embeds(merged["embeds"])
-        message.components = _components(merged["components"])
+        message.components = numbered_components(merged["components"])
         message.files = keep + files
+        resolve_references(
+            message.embeds, message.files, lambda f: self.world.attachment_payload(message, f)
+        )
         # Ephemerality is fixed at creation; an edit cannot change who sees the message.
         kept = message.flags & ~(_SETTABLE_FLAGS | LOADING) | (message.flags & EPHEMERAL)
         message.flags = kept | (int(merged["flags"]) & _SETTABLE_FLAGS & ~EPHEMERAL)
-        if "content" in payload or "allowed_mentions" in payload:
-            self._ping(message, payload.get("allowed_mentions"))
+        if any(k in payload for k in ("content", "components", "allowed_mentions")):
+            self._ping(message, payload.get("allowed_mentions"), default_parse)
         message.edited_at = real_now()
         self.world.message_changed(message)
         self._announce("MESSAGE_UPDATE", message)
@@ -144,7 +171,7 @@ class MessageStore:
         self, message: SimMessage, payload: JSON, files: Iterable[SimFile]
     ) -> SimMessage:
         """The first follow-up after a deferral replaces the "thinking…" message."""
-        return self.edit(message, {"attachments": [], **payload}, files)
+        return self.edit(message, {"attachments": [], **payload}, files, default_parse=PARSE_USERS)
 
     def delete(self, message: SimMessage) -> None:
         message.deleted = True
@@ -163,14 +190,13 @@ class MessageStore:
         guild = message.channel.guild
         self.world.emit(event, message.payload(self.world), guild.id if guild else None)
 
-    def _ping(self, message: SimMessage, allowed: JSON | None) -> None:
-        """Who gets a notification: mentions in the content, filtered by allowed_mentions."""
-        content = message.content
-        parse = (
-            set(allowed.get("parse") or [])
-            if allowed is not None
-            else {"users", "roles", "everyone"}
-        )
+    def _ping(
+        self, message: SimMessage, allowed: JSON | None, default_parse: frozenset[str]
+    ) -> None:
+        """Who gets a notification: mentions in the content and in text displays (Components
+        V2), filtered by allowed_mentions (or the context's default when it is left out)."""
+        content = "\n".join([message.content, *component_texts(message.components)])
+        parse = set(allowed.get("parse") or []) if allowed is not None else set(default_parse)
         allowed_users = {int(u) for u in (allowed or {}).get("users") or []}
         allowed_roles = {int(r) for r in (allowed or {}).get("roles") or []}
         users = [int(u) for u in _USER.findall(content)]
@@ -222,23 +248,3 @@ def _embeds(raw: Any) -> list[JSON]:
         data.setdefault("type", "rich")
         embeds.append(data)
     return embeds
-
-
-def _components(raw: Any) -> list[JSON]:
-    """Discord numbers every component; discord.py keeps those ids."""
-    components = copy.deepcopy(list(raw or []))
-    used = {c["id"] for c in walk_components(components) if isinstance(c.get("id"), int)}
-    counter = iter(i for i in range(1, 10_000) if i not in used)
-
-    def number(items: list[JSON]) -> None:
-        for item in items:
-            if not isinstance(item.get("id"), int):
-                item["id"] = next(counter)
-            if isinstance(item.get("components"), list):
-                number(item["components"])
-            for key in ("accessory", "component"):
-                if isinstance(item.get(key), dict):
-                    number([item[key]])
-
-    number(components)
-    return components

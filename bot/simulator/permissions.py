@@ -62,6 +62,21 @@ BOT_DEFAULT = discord.Permissions(
     connect=True,
 ).value
 
+# `app_permissions` of an interaction in the DM with the bot. Discord documents that it includes
+# ATTACH_FILES | EMBED_LINKS | MENTION_EVERYONE | USE_EXTERNAL_EMOJIS; the rest is what a DM
+# lets anyone do. Not the bot's guild role: no Manage Roles, no Manage Channels in a DM.
+DM_APP = discord.Permissions(
+    view_channel=True,
+    send_messages=True,
+    read_message_history=True,
+    add_reactions=True,
+    attach_files=True,
+    embed_links=True,
+    mention_everyone=True,
+    use_external_emojis=True,
+).value
+ATTACH_FILES = discord.Permissions(attach_files=True).value
+
 
 # Scheduled events and voice (kept apart from the message permissions above).
 CREATE_EVENTS = discord.Permissions(create_events=True).value

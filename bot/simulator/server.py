@@ -196,7 +196,9 @@ def _endpoint(
                     )
                 raise ApiError(fault.status, fault.code, fault.message)
             major = "+".join(params[k] for k in MAJOR_PARAMETERS if k in params)
-            headers = limiter.check(route, major, counts_globally=scope == "bot")
+            if not template.startswith("/interactions/"):
+                # Interaction callbacks answer without rate-limit headers, as Discord's do.
+                headers = limiter.check(route, major, counts_globally=scope == "bot")
             status, reply = await handler(
                 Call(params=params, json=body, files=files, query=dict(request.query))
             )
@@ -222,7 +224,9 @@ async def _read_body(request: web.Request) -> tuple[Any, list[SimFile]]:
             if name == "payload_json" and isinstance(value, str):
                 body = json.loads(value)
             elif isinstance(value, web.FileField):
-                files.append(SimFile(value.filename, value.file.read(), value.content_type))
+                file = SimFile(value.filename, value.file.read(), value.content_type)
+                file.index = _upload_index(name)
+                files.append(file)
         return body, files
     if not request.can_read_body:
         return None, []
@@ -233,6 +237,13 @@ async def _read_body(request: web.Request) -> tuple[Any, list[SimFile]]:
         return json.loads(raw), []
     except ValueError:
         return raw.decode(errors="replace"), []
+
+
+def _upload_index(field: str) -> int | None:
+    """`files[3]` (discord.py's field names) -> 3; `file` or other names have none."""
+    head, _, rest = field.partition("[")
+    number = rest.removesuffix("]")
+    return int(number) if head and number.isdigit() else None
 
 
 def _not_found(requests: RequestLog) -> Callable[[web.Request], Any]:

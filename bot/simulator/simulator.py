@@ -6,7 +6,7 @@ import base64
 import contextlib
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -16,7 +16,7 @@ from aiohttp import web
 from sqlalchemy.engine import URL
 
 from bot.clock import ManualClock
-from bot.simulator import harness
+from bot.simulator import harness, intents
 from bot.simulator import permissions as perms
 from bot.simulator.automation import Automation
 from bot.simulator.commands import CommandRegistry
@@ -79,8 +79,10 @@ class Simulator(MemberActions, PresenceActions):
         ready_timeout: float = 30.0,
         wait_timeout: float = 10.0,
         time_source: Callable[[], float] = time.monotonic,
+        privileged_intents: Iterable[str] = (),
     ) -> None:
         self.world = World(bot_name=bot_name, bot_permissions=bot_permissions)
+        self.privileged_intents = set(privileged_intents)
         self.token = _token(self.world.application_id)
         self.guild_ready_timeout = guild_ready_timeout
         self.ready_timeout = ready_timeout
@@ -188,6 +190,16 @@ class Simulator(MemberActions, PresenceActions):
     @property
     def application_id(self) -> int:
         return self.world.application_id
+
+    @property
+    def privileged_intents(self) -> set[str]:
+        """The privileged intents enabled for the application, by discord.py's names
+        (`members`, `presences`, `message_content`); none unless the test enables them."""
+        return {name for name, bit in intents.NAMES.items() if self.world.privileged_intents & bit}
+
+    @privileged_intents.setter
+    def privileged_intents(self, names: Iterable[str]) -> None:
+        self.world.privileged_intents = intents.privileged_bits(names)
 
     @property
     def bot_user(self) -> SimUser:

@@ -19,10 +19,12 @@ class Transcript:
         self.lines.append(f"{who} ▸ {what}")
 
     def modal(self, who: str, modal: JSON) -> None:
+        # A Label names its input; a bare (deprecated) text input carries its own label.
         labels = [
             str(c.get("label") or c.get("custom_id"))
-            for c in walk_components(modal.get("components") or [])
-            if c.get("type") == 4
+            for top in modal.get("components") or []
+            for c in ([top] if top.get("type") == 18 else walk_components([top]))
+            if c.get("type") in (4, 18)
         ]
         self.lines.append(f"    [{who} sees a form “{modal.get('title')}”: {', '.join(labels)}]")
 

@@ -60,6 +60,7 @@ async def test_a_wrong_token_is_refused_with_4004(sim: Simulator) -> None:
 async def test_members_join_and_leave_reach_a_bot_with_the_members_intent(
     sim: Simulator, world: World, make_client: Callable[..., ProbeClient]
 ) -> None:
+    sim.privileged_intents = {"members"}
     client = make_client(members=True)
     async with sim.run_client(client):
         assert len(client.get_guild(world.guild.id).members) == 5  # type: ignore[union-attr]
@@ -84,6 +85,7 @@ async def test_voice_state_updates(
     sim: Simulator, world: World, make_client: Callable[..., ProbeClient]
 ) -> None:
     room = world.guild.add_voice_channel("IOP room")
+    sim.privileged_intents = {"members"}
     client = make_client(members=True, voice_states=True)
     async with sim.run_client(client):
         update = client.wait_for("voice_state_update", timeout=5)
@@ -104,6 +106,7 @@ async def test_voice_state_updates(
 async def test_disconnect_resumes_and_replays_what_was_missed(
     sim: Simulator, world: World, make_client: Callable[..., ProbeClient]
 ) -> None:
+    sim.privileged_intents = {"members"}
     client = make_client(members=True)
     async with sim.run_client(client):
         session_before = client.ws.session_id
@@ -132,6 +135,7 @@ async def test_a_lost_session_is_identified_again(
 async def test_scheduled_event_subscriptions_reach_the_bot(
     sim: Simulator, world: World, make_client: Callable[..., ProbeClient]
 ) -> None:
+    sim.privileged_intents = {"members"}
     client = make_client(members=True, guild_scheduled_events=True)
     async with sim.run_client(client):
         guild = client.get_guild(world.guild.id)

@@ -124,6 +124,7 @@ async def test_limits_at_the_edge_are_fine_and_discord_py_sees_the_error(
 async def test_a_dm_to_a_member_with_closed_dms_is_403_50007(
     sim: Simulator, world: World, make_client: Callable[..., ProbeClient]
 ) -> None:
+    sim.privileged_intents = {"members"}
     client = make_client(members=True)
     async with sim.run_client(client):
         guild = client.get_guild(world.guild.id)
@@ -289,6 +290,7 @@ async def test_a_failed_500_is_retried_by_discord_py(
 async def test_private_threads_are_seen_only_by_added_members(
     sim: Simulator, world: World, make_client: Callable[..., ProbeClient]
 ) -> None:
+    sim.privileged_intents = {"members"}
     client = make_client(members=True)
     async with sim.run_client(client):
         channel = client.get_channel(world.general.id)

@@ -102,6 +102,7 @@ async def test_auto_archive_duration_is_one_of_discords_four(
 async def test_a_thread_from_a_message_takes_its_id_and_updates_the_message(
     sim: Simulator, world: World, make_client: Callable[..., ProbeClient]
 ) -> None:
+    sim.privileged_intents = {"message_content"}
     client = make_client(message_content=True)
     async with sim.run_client(client):
         message = await _text(client, world.general).send("Check-in thread")
@@ -160,6 +161,7 @@ async def test_adding_a_member_needs_the_right_to_send_in_the_thread(
 async def test_members_leave_threads_and_the_bot_hears_it(
     sim: Simulator, world: World, make_client: Callable[..., ProbeClient]
 ) -> None:
+    sim.privileged_intents = {"members"}
     client = make_client(members=True)
     async with sim.run_client(client):
         thread = await _text(client, world.general).create_thread(

@@ -39,6 +39,7 @@ async def test_leaving_the_server_while_in_voice_ends_the_voice_state(
     sim: Simulator, world: World, make_client: Callable[..., ProbeClient]
 ) -> None:
     room = world.guild.add_voice_channel("IOP room")
+    sim.privileged_intents = {"members"}
     client = make_client(members=True, voice_states=True)
     async with sim.run_client(client):
         joined = client.wait_for("voice_state_update", timeout=5)
@@ -79,6 +80,7 @@ async def test_mute_deafen_and_camera_toggles_reach_the_bot(
     sim: Simulator, world: World, make_client: Callable[..., ProbeClient]
 ) -> None:
     room = world.guild.add_voice_channel("IOP room")
+    sim.privileged_intents = {"members"}
     client = make_client(members=True, voice_states=True)
     async with sim.run_client(client):
         joined = client.wait_for("voice_state_update", timeout=5)
@@ -115,6 +117,7 @@ async def test_kicking_a_member_in_voice_disconnects_them_first(
 ) -> None:
     room = world.guild.add_voice_channel("IOP room")
     sim.join_voice(world.alice, room)
+    sim.privileged_intents = {"members"}
     client = make_client(members=True, voice_states=True)
     async with sim.run_client(client):
         guild = client.get_guild(world.guild.id)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from bot.simulator import errors as err
 from bot.simulator.commands import CommandRegistry
 from bot.simulator.errors import ApiError
+from bot.simulator.intents import application_flags
 from bot.simulator.limits import FormErrorsOf
 from bot.simulator.routes.base import (
     BOT,
@@ -34,6 +35,7 @@ class ApplicationRoutes(RouteGroup):
         guild_commands = "/applications/{application_id}/guilds/{guild_id}/commands"
         routes: list[Route] = [
             ("GET", "/oauth2/applications/@me", self.get_application, BOT),
+            ("GET", "/applications/@me", self.get_application, BOT),
             ("GET", "/gateway", self.get_gateway, PUBLIC),
             ("GET", "/gateway/bot", self.get_gateway_bot, BOT),
         ]
@@ -65,7 +67,7 @@ class ApplicationRoutes(RouteGroup):
                 "summary": "",
                 "verify_key": "0" * 64,
                 "team": None,
-                "flags": 0,
+                "flags": application_flags(self.world.privileged_intents),
                 "interactions_endpoint_url": None,
                 "approximate_guild_count": len(self.world.guilds),
                 "bot": self.world.bot_user.payload(),

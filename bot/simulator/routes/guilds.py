@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.simulator import errors as err
 from bot.simulator import permissions as perms
 from bot.simulator.errors import ApiError
+from bot.simulator.intents import GUILD_MEMBERS
 from bot.simulator.limits import FormErrors
 from bot.simulator.routes.base import BOT, NO_CONTENT, Call, Reply, Route, RouteGroup, ok
 from bot.simulator.state import TEXT, VOICE, SimChannel, SimMember, SimRole
@@ -26,10 +27,7 @@ class GuildRoutes(RouteGroup):
         ]
 
     async def get_guild(self, call: Call) -> Reply:
-        data = self._guild(call).payload(with_members=False)
-        for key in ("members", "channels", "threads", "voice_states", "presences"):
-            data.pop(key, None)
-        return ok(data)
+        return ok(self._guild(call).rest_payload(with_counts=call.flag("with_counts")))
 
     async def list_channels(self, call: Call) -> Reply:
         guild = self._guild(call)
@@ -75,6 +73,9 @@ class GuildRoutes(RouteGroup):
 
     async def list_members(self, call: Call) -> Reply:
         guild = self._guild(call)
+        if not self.world.privileged_intents & GUILD_MEMBERS:
+            # Listing members needs the GUILD_MEMBERS intent enabled for the application.
+            raise ApiError(403, err.MISSING_ACCESS, "Missing Access")
         after = int(call.query.get("after", 0))
         limit = min(int(call.query.get("limit", 1)), 1000)
         members = sorted((m for m in guild.members if m.id > after), key=lambda m: m.id)

@@ -46,6 +46,7 @@ class MessageRoutes(RouteGroup):
     async def post_message(self, call: Call) -> Reply:
         channel = self._channel(call)
         self._can_post(channel)
+        self._can_attach(channel, call)
         message, _ = self.messages.create(channel, self.world.bot_user, call.body, call.files)
         return ok(message.payload(self.world))
 
@@ -73,6 +74,11 @@ class MessageRoutes(RouteGroup):
         else:
             raise ApiError(400, 50008, "Cannot send messages in a non-text channel")
 
+    def _can_attach(self, channel: SimChannel, call: Call) -> None:
+        """Uploading into a guild channel needs Attach Files there."""
+        if call.files and channel.guild is not None:
+            self._require(channel, channel.guild, perms.ATTACH_FILES)
+
     async def get_message(self, call: Call) -> Reply:
         channel = self._channel(call)
         return ok(self._message(call, channel).payload(self.world))
@@ -82,6 +88,7 @@ class MessageRoutes(RouteGroup):
         message = self._message(call, channel)
         if message.author is not self.world.bot_user:
             raise ApiError(403, 50005, "Cannot edit a message authored by another user")
+        self._can_attach(channel, call)
         self.messages.edit(message, call.body, call.files)
         return ok(message.payload(self.world))
 

@@ -13,6 +13,7 @@ from bot.simulator.state.constants import (
     EPHEMERAL,
     JSON,
     LOADING,
+    LOCALES,
     PRIVATE_THREAD,
     PUBLIC_THREAD,
     TEXT,
@@ -22,7 +23,13 @@ from bot.simulator.state.constants import (
 )
 from bot.simulator.state.guilds import SimGuild
 from bot.simulator.state.members import SimMember, SimRole, SimUser, user_of
-from bot.simulator.state.messages import SimFile, SimMessage, walk_components
+from bot.simulator.state.messages import (
+    SimFile,
+    SimMessage,
+    component_texts,
+    numbered_components,
+    walk_components,
+)
 from bot.simulator.state.scheduled_events import SimScheduledEvent
 from bot.simulator.state.world import World
 
@@ -33,6 +40,7 @@ __all__ = [
     "EPHEMERAL",
     "JSON",
     "LOADING",
+    "LOCALES",
     "PRIVATE_THREAD",
     "PUBLIC_THREAD",
     "TEXT",
@@ -48,6 +56,8 @@ __all__ = [
     "SimScheduledEvent",
     "SimUser",
     "World",
+    "component_texts",
+    "numbered_components",
     "user_of",
     "walk_components",
 ]

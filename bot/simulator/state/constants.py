@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import discord
+
+from bot.simulator.errors import SimulatorError
+
 JSON = dict[str, Any]
 Emit = Callable[[str, JSON, "int | None"], None]
 
@@ -16,3 +20,12 @@ VOICE_TYPES = (VOICE, STAGE)
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 COMPONENTS_V2 = 1 << 15
+
+# Discord's locales (developers/reference "Locales"; discord.py keeps the same list).
+LOCALES = frozenset(locale.value for locale in discord.Locale)
+
+
+def checked_locale(locale: str) -> str:
+    if locale not in LOCALES:
+        raise SimulatorError(f"{locale!r} is not one of Discord's locales {sorted(LOCALES)}")
+    return locale

@@ -10,7 +10,15 @@ from bot.simulator import permissions as perms
 from bot.simulator.errors import SimulatorError
 from bot.simulator.ids import iso
 from bot.simulator.state.channels import SimChannel
-from bot.simulator.state.constants import CATEGORY, JSON, STAGE, TEXT, VOICE, VOICE_TYPES
+from bot.simulator.state.constants import (
+    CATEGORY,
+    JSON,
+    STAGE,
+    TEXT,
+    VOICE,
+    VOICE_TYPES,
+    checked_locale,
+)
 from bot.simulator.state.members import SimMember, SimRole
 from bot.simulator.state.scheduled_events import (
     SimScheduledEvent,
@@ -35,6 +43,7 @@ class SimGuild:
         self.voice_states: dict[int, SimVoiceState] = {}
         # Every stay in a voice channel, oldest first, in the simulator's clock.
         self.voice_visits: list[VoiceVisit] = []
+        self._locale = "en-US"
         self.roles[self.id] = SimRole(
             self.id, self, "@everyone", perms.EVERYONE_DEFAULT, position=0
         )
@@ -59,6 +68,16 @@ class SimGuild:
         return f"<SimGuild {self.name!r} id={self.id}>"
 
     # -- lookups ---------------------------------------------------------------------------
+
+    @property
+    def locale(self) -> str:
+        """The guild's preferred locale (interactions' `guild_locale`); settable."""
+        return self._locale
+
+    @locale.setter
+    def locale(self, value: str) -> None:
+        self._locale = checked_locale(value)
+        self.world.emit("GUILD_UPDATE", self.rest_payload(), self.id)
 
     @property
     def everyone(self) -> SimRole:
@@ -116,20 +135,37 @@ class SimGuild:
         color: int = 0,
         hoist: bool = False,
         permissions: int | None = None,
+        position: int | None = None,
         **flags: bool,
     ) -> SimRole:
-        """A role; permission flags use discord.py's names (`manage_guild=True`)."""
+        """A role; permission flags use discord.py's names (`manage_guild=True`).
+
+        By default the new role goes on top (above the bot's own role, so the bot cannot
+        assign it); `position=1` puts it just above @everyone, below the bot's role, as a
+        role the bot may manage. Roles at or above `position` move up one.
+        """
         value = permissions if permissions is not None else perms.from_flags(flags)
+        top = len(self.roles)
+        if position is not None and not 1 <= position <= top:
+            raise SimulatorError(f"position must be between 1 and {top}")
         role = SimRole(
             self.world.ids.next(),
             self,
             name,
             value,
-            position=len(self.roles),
+            position=top if position is None else position,
             mentionable=mentionable,
             color=color,
             hoist=hoist,
         )
+        for other in self.roles.values():
+            if not other.is_everyone and other.position >= role.position:
+                other.position += 1
+                self.world.emit(
+                    "GUILD_ROLE_UPDATE",
+                    {"guild_id": str(self.id), "role": other.payload()},
+                    self.id,
+                )
         self.roles[role.id] = role
         self.world.emit(
             "GUILD_ROLE_CREATE", {"guild_id": str(self.id), "role": role.payload()}, self.id
@@ -181,7 +217,9 @@ class SimGuild:
         locale: str = "en-US",
     ) -> SimMember:
         """A member joins (GUILD_MEMBER_ADD reaches a connected bot with the members intent)."""
-        user = self.world.user_named(name) or self.world.new_user(name, locale=locale)
+        user = self.world.user_named(name) or self.world.new_user(
+            name, locale=checked_locale(locale)
+        )
         user.dms_open = dms_open
         if user.id in self.members_by_id:
             raise SimulatorError(f"{name} is already a member of {self.name}")
@@ -231,15 +269,38 @@ class SimGuild:
         channel.position = len(self.channel_ids)
         self.world.channels[channel.id] = channel
         self.channel_ids.append(channel.id)
-        if not channel.is_thread:
+        # A guild's first channels arrive inside its GUILD_CREATE, not before it.
+        if not channel.is_thread and self.id in self.world.guilds:
             self.world.emit("CHANNEL_CREATE", channel.payload(), self.id)
         return channel
 
     # -- payloads ----------------------------------------------------------------------------
 
-    def payload(self, *, with_members: bool) -> JSON:
-        members = self.members if with_members else [self.me]
-        return {
+    def payload(self, *, with_presences: bool) -> JSON:
+        """GUILD_CREATE's guild. Without the presences intent Discord lists only the bot and
+        the members in voice; with it, everyone (the simulator's guilds are never large)."""
+        if with_presences:
+            members = self.members
+        else:
+            members = [m for m in self.members if m is self.me or m.id in self.voice_states]
+        return self.rest_payload() | {
+            "large": False,
+            "unavailable": False,
+            "member_count": len(self.members_by_id),
+            "joined_at": iso(self.me.joined_at),
+            "members": [m.payload() for m in members],
+            "channels": [c.payload() for c in self.channels if not c.is_thread],
+            "threads": [c.payload() for c in self.threads if not c.archived],
+            "voice_states": [self.voice_state(uid) for uid in self.voice_states],
+            "presences": [],
+            "stage_instances": [],
+            "guild_scheduled_events": [e.payload() for e in self.scheduled_events],
+            "soundboard_sounds": [],
+        }
+
+    def rest_payload(self, *, with_counts: bool = False) -> JSON:
+        """The Guild object as `GET /guilds/{id}` returns it (no GUILD_CREATE-only fields)."""
+        data: JSON = {
             "id": str(self.id),
             "name": self.name,
             "icon": None,
@@ -256,6 +317,7 @@ class SimGuild:
             "stickers": [],
             "features": [],
             "mfa_level": 0,
+            "application_id": None,
             "system_channel_id": str(self.channel_ids[0]),
             "system_channel_flags": 0,
             "rules_channel_id": None,
@@ -263,23 +325,18 @@ class SimGuild:
             "description": None,
             "banner": None,
             "premium_tier": 0,
-            "preferred_locale": "en-US",
+            "preferred_locale": self.locale,
             "public_updates_channel_id": None,
             "nsfw_level": 0,
             "premium_progress_bar_enabled": False,
-            "large": False,
-            "unavailable": False,
-            "member_count": len(self.members_by_id),
-            "joined_at": iso(self.me.joined_at),
-            "members": [m.payload() for m in members],
-            "channels": [c.payload() for c in self.channels if not c.is_thread],
-            "threads": [c.payload() for c in self.threads if not c.archived],
-            "voice_states": [self.voice_state(uid) for uid in self.voice_states],
-            "presences": [],
-            "stage_instances": [],
-            "guild_scheduled_events": [e.payload() for e in self.scheduled_events],
-            "soundboard_sounds": [],
+            "safety_alerts_channel_id": None,
+            "incidents_data": None,
         }
+        if with_counts:
+            data["approximate_member_count"] = len(self.members_by_id)
+            # Presences are not simulated: nobody counts as online.
+            data["approximate_presence_count"] = 0
+        return data
 
     # -- voice -------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from bot.simulator import permissions as perms
 from bot.simulator.ids import iso, real_now
-from bot.simulator.state.constants import JSON, PRIVATE_THREAD
+from bot.simulator.state.constants import JSON, PRIVATE_THREAD, checked_locale
 
 if TYPE_CHECKING:
     from bot.simulator.state.channels import SimChannel
@@ -108,6 +108,15 @@ class SimMember:
     @property
     def mention(self) -> str:
         return self.user.mention
+
+    @property
+    def locale(self) -> str:
+        """The member's client language (interactions' `locale`); settable."""
+        return self.user.locale
+
+    @locale.setter
+    def locale(self, value: str) -> None:
+        self.user.locale = checked_locale(value)
 
     @property
     def dms_open(self) -> bool:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+import mimetypes
+import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.simulator.ids import iso, snowflake_time
-from bot.simulator.state.constants import EPHEMERAL, JSON, LOADING
+from bot.simulator.state.constants import DM, EPHEMERAL, JSON, LOADING
 from bot.simulator.state.members import SimMember, SimUser
 
 if TYPE_CHECKING:
@@ -17,16 +20,49 @@ if TYPE_CHECKING:
     from bot.simulator.state.world import World
 
 
+_PNG = b"\x89PNG\r\n\x1a\n"
+_GIFS = (b"GIF87a", b"GIF89a")
+
+
 @dataclass(eq=False)
 class SimFile:
     filename: str
     data: bytes
     content_type: str | None = None
     id: int = 0
+    description: str | None = None
+    # The upload's form field number (`files[N]`), which `payload_json.attachments` refers to.
+    index: int | None = None
 
     @property
     def text(self) -> str:
         return self.data.decode("utf-8", errors="replace")
+
+    @property
+    def dimensions(self) -> tuple[int, int] | None:
+        """(width, height) of a PNG or GIF, read from its header; None for anything else."""
+        data = self.data
+        if data.startswith(_PNG) and data[12:16] == b"IHDR" and len(data) >= 24:
+            width, height = struct.unpack(">II", data[16:24])
+            return int(width), int(height)
+        if data[:6] in _GIFS and len(data) >= 10:
+            width, height = struct.unpack("<HH", data[6:10])
+            return int(width), int(height)
+        return None
+
+    @property
+    def media_type(self) -> str | None:
+        """What Discord reports as `content_type`: sniffed for images, else from the name."""
+        if self.data.startswith(_PNG):
+            return "image/png"
+        if self.data[:6] in _GIFS:
+            return "image/gif"
+        if self.content_type and self.content_type != "application/octet-stream":
+            return self.content_type
+        guessed, _ = mimetypes.guess_type(self.filename)
+        if guessed is not None and guessed.startswith("text/"):
+            return f"{guessed}; charset=utf-8"
+        return guessed or self.content_type
 
 
 @dataclass(eq=False)
@@ -75,6 +111,10 @@ class SimMessage:
             return False
         if self.ephemeral:
             return self.ephemeral_for == user.id
+        if self.channel.type == DM:
+            # A DM belongs to its two ends: the recipient and the bot. Nobody else can open it.
+            ends = {self.author.id, self.channel.recipient.id if self.channel.recipient else 0}
+            return user.id in ends or user.id == self.channel.world.bot_user.id
         if isinstance(user, SimMember) and self.channel.guild is not None:
             return user.can_see(self.channel)
         return True
@@ -91,7 +131,7 @@ class SimMessage:
             footer = embed.get("footer") or {}
             if footer.get("text"):
                 parts.append(str(footer["text"]))
-        parts.extend(_component_texts(self.components))
+        parts.extend(component_texts(self.components))
         return "\n".join(parts)
 
     def buttons(self) -> list[JSON]:
@@ -152,7 +192,34 @@ def walk_components(components: Iterable[Mapping[str, Any]]) -> Iterable[JSON]:
                 yield from walk_components([child])
 
 
-def _component_texts(components: list[JSON]) -> list[str]:
+def numbered_components(raw: Any) -> list[JSON]:
+    """A copy of `raw` with every component numbered: Discord gives each one left without an
+    integer `id` (or with 0) the next free number, skipping the ids already taken."""
+    components = copy.deepcopy(list(raw or []))
+    used = {c["id"] for c in walk_components(components) if _has_id(c)}
+    counter = iter(i for i in range(1, 1_000_000) if i not in used)
+
+    def number(items: list[JSON]) -> None:
+        for item in items:
+            if not _has_id(item):
+                item["id"] = next(counter)
+            if isinstance(item.get("components"), list):
+                number(item["components"])
+            for key in ("accessory", "component"):
+                if isinstance(item.get(key), dict):
+                    number([item[key]])
+
+    number(components)
+    return components
+
+
+def _has_id(component: Mapping[str, Any]) -> bool:
+    value = component.get("id")
+    return isinstance(value, int) and not isinstance(value, bool) and value != 0
+
+
+def component_texts(components: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The markdown of every text display (Components V2), where mentions can also be."""
     texts = []
     for component in walk_components(components):
         if component.get("type") == 10 and component.get("content"):

@@ -25,6 +25,8 @@ class World:
         self.channel_messages: dict[int, list[SimMessage]] = {}
         self.dm_channels: dict[int, SimChannel] = {}
         self.bot_permissions = bot_permissions
+        # The privileged intents enabled for the application (bits, see `intents.py`).
+        self.privileged_intents = 0
         self.bot_user = self.new_user(bot_name, bot=True)
         self.application_id = self.bot_user.id
         self.attachment_base = ""
@@ -59,7 +61,7 @@ class World:
     def add_guild(self, name: str) -> SimGuild:
         guild = SimGuild(self, name)
         self.guilds[guild.id] = guild
-        self.emit("GUILD_CREATE", guild.payload(with_members=True), guild.id)
+        self.emit("GUILD_CREATE", guild.payload(with_presences=True), guild.id)
         return guild
 
     def dm_channel(self, user: SimUser) -> SimChannel:
@@ -88,8 +90,12 @@ class World:
             "url": url,
             "proxy_url": url,
         }
-        if file.content_type:
-            data["content_type"] = file.content_type
+        if file.description is not None:
+            data["description"] = file.description
+        if file.media_type:
+            data["content_type"] = file.media_type
+        if file.dimensions is not None:
+            data["width"], data["height"] = file.dimensions
         return data
 
     def file_by_id(self, file_id: int) -> SimFile | None:
