@@ -271,7 +271,8 @@ class Gateway:
         self.sessions[session.id] = session
         ready: JSON = {
             "v": 10,
-            "user": self.world.bot_user.payload() | {"verified": True, "mfa_enabled": False},
+            "user": self.world.bot_user.payload()
+            | {"verified": True, "mfa_enabled": False, "flags": 0},
             "guilds": [{"id": str(g), "unavailable": True} for g in self.world.guilds],
             "session_id": session.id,
             "session_type": "normal",

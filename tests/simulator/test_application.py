@@ -25,3 +25,5 @@ async def test_the_current_application_is_on_both_documented_routes(
     # for its bot user (discord.js did, and lost `bot: true` on its own user).
     assert application["owner"]["id"] != str(sim.bot_user.id)
     assert "bot" not in application["owner"]
+    # Optional in the docs, always there for one's own application; hikari needs it.
+    assert application["approximate_user_install_count"] == 0

@@ -1,63 +1,93 @@
-"""Conformance: discord.js 14, an independent client, run against the simulator.
+"""Conformance: discord.js 14 and hikari 2.7, independent clients, run against the simulator.
 
-discord.py's leniencies can hide a simulator that is wrong in ways a real Discord is not; a
-second library used against real Discord every day checks the wire format from another side.
-The discord.js bot (tests/conformance/discordjs/driver.mjs) answers interactions by itself and
-acts as the bot when asked; members act from here, and each step checks what both ends saw.
+discord.py's leniencies can hide a simulator that is wrong in ways a real Discord is not; two
+more libraries used against real Discord every day check the wire format from other sides.
+Each one's bot (tests/conformance/discordjs/driver.mjs, tests/conformance/hikari/driver.py)
+answers interactions by itself and acts as the bot when asked; members act from here, and
+each step checks what both ends saw. Every test runs once per library.
 
-Needs node and npm (the pinned discord.js is installed into .cache/conformance/ on first use);
-without them the tests skip, except under CI=true, where they fail.
+discord.js needs node and npm; hikari gets a venv of its own (its pins conflict with ours).
+Each is installed into .cache/conformance/ on first use. Where one cannot be installed its
+tests skip with the reason, except under CI=true, where they fail.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
 from bot.simulator import Simulator
-from tests.conformance.node_client import (
+from tests.conformance.clients import (
     ClientUnavailable,
-    NodeClient,
+    DriverClient,
+    Installed,
     install_discordjs,
-    running_discordjs,
+    install_hikari,
+    running,
 )
 from tests.simulator.conftest import World
 
+INSTALLERS: dict[str, Callable[[], Installed]] = {
+    "discord.js": install_discordjs,
+    "hikari": install_hikari,
+}
+_installed: dict[str, Installed | ClientUnavailable] = {}
 
-@pytest.fixture(scope="session")
-def discordjs_modules() -> Path:
-    try:
-        return install_discordjs()
-    except ClientUnavailable as why:
+
+def installed(name: str) -> Installed:
+    """Installed once per test session; a failure is remembered, not retried per test."""
+    if name not in _installed:
+        try:
+            _installed[name] = INSTALLERS[name]()
+        except ClientUnavailable as why:
+            _installed[name] = why
+    found = _installed[name]
+    if isinstance(found, ClientUnavailable):
         if os.environ.get("CI") == "true":
-            pytest.fail(f"conformance: discord.js cannot be installed under CI: {why}")
-        pytest.skip(f"conformance: discord.js cannot be installed here ({why})")
+            pytest.fail(f"conformance: {name} cannot be installed under CI: {found}")
+        pytest.skip(f"conformance: {name} cannot be installed here ({found})")
+    return found
 
 
-@pytest.fixture
-async def djs(
-    sim: Simulator, world: World, discordjs_modules: Path, tmp_path: Path
-) -> AsyncIterator[NodeClient]:
-    log = tmp_path / "discordjs-debug.log"
-    async with running_discordjs(sim, discordjs_modules, log=log) as client:
+# Deviations that hikari trips over and that other branches of issue 9 fix (item 11 d, e);
+# drop each mark once that branch is merged: the marks are strict, so a pass fails loudly.
+MODAL_IDS = "MODAL_SUBMIT components carry no integer id (issue 9, 11e: the modal branch)"
+PAGINATION = "list routes ignore after/limit, so hikari pages forever (issue 9, 11d)"
+
+
+def pending_elsewhere(
+    request: pytest.FixtureRequest, peer: DriverClient, library: str, reason: str
+) -> None:
+    if peer.name == library:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+
+
+@pytest.fixture(params=sorted(INSTALLERS))
+async def peer(
+    request: pytest.FixtureRequest, sim: Simulator, world: World, tmp_path: Path
+) -> AsyncIterator[DriverClient]:
+    """The library's bot (discord.js or hikari), logged in and ready."""
+    library = installed(request.param)
+    log = tmp_path / "client-debug.log"
+    async with running(sim, library, log=log) as client:
         try:
             await client.wait_for("ready")
             yield client
             assert client.errors == [], client.errors
             refused = [(r.route, r.status, r.response) for r in sim.requests if not r.ok]
-            assert refused == [], "the simulator refused what discord.js sent"
+            assert refused == [], f"the simulator refused what {library.name} sent"
         finally:
             # Shown by pytest only when the test fails.
             print(log.read_text(errors="replace")[-6000:])
 
 
-async def test_discordjs_logs_in_and_caches_the_guild(
-    sim: Simulator, world: World, djs: NodeClient
+async def test_the_client_logs_in_and_caches_the_guild(
+    sim: Simulator, world: World, peer: DriverClient
 ) -> None:
-    ready = await djs.wait_for("ready")
+    ready = await peer.wait_for("ready")
     assert ready["user"] == {"id": str(sim.application_id), "username": "Steady", "bot": True}
     assert ready["application"]["id"] == str(sim.application_id)
     assert ready["commands"] == ["checkin"]
@@ -66,14 +96,16 @@ async def test_discordjs_logs_in_and_caches_the_guild(
     assert [c["name"] for c in guild["channels"]] == ["general"]
     assert {r["name"] for r in guild["roles"]} >= {"@everyone", "Moderators"}
     assert guild["me"] == str(sim.application_id)
-    assert guild["can_send_in_general"]
+    if peer.name == "discord.js":
+        # discord.js computes permissions from the cached member, roles and overwrites.
+        assert guild["can_send_in_general"]
 
 
-async def test_a_deferred_command_a_follow_up_a_form_and_components(
-    sim: Simulator, world: World, djs: NodeClient
+async def test_a_deferred_command_and_an_ephemeral_follow_up(
+    sim: Simulator, world: World, peer: DriverClient
 ) -> None:
     answer = await sim.slash(world.alice, "checkin", note="steady")
-    seen = await djs.wait_for("interaction", lambda e: e.get("command") == "checkin")
+    seen = await peer.wait_for("interaction", lambda e: e.get("command") == "checkin")
     assert (seen["user"], seen["channel"], seen["note"]) == (
         str(world.alice.id),
         str(world.general.id),
@@ -82,18 +114,24 @@ async def test_a_deferred_command_a_follow_up_a_form_and_components(
     assert answer.deferred
     assert answer.content == "Thanks for checking in, alice."
     assert not answer.ephemeral
-    answered = await djs.wait_for("answered")
+    answered = await peer.wait_for("answered")
     assert answered["reply"] == str(answer.message.id)  # type: ignore[union-attr]
     private = [m for m in sim.messages(world.general, viewer=world.alice) if m.ephemeral]
     assert [m.content for m in private] == ["Only you can see this."]
     assert str(private[0].id) == answered["follow_up"]
     assert not [m for m in sim.messages(world.general, viewer=world.mo) if m.ephemeral]
 
+
+async def test_a_form_opened_from_a_button_is_submitted(
+    request: pytest.FixtureRequest, sim: Simulator, world: World, peer: DriverClient
+) -> None:
+    pending_elsewhere(request, peer, "hikari", MODAL_IDS)
+    answer = await sim.slash(world.alice, "checkin")
     form = await sim.click(world.alice, answer, label="Open form")
     assert form.modal is not None
     assert form.modal["title"] == "Check in"
     thanks = await sim.submit_modal(world.alice, form, {"feeling": "rough morning, better now"})
-    submitted = await djs.wait_for("interaction", lambda e: e.get("modal") == "feeling-form")
+    submitted = await peer.wait_for("interaction", lambda e: e.get("modal") == "feeling-form")
     assert submitted["feeling"] == "rough morning, better now"
     assert submitted["from_message"] == str(answer.message.id)  # type: ignore[union-attr]
     assert thanks.content == "Noted: rough morning, better now"
@@ -101,9 +139,9 @@ async def test_a_deferred_command_a_follow_up_a_form_and_components(
 
 
 async def test_a_message_with_components_is_clicked_and_updated(
-    sim: Simulator, world: World, djs: NodeClient
+    sim: Simulator, world: World, peer: DriverClient
 ) -> None:
-    sent = await djs.do("send", channel=str(world.general.id))
+    sent = await peer.do("send", channel=str(world.general.id))
     (message,) = sim.messages(world.general)
     assert str(message.id) == sent["message"]
     assert sent["components"] == 2
@@ -112,7 +150,7 @@ async def test_a_message_with_components_is_clicked_and_updated(
     assert hello.content == "Hello, mo!"
     assert hello.ephemeral
     mood = await sim.select(world.alice, message, ["rough"], placeholder="Mood")
-    seen = await djs.wait_for("interaction", lambda e: e.get("select") == "mood")
+    seen = await peer.wait_for("interaction", lambda e: e.get("select") == "mood")
     assert seen["values"] == ["rough"]
     assert mood.message is message
     assert message.content == "Mood today: rough"
@@ -120,10 +158,11 @@ async def test_a_message_with_components_is_clicked_and_updated(
 
 
 async def test_a_thread_from_a_message_and_a_member_posting_in_it(
-    sim: Simulator, world: World, djs: NodeClient
+    request: pytest.FixtureRequest, sim: Simulator, world: World, peer: DriverClient
 ) -> None:
-    sent = await djs.do("send", channel=str(world.general.id))
-    started = await djs.do(
+    pending_elsewhere(request, peer, "hikari", PAGINATION)
+    sent = await peer.do("send", channel=str(world.general.id))
+    started = await peer.do(
         "thread", channel=str(world.general.id), message=sent["message"], member=str(world.alice.id)
     )
     thread = sim.world.channels[int(started["thread"])]
@@ -131,43 +170,45 @@ async def test_a_thread_from_a_message_and_a_member_posting_in_it(
     assert started["members"] == sorted([str(world.alice.id), str(sim.application_id)])
     assert started["thread"] in started["active"]
     assert [m.content for m in sim.messages(thread)] == ["Welcome to the thread."]
-    await djs.wait_for("thread_create", lambda e: e["id"] == started["thread"])
+    await peer.wait_for("thread_create", lambda e: e["id"] == started["thread"])
     posted = sim.post(world.alice, thread, "thanks for the space")
-    seen = await djs.wait_for("message", lambda e: e["id"] == str(posted.id))
+    seen = await peer.wait_for("message", lambda e: e["id"] == str(posted.id))
     assert seen["in_thread"]
     assert seen["channel"] == str(thread.id)
 
 
-async def test_a_scheduled_event_its_subscribers_and_a_dm(
-    sim: Simulator, world: World, djs: NodeClient
+async def test_a_scheduled_event_and_its_subscribers(
+    request: pytest.FixtureRequest, sim: Simulator, world: World, peer: DriverClient
 ) -> None:
-    created = await djs.do("scheduledEvent", guild=str(world.guild.id))
+    pending_elsewhere(request, peer, "hikari", PAGINATION)
+    created = await peer.do("scheduledEvent", guild=str(world.guild.id))
     (event,) = world.guild.scheduled_events
     assert str(event.id) == created["event"]
-    await djs.wait_for("scheduled_event_create", lambda e: e["id"] == created["event"])
+    await peer.wait_for("scheduled_event_create", lambda e: e["id"] == created["event"])
     sim.rsvp(world.alice, event)
-    added = await djs.wait_for("scheduled_event_user_add")
+    added = await peer.wait_for("scheduled_event_user_add")
     assert (added["id"], added["user"]) == (created["event"], str(world.alice.id))
-    subscribers = await djs.do("subscribers", guild=str(world.guild.id), event=created["event"])
+    subscribers = await peer.do("subscribers", guild=str(world.guild.id), event=created["event"])
     assert subscribers["users"] == [str(world.alice.id)]
 
-    note = await djs.do("dm", user=str(world.alice.id))
+
+async def test_a_direct_message(sim: Simulator, world: World, peer: DriverClient) -> None:
+    note = await peer.do("dm", user=str(world.alice.id))
     (dm,) = sim.dms(world.alice)
     assert str(dm.id) == note["message"]
     assert dm.content == "A quiet note, just for you."
 
 
-async def test_resume_replays_what_happened_while_discordjs_was_cut_off(
-    sim: Simulator, world: World, djs: NodeClient
+async def test_resume_replays_what_happened_while_the_client_was_cut_off(
+    sim: Simulator, world: World, peer: DriverClient
 ) -> None:
     missed: list[int] = []
     await sim.disconnect(
         while_down=lambda: missed.append(sim.post(world.mo, world.general, "still here").id)
     )
-    resumed = await djs.wait_for("resumed")
-    assert resumed["replayed"] >= 1
-    await djs.wait_for("message", lambda e: e["id"] == str(missed[0]))
-    assert [r for r in sim.gateway.log if r[1] == 6], "discord.js should RESUME, not IDENTIFY"
+    await peer.wait_for("resumed")
+    await peer.wait_for("message", lambda e: e["id"] == str(missed[0]))
+    assert [r for r in sim.gateway.log if r[1] == 6], "the client should RESUME, not IDENTIFY"
     assert len([r for r in sim.gateway.log if r[1] == 2]) == 1
     # The resumed session still carries interactions.
     answer = await sim.slash(world.alice, "checkin")

@@ -74,6 +74,15 @@ class ApplicationRoutes(RouteGroup):
                 "flags": 0,
                 "interactions_endpoint_url": None,
                 "approximate_guild_count": len(self.world.guilds),
+                # Optional in the docs but always sent for one's own application; hikari
+                # reads the install count unconditionally.
+                "approximate_user_install_count": 0,
+                "approximate_user_authorization_count": 0,
+                "redirect_uris": [],
+                "role_connections_verification_url": None,
+                "event_webhooks_url": None,
+                "event_webhooks_status": 1,
+                "integration_types_config": {"0": {}},
                 "bot": self.world.bot_user.payload(),
             }
         )

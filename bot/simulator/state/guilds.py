@@ -231,6 +231,10 @@ class SimGuild:
             "public_updates_channel_id": None,
             "nsfw_level": 0,
             "premium_progress_bar_enabled": False,
+            # Required (nullable) in the Guild structure; hikari reads them unconditionally.
+            "application_id": None,
+            "safety_alerts_channel_id": None,
+            "incidents_data": None,
             "large": False,
             "unavailable": False,
             "member_count": len(self.members_by_id),

@@ -6,7 +6,7 @@
 // stdout, one JSON object a line: {"event": ...} for what it saw, {"re": id, ...} for answers
 // to the test's requests. Nothing else goes to stdout; discord.js's debug log goes to stderr.
 //
-// Environment: SIM_API (e.g. http://127.0.0.1:PORT/api), SIM_TOKEN, and CONFORMANCE_MODULES,
+// Environment: SIM_API (e.g. http://127.0.0.1:PORT/api/v10), SIM_TOKEN, and CONFORMANCE_MODULES,
 // the directory whose node_modules holds the pinned discord.js (installed outside git).
 
 import { createRequire } from 'node:module';
@@ -58,7 +58,8 @@ const client = new Client({
 	// GUILD_SCHEDULED_EVENT_USER_ADD carries only a user id; discord.js emits it for uncached
 	// users only with the User partial, as its documentation says.
 	partials: [Partials.User, Partials.GuildScheduledEvent],
-	rest: { api: process.env.SIM_API, retries: 0, timeout: 10_000 },
+	// @discordjs/rest appends the version to `api` itself.
+	rest: { api: process.env.SIM_API.replace(/\/v\d+$/, ''), retries: 0, timeout: 10_000 },
 });
 
 client.on(Events.Debug, (line) => process.stderr.write(`[debug] ${line}\n`));
