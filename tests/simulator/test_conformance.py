@@ -56,6 +56,7 @@ def installed(name: str) -> Installed:
 # drop each mark once that branch is merged: the marks are strict, so a pass fails loudly.
 MODAL_IDS = "MODAL_SUBMIT components carry no integer id (issue 9, 11e: the modal branch)"
 PAGINATION = "list routes ignore after/limit, so hikari pages forever (issue 9, 11d)"
+THREAD_ID = "a thread started from a message does not take its id (issue 9, item 7)"
 
 
 def pending_elsewhere(
@@ -175,6 +176,9 @@ async def test_a_thread_from_a_message_and_a_member_posting_in_it(
     seen = await peer.wait_for("message", lambda e: e["id"] == str(posted.id))
     assert seen["in_thread"]
     assert seen["channel"] == str(thread.id)
+    # Last, as the threads branch fixes it: discord.js finds a message's thread by its id.
+    pending_elsewhere(request, peer, "discord.js", THREAD_ID)
+    assert started["thread"] == sent["message"]
 
 
 async def test_a_scheduled_event_and_its_subscribers(
