@@ -251,7 +251,7 @@ async def scheduled_event(guild: str) -> dict[str, Any]:
 
 
 async def subscribers(guild: str, event: str) -> dict[str, Any]:
-    users = await bot.rest.fetch_scheduled_event_users(int(guild), int(event))
+    users = bot.rest.fetch_scheduled_event_users(int(guild), int(event))  # pages lazily
     return {"users": [str(u.user.id) async for u in users]}
 
 
