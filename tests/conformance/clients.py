@@ -108,7 +108,7 @@ def _run(argv: Sequence[str], *, cwd: Path) -> None:
 
 
 class DriverFailed(AssertionError):
-    pass
+    """The library reported an error, its driver exited, or it did not answer in time."""
 
 
 class DriverClient:
