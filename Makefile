@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test lint typecheck test-sqlite test-postgres bench migrate check-config sync clean
+.PHONY: run demo test lint typecheck test-sqlite test-postgres bench migrate check-config sync clean conformance
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,8 +39,11 @@ test-postgres: $(STAMP)  ## starts a throwaway PostgreSQL 15 on loopback for the
 
 test: lint test-sqlite test-postgres
 
+conformance: $(STAMP)  ## the simulator against discord.js and hikari (installed into .cache/conformance/)
+	$(PY) -m pytest tests/simulator/test_conformance.py -ra
+
 bench: $(STAMP)
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .cache

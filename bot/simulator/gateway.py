@@ -56,6 +56,41 @@ _MESSAGE_EVENTS = ("MESSAGE_CREATE", "MESSAGE_UPDATE", "MESSAGE_DELETE")
 _ALWAYS = ("READY", "RESUMED", "INTERACTION_CREATE", "GUILD_MEMBERS_CHUNK")
 
 
+# What a client may send (docs: events/gateway-events "Send Events"); 3 and 4 (presence and
+# voice state) are accepted and ignored, 31 (soundboard sounds) likewise.
+_CLIENT_OPS = frozenset({HEARTBEAT, IDENTIFY, 3, 4, RESUME, REQUEST_MEMBERS, 31})
+_BEFORE_IDENTIFY = frozenset({HEARTBEAT, IDENTIFY, RESUME})
+UNKNOWN_OPCODE, DECODE_ERROR, NOT_AUTHENTICATED = 4001, 4002, 4003
+MAX_PAYLOAD_BYTES = 4096  # a bigger payload is closed with 4002 (docs: "Sending Events")
+
+
+def decode_frame(data: str | bytes) -> JSON | None:
+    """A client's payload, from a text or a binary frame (hikari sends binary), or None.
+
+    With `encoding=json` both frame types carry plain JSON; Discord does not accept
+    compressed payloads from clients, so anything that is not an object with an integer
+    `op` is a decode error (4002), as is a payload over 4096 bytes.
+    """
+    raw = data.encode() if isinstance(data, str) else data
+    if len(raw) > MAX_PAYLOAD_BYTES:
+        return None
+    try:
+        frame = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(frame, dict) or type(frame.get("op")) is not int:
+        return None
+    return frame
+
+
+def _refusal(op: int, *, authenticated: bool) -> tuple[int, bytes] | None:
+    if op not in _CLIENT_OPS:
+        return UNKNOWN_OPCODE, b"Unknown opcode."
+    if not authenticated and op not in _BEFORE_IDENTIFY:
+        return NOT_AUTHENTICATED, b"Not authenticated."
+    return None
+
+
 def needed_intent(event: str, guild_id: int | None) -> int:
     if event in _ALWAYS:
         return 0
@@ -207,11 +242,18 @@ class Gateway:
                 }
             )
             async for msg in ws:
-                if msg.type is not WSMsgType.TEXT:
+                if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
                     continue
-                frame = json.loads(msg.data)
-                op = frame.get("op")
+                frame = decode_frame(msg.data)
+                if frame is None:
+                    await ws.close(code=DECODE_ERROR, message=b"Error while decoding payload.")
+                    break
+                op = frame["op"]
                 self.log.append(("recv", op, None))
+                refusal = _refusal(op, authenticated=connection.session is not None)
+                if refusal is not None:
+                    await ws.close(code=refusal[0], message=refusal[1])
+                    break
                 await self._on_frame(connection, op, frame.get("d"))
         finally:
             self.connections.discard(connection)

@@ -29,11 +29,17 @@ class ApplicationRoutes(RouteGroup):
         super().__init__(world)
         self.commands = commands
         self._gateway_url = gateway_url
+        # The application's owner is a person, not the bot: a client caching users by id
+        # (discord.js does) would otherwise overwrite its own bot user with the owner.
+        self.owner = world.new_user("sim-owner")
 
     def routes(self) -> list[Route]:
         commands = "/applications/{application_id}/commands"
         guild_commands = "/applications/{application_id}/guilds/{guild_id}/commands"
         routes: list[Route] = [
+            # Both return the same application object (docs: "Get Current Application" and
+            # "Get Current Bot Application Information"); discord.js asks the first.
+            ("GET", "/applications/@me", self.get_application, BOT),
             ("GET", "/oauth2/applications/@me", self.get_application, BOT),
             ("GET", "/applications/@me", self.get_application, BOT),
             ("GET", "/gateway", self.get_gateway, PUBLIC),
@@ -53,7 +59,7 @@ class ApplicationRoutes(RouteGroup):
     # -- the application and its gateway -----------------------------------------------------
 
     async def get_application(self, call: Call) -> Reply:
-        owner = self.world.bot_user.payload() | {"bot": False, "username": "sim-owner"}
+        owner = self.owner.payload()
         return ok(
             {
                 "id": str(self.world.application_id),
@@ -70,6 +76,15 @@ class ApplicationRoutes(RouteGroup):
                 "flags": application_flags(self.world.privileged_intents),
                 "interactions_endpoint_url": None,
                 "approximate_guild_count": len(self.world.guilds),
+                # Optional in the docs but always sent for one's own application; hikari
+                # reads the install count unconditionally.
+                "approximate_user_install_count": 0,
+                "approximate_user_authorization_count": 0,
+                "redirect_uris": [],
+                "role_connections_verification_url": None,
+                "event_webhooks_url": None,
+                "event_webhooks_status": 1,
+                "integration_types_config": {"0": {}},
                 "bot": self.world.bot_user.payload(),
             }
         )
