@@ -16,6 +16,7 @@ from bot.db import Database
 from bot.delivery.outbox import OutgoingMessage, Target, enqueue
 from bot.scheduling import ledger
 from bot.scheduling.kinds import DueItem, KindRegistry, WorkKind
+from bot.scheduling.locks import nothing_to_lock
 from bot.scheduling.runner import LedgerRunner
 from bot.scheduling.wakeups import SWEEP_JOB, WAKE_JOB, WakeUps
 
@@ -37,7 +38,7 @@ class Host:
         self.ran.set()
 
 
-async def _noop(session: AsyncSession, item: DueItem) -> None:
+async def _noop(session: AsyncSession, item: DueItem, subject: int) -> None:
     return None
 
 
@@ -68,7 +69,9 @@ async def test_armed_at_the_earliest_due_time_and_re_armed_by_sooner_commits(
     database: Database,
 ) -> None:
     clock = ManualClock(T0)
-    host = Host(LedgerRunner(database, clock, KindRegistry([WorkKind("ping", _noop)])))
+    host = Host(
+        LedgerRunner(database, clock, KindRegistry([WorkKind("ping", nothing_to_lock, _noop)]))
+    )
     async with running(host, clock) as (wakeups, jobs):
         assert jobs.get_job(WAKE_JOB) is None  # nothing pending
         assert jobs.get_job(SWEEP_JOB) is not None
@@ -98,7 +101,7 @@ async def test_work_already_due_at_start_is_caught_up_at_once(database: Database
     async with database.transaction() as session:
         await ledger.schedule(session, "ping", 1, now - timedelta(hours=8))  # due while down
         await ledger.schedule(session, "ping", 2, now + timedelta(days=1))
-    runner = LedgerRunner(database, clock, KindRegistry([WorkKind("ping", _noop)]))
+    runner = LedgerRunner(database, clock, KindRegistry([WorkKind("ping", nothing_to_lock, _noop)]))
     host = Host(runner)
     # Armed at once for what came due while the process was down.
     async with running(host, clock) as (wakeups, _jobs):
@@ -142,7 +145,9 @@ class GatedHost(Host):
 
 async def test_a_sooner_commit_during_the_re_arming_read_is_not_lost(database: Database) -> None:
     clock = ManualClock(T0)
-    host = GatedHost(LedgerRunner(database, clock, KindRegistry([WorkKind("ping", _noop)])))
+    host = GatedHost(
+        LedgerRunner(database, clock, KindRegistry([WorkKind("ping", nothing_to_lock, _noop)]))
+    )
     async with running(host, clock) as (wakeups, jobs):
         async with database.transaction() as session:
             await ledger.schedule(session, "ping", 1, T0 + timedelta(hours=5))
@@ -172,7 +177,9 @@ class FailingHost(Host):
 
 async def test_a_failed_pass_still_re_arms_so_later_commits_are_heard(database: Database) -> None:
     clock = ManualClock(T0)
-    host = FailingHost(LedgerRunner(database, clock, KindRegistry([WorkKind("ping", _noop)])))
+    host = FailingHost(
+        LedgerRunner(database, clock, KindRegistry([WorkKind("ping", nothing_to_lock, _noop)]))
+    )
     async with running(host, clock) as (wakeups, jobs):
         async with database.transaction() as session:
             await ledger.schedule(session, "ping", 1, T0 + timedelta(hours=1))
