@@ -208,9 +208,10 @@ class CelebrationService:
         for counter_id in candidates:
             async with self._db.transaction() as session:
                 counter = await locks.lock_row(session, SobrietyCounter, counter_id)
-                if counter is None or await session.scalar(
-                    missing.where(SobrietyCounter.id == counter_id)
-                ) is None:
+                if (
+                    counter is None
+                    or await session.scalar(missing.where(SobrietyCounter.id == counter_id)) is None
+                ):
                     continue  # removed, or planned by a command since the read
                 context = await self._settings.member_context_in(
                     session, counter.guild_id, counter.user_id

@@ -30,9 +30,7 @@ def _row_id() -> sa.types.TypeEngine[int]:
 def upgrade() -> None:
     op.drop_index("uq_due_work_pending_kind_subject", table_name="due_work")
     with op.batch_alter_table("due_work") as batch:
-        batch.add_column(
-            sa.Column("key", sa.String(length=64), server_default="", nullable=False)
-        )
+        batch.add_column(sa.Column("key", sa.String(length=64), server_default="", nullable=False))
         batch.add_column(sa.Column("guild_id", sa.BigInteger(), nullable=True))
         batch.add_column(sa.Column("payload", sa.JSON(), nullable=True))
     # Rows written before this revision: a milestone's server is its counter's, and the grouped

@@ -81,9 +81,7 @@ class Reminders:
 async def schedule(bot: SteadyBot, *items: tuple[str, SimMember, timedelta]) -> None:
     async with bot.database.transaction() as session:
         for kind, member, after in items:
-            await ledger.schedule(
-                session, kind, member.id, START + after, guild_id=member.guild.id
-            )
+            await ledger.schedule(session, kind, member.id, START + after, guild_id=member.guild.id)
 
 
 async def send(
