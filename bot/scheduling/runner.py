@@ -7,7 +7,8 @@ one row:
    (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent claimers take different rows and wait
    for nothing; on SQLite the transaction is `BEGIN IMMEDIATE`, so claimers simply queue). A
    claim moves `available_at` to the lease's end: if we die, the row becomes claimable again.
-2. Handle: each item in its own transaction, taking locks in the one order of
+2. Handle: each item in its own transaction (on SQLite, which serialises writers and cannot
+   deadlock, a small group of items shares one, each in a savepoint), taking locks in the order of
    `bot.scheduling.locks`: the kind's `lock_subject` (the domain row), then the item's due_work
    row, marked finished only if it is still claimed by us and unchanged (a command that moved or
    cancelled it in the meantime wins: the item is skipped), then the handler. One failing item
@@ -48,6 +49,11 @@ RETRY_CAP = timedelta(hours=1)
 # A handler that keeps scheduling work due at once would otherwise keep run_due busy forever.
 MAX_BATCHES_PER_RUN = 500
 GONE = "subject gone"
+_SKIPPED, _FAILED = "skipped", "failed"
+# PostgreSQL: items of a batch handled at once, each in its own transaction and connection.
+ITEM_CONCURRENCY = 4
+# SQLite: items sharing one transaction (each in a savepoint); the write lock is held that long.
+SQLITE_ITEMS_PER_TRANSACTION = 50
 
 
 def worker_name() -> str:
@@ -212,54 +218,133 @@ class LedgerRunner:
         ]
 
     async def handle_claimed(self, claimed: list[Claimed], now: datetime, stats: RunStats) -> None:
-        """Handle a claimed batch item by item; whatever is left unhandled when this stops
-        (shutdown, or the task is cancelled) is released at once."""
-        done = 0
+        """Handle a claimed batch; whatever is left unhandled when this stops (shutdown, or the
+        task is cancelled) is released at once.
+
+        PostgreSQL: each item in its own transaction, a few at a time (each holds only its own
+        subject's locks, so they cannot deadlock each other). SQLite: writers are serialised
+        and cannot deadlock, so items share a transaction in small groups, each item in its own
+        savepoint; this keeps the per-commit cost off every item.
+        """
+        finished: set[int] = set()
         try:
-            for claim in claimed:
-                if self._stopping:
-                    break
-                await self._handle_one(claim, now, stats)
-                done += 1
+            if self._db.dialect == "sqlite":
+                for start in range(0, len(claimed), SQLITE_ITEMS_PER_TRANSACTION):
+                    if self._stopping:
+                        break
+                    group = claimed[start : start + SQLITE_ITEMS_PER_TRANSACTION]
+                    await self._handle_group(group, now, stats, finished)
+            else:
+                queue = iter(claimed)
+
+                async def work() -> None:
+                    for claim in queue:
+                        if self._stopping:
+                            return
+                        await self._handle_alone(claim, now, stats)
+                        finished.add(claim.id)
+
+                await asyncio.gather(*(work() for _ in range(ITEM_CONCURRENCY)))
         finally:
-            rest = claimed[done:]
+            rest = [claim for claim in claimed if claim.id not in finished]
             if rest:
                 stats.released += await self._release(rest)
 
-    async def _handle_one(self, claim: Claimed, now: datetime, stats: RunStats) -> None:
-        kind = self.kinds.get(claim.kind)
-        assert kind is not None  # claim() only takes registered kinds
-        verdict = judge(kind, claim.due_at, now)
-        item = _item(claim, now, late=verdict is not Verdict.ON_TIME)
+    async def _handle_alone(self, claim: Claimed, now: datetime, stats: RunStats) -> None:
+        kind, verdict, item = self._prepare(claim, now)
         try:
             async with self._db.transaction() as session:
-                subject = await kind.lock_subject(session, item)
-                if subject is None:
-                    outcome, state, reason = GONE, DONE, None
-                elif verdict is Verdict.STALE:
-                    outcome, state = verdict.value, DROPPED
-                    reason = f"stale: {_age(now - claim.due_at)} late"
-                else:
-                    outcome, state, reason = verdict.value, DONE, None
-                if not await self._take(session, claim, now, state, outcome, reason):
-                    stats.skipped += 1
-                    return
-                if subject is None:
-                    stats.gone += 1
-                    return
-                if verdict is Verdict.STALE:
-                    if kind.on_drop is not None:
-                        await kind.on_drop(session, item, subject)
-                else:
-                    await kind.handle(session, item, subject)
+                outcome = await self._run(session, kind, claim, item, verdict, now)
         except Exception as exc:
             # Only this item's transaction is rolled back: its row is pending and claimed by us
             # again, and the others' work stands.
-            stats.errors += 1
-            log.exception("handler for %s (row %d) failed", claim.kind, claim.id)
-            await self._record_failure(kind, claim, item, exc, now)
+            self._count_error(stats, claim)
+            try:
+                async with self._db.transaction() as session:
+                    await self._record_failure(session, kind, claim, item, exc, now)
+            except Exception:
+                log.exception(
+                    "recording the failure of %s row %d failed; it is retried after its lease",
+                    claim.kind,
+                    claim.id,
+                )
             return
-        log.debug("handled %s row %d (%s)", claim.kind, claim.id, verdict.value)
+        self._count(stats, outcome, verdict, item)
+
+    async def _handle_group(
+        self, group: list[Claimed], now: datetime, stats: RunStats, finished: set[int]
+    ) -> None:
+        outcomes: list[tuple[str, Verdict, DueItem]] = []
+        async with self._db.transaction() as session:
+            for claim in group:
+                if self._stopping:
+                    break
+                kind, verdict, item = self._prepare(claim, now)
+                try:
+                    # The item's mark and its handler's writes are undone together, so a failed
+                    # row is still pending when its failure is recorded below.
+                    async with session.begin_nested():
+                        outcome = await self._run(session, kind, claim, item, verdict, now)
+                except Exception as exc:
+                    self._count_error(stats, claim)
+                    async with session.begin_nested():
+                        await self._record_failure(session, kind, claim, item, exc, now)
+                    outcome = _FAILED
+                outcomes.append((outcome, verdict, item))
+        for (outcome, verdict, item), claim in zip(outcomes, group, strict=False):
+            finished.add(claim.id)
+            if outcome != _FAILED:
+                self._count(stats, outcome, verdict, item)
+
+    def _prepare(self, claim: Claimed, now: datetime) -> tuple[WorkKind[Any], Verdict, DueItem]:
+        kind = self.kinds.get(claim.kind)
+        assert kind is not None  # claim() only takes registered kinds
+        verdict = judge(kind, claim.due_at, now)
+        return kind, verdict, _item(claim, now, late=verdict is not Verdict.ON_TIME)
+
+    async def _run(
+        self,
+        session: AsyncSession,
+        kind: WorkKind[Any],
+        claim: Claimed,
+        item: DueItem,
+        verdict: Verdict,
+        now: datetime,
+    ) -> str:
+        """One item, in the lock order: its subject, then its own row, then the handler."""
+        subject = await kind.lock_subject(session, item)
+        if subject is None:
+            outcome, state, reason = GONE, DONE, None
+        elif verdict is Verdict.STALE:
+            outcome, state = verdict.value, DROPPED
+            reason = f"stale: {_age(now - claim.due_at)} late"
+        else:
+            outcome, state, reason = verdict.value, DONE, None
+        if not await self._take(session, claim, now, state, outcome, reason):
+            return _SKIPPED
+        if subject is None:
+            return GONE
+        if verdict is Verdict.STALE:
+            if kind.on_drop is not None:
+                await kind.on_drop(session, item, subject)
+        else:
+            await kind.handle(session, item, subject)
+        return outcome
+
+    @staticmethod
+    def _count_error(stats: RunStats, claim: Claimed) -> None:
+        stats.errors += 1
+        log.exception("handler for %s (row %d) failed", claim.kind, claim.id)
+
+    @staticmethod
+    def _count(stats: RunStats, outcome: str, verdict: Verdict, item: DueItem) -> None:
+        if outcome == _SKIPPED:
+            stats.skipped += 1
+            return
+        if outcome == GONE:
+            stats.gone += 1
+            return
+        log.debug("handled %s row %d (%s)", item.kind, item.id, verdict.value)
         stats.handled += 1
         stats.outcomes[verdict.value] = stats.outcomes.get(verdict.value, 0) + 1
         if verdict is Verdict.STALE:
@@ -303,11 +388,17 @@ class LedgerRunner:
         return _count(result) == 1
 
     async def _record_failure(
-        self, kind: WorkKind[Any], claim: Claimed, item: DueItem, exc: Exception, now: datetime
+        self,
+        session: AsyncSession,
+        kind: WorkKind[Any],
+        claim: Claimed,
+        item: DueItem,
+        exc: Exception,
+        now: datetime,
     ) -> None:
         """Put the row back for a retry, or mark it FAILED after its attempts and let the kind
-        plan its next occurrence. The class name only: an exception's text may quote member
-        data."""
+        plan its next occurrence (in the lock order again: subject first). The class name only:
+        an exception's text may quote member data."""
         values: dict[str, object] = {
             "reason": f"error: {type(exc).__name__}"[:200],
             "claimed_by": None,
@@ -319,30 +410,22 @@ class LedgerRunner:
         else:
             retry_at = now + backoff(claim.attempts, self._rng, RETRY_BASE, RETRY_CAP)
             values.update(available_at=retry_at)
-        try:
-            async with self._db.transaction() as session:
-                subject = await kind.lock_subject(session, item)
-                result = await session.execute(
-                    update(DueWork).where(self._still_ours(claim)).values(**values)
+        subject = await kind.lock_subject(session, item)
+        result = await session.execute(
+            update(DueWork).where(self._still_ours(claim)).values(**values)
+        )
+        if _count(result) != 1 or not final:
+            return  # a retry is planned, or the row was moved or cancelled meanwhile
+        if kind.on_failure is not None and subject is not None:
+            try:
+                async with session.begin_nested():
+                    await kind.on_failure(session, item, subject)
+            except Exception:
+                log.exception(
+                    "the failure hook of %s (row %d) failed; the daily rebuild repairs",
+                    claim.kind,
+                    claim.id,
                 )
-                if _count(result) != 1 or not final:
-                    return  # moved or cancelled meanwhile: nothing to record
-                if kind.on_failure is not None and subject is not None:
-                    try:
-                        async with session.begin_nested():
-                            await kind.on_failure(session, item, subject)
-                    except Exception:
-                        log.exception(
-                            "the failure hook of %s (row %d) failed; the daily rebuild repairs",
-                            claim.kind,
-                            claim.id,
-                        )
-        except Exception:
-            log.exception(
-                "recording the failure of %s row %d failed; it is retried after its lease",
-                claim.kind,
-                claim.id,
-            )
 
     async def _release(self, rest: list[Claimed]) -> int:
         """Give claimed, unhandled rows back at once: claimable now, the attempt not counted."""
