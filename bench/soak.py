@@ -75,15 +75,22 @@ async def _populate(database: Database) -> None:
     if database.dialect == "sqlite":
         series = "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < :count) "
         source = "FROM s"
-        when = DUE.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-        made = NOW.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        # As UTCDateTime stores them: naive UTC text with microseconds.
+        stamp: dict[str, object] = {
+            "start": START.isoformat(),
+            "due": DUE.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds"),
+            "made": NOW.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds"),
+        }
+        start, cast, made_at = ":start", ":due", ":made"
     else:
         series, source = "", "FROM generate_series(1, :count) AS s(i)"
-        when, made = DUE.isoformat(), NOW.isoformat()
-    params = {"count": COUNTERS, "guild": GUILD, "start": START.isoformat(), "due": when}
-    cast = "CAST(:due AS timestamptz)" if database.dialect != "sqlite" else ":due"
-    made_at = "CAST(:made AS timestamptz)" if database.dialect != "sqlite" else ":made"
-    start = "CAST(:start AS date)" if database.dialect != "sqlite" else ":start"
+        stamp = {"start": START, "due": DUE, "made": NOW}
+        start, cast, made_at = (
+            "CAST(:start AS date)",
+            "CAST(:due AS timestamptz)",
+            "CAST(:made AS timestamptz)",
+        )
+    params = {"count": COUNTERS, "guild": GUILD, **stamp}
     async with database.transaction() as session:
         await session.execute(
             text(
@@ -93,7 +100,7 @@ async def _populate(database: Database) -> None:
                 f"SELECT s.i, :guild, s.i, 'Sobriety', 'sobriety', {start}, 1, 'private', 'dm', "
                 f"30, {cast}, 0, {made_at}, {made_at} " + source
             ),
-            {**params, "made": made},
+            params,
         )
         await session.execute(
             text(
@@ -101,7 +108,7 @@ async def _populate(database: Database) -> None:
                 "available_at, state, attempts) "
                 f"SELECT :kind, s.i, '', :guild, {cast}, {cast}, 'pending', 0 " + source
             ),
-            {**params, "kind": MILESTONE_KIND},
+            {"count": COUNTERS, "guild": GUILD, "due": stamp["due"], "kind": MILESTONE_KIND},
         )
         if database.dialect != "sqlite":
             # The ids were given explicitly: move the sequence past them for new counters.
