@@ -18,7 +18,8 @@ How each side keeps it:
   LOCKED`), then handles each item in its own transaction: the kind's `lock_subject` (class 1),
   then the item's due_work row, re-checked as still claimed by this worker and unchanged (class
   2; a command that moved or cancelled it wins and the item is skipped), then the handler, which
-  already holds its subject and re-checks its state under that lock.
+  already holds its subject and re-checks its state under that lock. (On SQLite, which has no
+  row locks, a small group of items shares one transaction and their rows are marked first.)
 - A command locks its domain row with `lock_row` (or `relock` for a row it already loaded)
   before it calls `ledger.schedule` or `ledger.cancel`. An UPDATE of the row that is flushed
   before the ledger call also holds the lock, but an explicit lock also makes the command's

@@ -7,13 +7,16 @@ one row:
    (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent claimers take different rows and wait
    for nothing; on SQLite the transaction is `BEGIN IMMEDIATE`, so claimers simply queue). A
    claim moves `available_at` to the lease's end: if we die, the row becomes claimable again.
-2. Handle: each item in its own transaction (on SQLite, which serialises writers and cannot
-   deadlock, a small group of items shares one, each in a savepoint), taking locks in the order of
+2. Handle (PostgreSQL): each item in its own transaction, a few side by side, taking locks in
+   the order of
    `bot.scheduling.locks`: the kind's `lock_subject` (the domain row), then the item's due_work
    row, marked finished only if it is still claimed by us and unchanged (a command that moved or
    cancelled it in the meantime wins: the item is skipped), then the handler. One failing item
    rolls back only its own transaction; its row is then put back for a retry (or marked FAILED
    after its attempts, and the kind's `on_failure` plans the next occurrence) in another.
+   Handle (SQLite, which has no row locks and serialises writers, so cannot deadlock): groups of
+   items share a transaction, their rows marked in one statement, each item in a savepoint; a
+   failed item is un-marked and recorded in the same transaction.
 
 Stopping (`stop`, or the pass being cancelled when shutdown runs out of grace) releases the
 claimed items not yet handled at once, so another process need not wait for the lease.
@@ -274,27 +277,124 @@ class LedgerRunner:
     async def _handle_group(
         self, group: list[Claimed], now: datetime, stats: RunStats, finished: set[int]
     ) -> None:
-        outcomes: list[tuple[str, Verdict, DueItem]] = []
+        """SQLite only: the group's rows are marked in one statement per outcome, then each item
+        runs in a savepoint. SQLite has no row locks (the transaction holds the one write lock),
+        so marking first cannot invert the lock order, and a write inside every savepoint would
+        cost SQLite a statement journal per item."""
+        prepared = [(claim, *self._prepare(claim, now)) for claim in group]
+        outcomes: list[tuple[Claimed, str, Verdict, DueItem]] = []
         async with self._db.transaction() as session:
-            for claim in group:
+            taken = await self._take_group(session, prepared, now)
+            for claim, kind, verdict, item in prepared:
+                if claim.id not in taken:
+                    outcomes.append((claim, _SKIPPED, verdict, item))
+                    continue
                 if self._stopping:
-                    break
-                kind, verdict, item = self._prepare(claim, now)
+                    await self._untake(session, claim)  # released below, with the unstarted
+                    continue
                 try:
-                    # The item's mark and its handler's writes are undone together, so a failed
-                    # row is still pending when its failure is recorded below.
                     async with session.begin_nested():
-                        outcome = await self._run(session, kind, claim, item, verdict, now)
+                        outcome = await self._run_taken(session, kind, claim, item, verdict)
                 except Exception as exc:
                     self._count_error(stats, claim)
                     async with session.begin_nested():
+                        await self._untake(session, claim)
                         await self._record_failure(session, kind, claim, item, exc, now)
                     outcome = _FAILED
-                outcomes.append((outcome, verdict, item))
-        for (outcome, verdict, item), claim in zip(outcomes, group, strict=False):
+                outcomes.append((claim, outcome, verdict, item))
+        for claim, outcome, verdict, item in outcomes:
             finished.add(claim.id)
             if outcome != _FAILED:
                 self._count(stats, outcome, verdict, item)
+
+    async def _take_group(
+        self,
+        session: AsyncSession,
+        prepared: list[tuple[Claimed, WorkKind[Any], Verdict, DueItem]],
+        now: datetime,
+    ) -> set[int]:
+        """Mark the group's rows finished (those still ours); the ids marked."""
+        by_verdict: dict[Verdict, list[int]] = {}
+        for claim, _kind, verdict, _item in prepared:
+            by_verdict.setdefault(verdict, []).append(claim.id)
+        taken: set[int] = set()
+        for verdict, ids in by_verdict.items():
+            stale = verdict is Verdict.STALE
+            result = await session.execute(
+                update(DueWork)
+                .where(
+                    DueWork.id.in_(ids),
+                    DueWork.state == PENDING,
+                    DueWork.claimed_by == self.worker,
+                )
+                .values(
+                    state=DROPPED if stale else DONE,
+                    outcome=verdict.value,
+                    finished_at=now,
+                    claimed_by=None,
+                    claimed_until=None,
+                )
+                .returning(DueWork.id)
+            )
+            taken.update(result.scalars())
+        for claim, _kind, verdict, _item in prepared:
+            if verdict is Verdict.STALE and claim.id in taken:
+                await session.execute(
+                    update(DueWork)
+                    .where(DueWork.id == claim.id)
+                    .values(reason=f"stale: {_age(now - claim.due_at)} late")
+                )
+        return taken
+
+    async def _run_taken(
+        self,
+        session: AsyncSession,
+        kind: WorkKind[Any],
+        claim: Claimed,
+        item: DueItem,
+        verdict: Verdict,
+    ) -> str:
+        subject = await kind.lock_subject(session, item)
+        if subject is None:
+            await session.execute(
+                update(DueWork).where(DueWork.id == claim.id).values(outcome=GONE, state=DONE)
+            )
+            return GONE
+        if verdict is Verdict.STALE:
+            if kind.on_drop is not None:
+                await kind.on_drop(session, item, subject)
+        else:
+            await kind.handle(session, item, subject)
+        return verdict.value
+
+    async def _untake(self, session: AsyncSession, claim: Claimed) -> None:
+        """Undo a group mark so the failure is recorded as for a lone item. If an earlier item of
+        the group re-scheduled the same (kind, subject, key) meanwhile, that row replaces this
+        one (as if it had been moved) and this one stays finished, marked "moved"."""
+        replaced = await session.scalar(
+            select(DueWork.id).where(
+                DueWork.kind == claim.kind,
+                DueWork.subject_id == claim.subject_id,
+                DueWork.key == claim.key,
+                DueWork.state == PENDING,
+            )
+        )
+        if replaced is not None:
+            await session.execute(
+                update(DueWork).where(DueWork.id == claim.id).values(outcome="moved")
+            )
+            return
+        await session.execute(
+            update(DueWork)
+            .where(DueWork.id == claim.id)
+            .values(
+                state=PENDING,
+                outcome=None,
+                reason=None,
+                finished_at=None,
+                claimed_by=self.worker,
+            )
+        )
 
     def _prepare(self, claim: Claimed, now: datetime) -> tuple[WorkKind[Any], Verdict, DueItem]:
         kind = self.kinds.get(claim.kind)
