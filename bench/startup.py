@@ -15,6 +15,7 @@ from bot.clock import SystemClock
 from bot.config import Settings
 from bot.db.models import DueWork
 from bot.scheduling.kinds import DueItem, WorkKind
+from bot.scheduling.locks import nothing_to_lock
 from bot.simulator import Simulator, harness
 
 PENDING = 100_000
@@ -22,7 +23,7 @@ OVERDUE = 1_000
 KIND = "bench.noop"
 
 
-async def _noop(session: AsyncSession, item: DueItem) -> None:
+async def _noop(session: AsyncSession, item: DueItem, subject: int) -> None:
     return None
 
 
@@ -47,7 +48,7 @@ async def run() -> dict[str, float]:
             # the scheduler is started and the wake-up armed in setup_hook during login.
             database = await runtime.open_database(settings)
             bot = runtime.create_bot(settings, database, clock, guild_ready_timeout=0.05)
-            bot.work_kinds.register(WorkKind(KIND, _noop))
+            bot.work_kinds.register(WorkKind(KIND, nothing_to_lock, _noop))
             with sim.discord_endpoints():
                 async with harness.running(
                     bot, sim.token, ready_timeout=60, stop=lambda: runtime.shutdown(bot)

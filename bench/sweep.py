@@ -12,6 +12,7 @@ from bench.common import backend, bulk_due_work, fresh_database
 from bot.clock import ManualClock
 from bot.db import Database
 from bot.scheduling.kinds import DueItem, KindRegistry, WorkKind
+from bot.scheduling.locks import nothing_to_lock
 from bot.scheduling.runner import LedgerRunner
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -19,7 +20,7 @@ DUE = 10_000
 KIND = "bench.noop"
 
 
-async def _noop(session: AsyncSession, item: DueItem) -> None:
+async def _noop(session: AsyncSession, item: DueItem, subject: int) -> None:
     return None
 
 
@@ -41,7 +42,12 @@ async def measure(total: int) -> SweepResult:
             if total > DUE:
                 await _future(database, total - DUE)
             clock = ManualClock(NOW)
-            kinds = KindRegistry([WorkKind(KIND, _noop), WorkKind(KIND + ".later", _noop)])
+            kinds = KindRegistry(
+                [
+                    WorkKind(KIND, nothing_to_lock, _noop),
+                    WorkKind(KIND + ".later", nothing_to_lock, _noop),
+                ]
+            )
             runner = LedgerRunner(database, clock, kinds)
             started = time.perf_counter()
             await runner.run_due()

@@ -22,6 +22,7 @@ from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.status import DeliveryHealth
 from bot.scheduling.kinds import KindRegistry
 from bot.scheduling.maintenance import prune
+from bot.scheduling.rebuild import rebuild_all
 from bot.scheduling.runner import LedgerRunner
 from bot.scheduling.wakeups import WakeUps
 from bot.services.container import Services, build_services
@@ -80,7 +81,11 @@ class SteadyBot(commands.Bot):
         self.delivery_health = DeliveryHealth(database, clock)
         self.acknowledgements = Acknowledgements(database, clock)
         self.wakeups = WakeUps(
-            self.scheduler, self, clock, maintenance=lambda: prune(database, clock)
+            self.scheduler,
+            self,
+            clock,
+            maintenance=lambda: prune(database, clock),
+            rebuild=lambda: rebuild_all(database, clock, self.work_kinds),
         )
         self._background = background
         self._in_flight: set[asyncio.Task[Any]] = set()

@@ -162,13 +162,17 @@ def render_status(report: DeliveryHealthReport) -> discord.Embed:
         ),
         inline=False,
     )
+    repaired = sum(count for _kind, count in report.work_repaired)
+    repairs = ", ".join(f"`{kind}` {count}" for kind, count in report.work_repaired)
     embed.add_field(
-        name="Scheduled work (all servers)",
+        name="Scheduled work (this server)",
         value=(
             f"pending: **{report.work_pending}** (overdue: {report.work_overdue})\n"
             f"handled late, last 24 h: **{report.work_late_recent}**\n"
             f"dropped as stale, last 24 h: **{report.work_dropped_recent}**\n"
-            f"failed: **{report.work_failed}**"
+            f"failed: **{report.work_failed}**\n"
+            f"missing and re-created by the daily check, last 7 days: **{repaired}**"
+            + (f" ({repairs})" if repairs else "")
         ),
         inline=False,
     )

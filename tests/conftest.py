@@ -46,3 +46,12 @@ async def sim() -> AsyncIterator[Simulator]:
 def tmp_workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if backend_name() == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (STEADY_TEST_DATABASE_URL)")
+    for item in items:
+        if item.get_closest_marker("postgres_only") is not None:
+            item.add_marker(skip)

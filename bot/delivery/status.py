@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.db import Database
 from bot.db.models.outbox import DEAD, FAILED, PENDING, OutboxMessage
-from bot.db.models.scheduling import DONE, DROPPED, DueWork
+from bot.db.models.scheduling import DONE, DROPPED, DueWork, DueWorkRepair
 from bot.db.models.scheduling import FAILED as WORK_FAILED
 from bot.db.models.scheduling import PENDING as WORK_PENDING
 
 RECENT = timedelta(hours=24)
+REPAIRS_SHOWN = timedelta(days=7)
 OVERDUE = timedelta(minutes=5)
 LATEST = 5
 
@@ -40,6 +41,8 @@ class DeliveryHealthReport:
     work_dropped_recent: int  # dropped as stale in the last 24 h
     work_failed: int
     latest_work_problems: tuple[Problem, ...]
+    # Missing items the daily rebuild re-created in the last 7 days, per kind, most first.
+    work_repaired: tuple[tuple[str, int], ...] = ()
 
 
 class DeliveryHealth:
@@ -48,7 +51,7 @@ class DeliveryHealth:
         self._clock = clock
 
     async def report(self, guild_id: int) -> DeliveryHealthReport:
-        """Outbox figures for one server; the ledger's (which has no server) for the process."""
+        """Outbox and timed-work figures of one server: a moderator sees only their own."""
         now = self._clock.now()
         async with self._db.read() as session:
             outbox = await self._outbox_counts(session, guild_id, now)
@@ -64,16 +67,29 @@ class DeliveryHealth:
                     .limit(LATEST)
                 )
             ).all()
-            work = await self._work_counts(session, now)
+            work = await self._work_counts(session, guild_id, now)
             work_problems = (
                 await session.execute(
                     select(DueWork.kind, DueWork.reason, DueWork.finished_at)
                     .where(
+                        DueWork.guild_id == guild_id,
                         DueWork.state.in_([WORK_FAILED, DROPPED])
-                        | ((DueWork.state == WORK_PENDING) & DueWork.reason.is_not(None))
+                        | ((DueWork.state == WORK_PENDING) & DueWork.reason.is_not(None)),
                     )
                     .order_by(DueWork.finished_at.desc(), DueWork.id.desc())
                     .limit(LATEST)
+                )
+            ).all()
+            total = func.sum(DueWorkRepair.repairs)
+            repaired = (
+                await session.execute(
+                    select(DueWorkRepair.kind, total)
+                    .where(
+                        DueWorkRepair.guild_id == guild_id,
+                        DueWorkRepair.repaired_at >= now - REPAIRS_SHOWN,
+                    )
+                    .group_by(DueWorkRepair.kind)
+                    .order_by(total.desc(), DueWorkRepair.kind)
                 )
             ).all()
         return DeliveryHealthReport(
@@ -88,6 +104,7 @@ class DeliveryHealth:
             work_dropped_recent=work[3],
             work_failed=work[4],
             latest_work_problems=tuple(Problem(k, r or "", at) for k, r, at in work_problems),
+            work_repaired=tuple((kind, int(n)) for kind, n in repaired),
         )
 
     async def _outbox_counts(
@@ -111,7 +128,7 @@ class DeliveryHealth:
         return int(row[0]), int(row[1]), int(row[2]), int(row[3])
 
     async def _work_counts(
-        self, session: AsyncSession, now: datetime
+        self, session: AsyncSession, guild_id: int, now: datetime
     ) -> tuple[int, int, int, int, int]:
         pending = DueWork.state == WORK_PENDING
         recent = DueWork.finished_at >= now - RECENT
@@ -127,7 +144,7 @@ class DeliveryHealth:
                     ),
                     func.count().filter((DueWork.state == DROPPED) & recent),
                     func.count().filter(DueWork.state == WORK_FAILED),
-                )
+                ).where(DueWork.guild_id == guild_id)
             )
         ).one()
         return int(row[0]), int(row[1]), int(row[2]), int(row[3]), int(row[4])

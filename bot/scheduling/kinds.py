@@ -1,13 +1,23 @@
-"""What a feature declares about one kind of timed work."""
+"""What a feature declares about one kind of timed work.
+
+The lock order (see `bot.scheduling.locks`) is built into the shape of a kind: the runner calls
+`lock_subject` first, which locks the feature's domain row and returns it, and only then locks
+the due_work row and calls `handle` with the subject it already holds. A handler therefore never
+has to lock its own domain row, and must not lock any other existing domain row (it may read
+them, insert new rows and schedule or cancel due work).
+"""
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
+
+S = TypeVar("S")
 
 
 class Lateness(enum.Enum):
@@ -23,27 +33,45 @@ class DueItem:
     id: int
     kind: str
     subject_id: int
+    key: str  # which of the subject's items of this kind ('' when it has only one)
+    guild_id: int | None
+    payload: Mapping[str, Any] | None
     due_at: datetime
     now: datetime
     late: bool
+    attempts: int  # claims so far, this one included
 
 
-Handler = Callable[[AsyncSession, DueItem], Awaitable[None]]
+# Locks the subject's domain row(s) FOR UPDATE and returns them; None when the subject no longer
+# exists (the item is then finished as "subject gone" and no handler runs).
+LockSubject = Callable[[AsyncSession, DueItem], Awaitable[S | None]]
+# Runs with the subject locked, in the transaction that marks the item finished.
+Handler = Callable[[AsyncSession, DueItem, S], Awaitable[None]]
+# Re-derives a kind's pending work from domain state and re-creates what is missing; owns its
+# transactions (a service use case). Returns how many items it re-created, per server.
+Rebuild = Callable[[datetime], Awaitable[Mapping[int | None, int]]]
 
 
 @dataclass(frozen=True)
-class WorkKind:
+class WorkKind(Generic[S]):
     name: str
-    # Runs in the same transaction that marks the row done, so the outbox rows it writes commit
-    # atomically with that. The row is already marked done when it runs, so the handler may
-    # schedule the next item of the same (kind, subject).
-    handle: Handler
+    lock_subject: LockSubject[S]
+    # Runs in the same transaction that marks the row done, after `lock_subject`, so the outbox
+    # rows it writes commit atomically with that. It must re-check its domain state (the subject
+    # is locked and current): a command may have changed it between the claim and now. The row
+    # is already marked done, so the handler may schedule the next item of the same subject.
+    handle: Handler[S]
     lateness: Lateness = Lateness.DELIVER
     grace: timedelta = timedelta(minutes=5)  # later than this counts as late
     stale_after: timedelta | None = None  # with DROP: older than this is dropped
     # With DROP: runs (in the same transaction) instead of `handle` when the item is dropped,
     # so a recurring feature can still schedule its next occurrence.
-    on_drop: Handler | None = None
+    on_drop: Handler[S] | None = None
+    # After the last failed attempt (the row is FAILED), with the subject locked: plan the next
+    # occurrence anyway, so one broken item does not end a recurring series.
+    on_failure: Handler[S] | None = None
+    # The daily (and start-up) repair pass: see `Rebuild`.
+    rebuild: Rebuild | None = None
 
     def __post_init__(self) -> None:
         if not self.name or len(self.name) > 64:
@@ -61,7 +89,7 @@ class Verdict(enum.Enum):
     STALE = "stale"
 
 
-def judge(kind: WorkKind, due_at: datetime, now: datetime) -> Verdict:
+def judge(kind: WorkKind[Any], due_at: datetime, now: datetime) -> Verdict:
     """How the kind's lateness policy treats an item due at `due_at` handled at `now`."""
     lateness = now - due_at
     if lateness <= kind.grace:
@@ -78,21 +106,24 @@ def judge(kind: WorkKind, due_at: datetime, now: datetime) -> Verdict:
 class KindRegistry:
     """The kinds one bot process handles; registered before the scheduler starts."""
 
-    def __init__(self, kinds: Iterable[WorkKind] = ()) -> None:
-        self._kinds: dict[str, WorkKind] = {}
+    def __init__(self, kinds: Iterable[WorkKind[Any]] = ()) -> None:
+        self._kinds: dict[str, WorkKind[Any]] = {}
         for kind in kinds:
             self.register(kind)
 
-    def register(self, kind: WorkKind) -> None:
+    def register(self, kind: WorkKind[Any]) -> None:
         if kind.name in self._kinds and self._kinds[kind.name] is not kind:
             raise ValueError(f"work kind {kind.name!r} is registered twice")
         self._kinds[kind.name] = kind
 
-    def get(self, name: str) -> WorkKind | None:
+    def get(self, name: str) -> WorkKind[Any] | None:
         return self._kinds.get(name)
 
     def names(self) -> list[str]:
         return sorted(self._kinds)
+
+    def all(self) -> list[WorkKind[Any]]:
+        return [self._kinds[name] for name in self.names()]
 
     def __len__(self) -> int:
         return len(self._kinds)

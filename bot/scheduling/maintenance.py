@@ -11,7 +11,7 @@ from sqlalchemy import delete
 from bot.clock import Clock
 from bot.db import Database
 from bot.db.models.outbox import DEAD, FAILED, SENT, OutboxMessage
-from bot.db.models.scheduling import DONE, DROPPED, DueWork
+from bot.db.models.scheduling import DONE, DROPPED, DueWork, DueWorkRepair
 from bot.db.models.scheduling import FAILED as WORK_FAILED
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,10 @@ async def prune(database: Database, clock: Clock) -> Pruned:
                 DueWork.state.in_([DONE, DROPPED, WORK_FAILED]),
                 DueWork.finished_at < now - KEEP_FINISHED_WORK,
             )
+        )
+        # The rebuild's repair records are counts and kinds only; kept as long as finished work.
+        await session.execute(
+            delete(DueWorkRepair).where(DueWorkRepair.repaired_at < now - KEEP_FINISHED_WORK)
         )
     pruned = Pruned(outbox=_count(sent) + _count(failed), due_work=_count(work))
     log.info("pruned %d outbox rows and %d finished work rows", pruned.outbox, pruned.due_work)

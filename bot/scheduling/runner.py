@@ -4,12 +4,22 @@ Two steps, so that a process that dies mid-way loses nothing and two processes n
 one row:
 
 1. Claim: one short write transaction marks a batch of due rows as ours until a lease ends
-   (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent claimers take different rows; on
-   SQLite the transaction is `BEGIN IMMEDIATE`, so claimers simply queue). A claim moves
-   `available_at` to the lease's end: if we die, the row becomes claimable again then.
-2. Handle: one transaction re-reads the batch, keeps only rows still claimed by us (a row moved
-   by `schedule`, cancelled, or taken over after our lease ran out is skipped), and runs each
-   handler in a savepoint, in the same transaction that marks its row finished.
+   (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent claimers take different rows and wait
+   for nothing; on SQLite the transaction is `BEGIN IMMEDIATE`, so claimers simply queue). A
+   claim moves `available_at` to the lease's end: if we die, the row becomes claimable again.
+2. Handle (PostgreSQL): each item in its own transaction, a few side by side, taking locks in
+   the order of
+   `bot.scheduling.locks`: the kind's `lock_subject` (the domain row), then the item's due_work
+   row, marked finished only if it is still claimed by us and unchanged (a command that moved or
+   cancelled it in the meantime wins: the item is skipped), then the handler. One failing item
+   rolls back only its own transaction; its row is then put back for a retry (or marked FAILED
+   after its attempts, and the kind's `on_failure` plans the next occurrence) in another.
+   Handle (SQLite, which has no row locks and serialises writers, so cannot deadlock): groups of
+   items share a transaction, their rows marked in one statement, each item in a savepoint; a
+   failed item is un-marked and recorded in the same transaction.
+
+Stopping (`stop`, or the pass being cancelled when shutdown runs out of grace) releases the
+claimed items not yet handled at once, so another process need not wait for the lease.
 """
 
 from __future__ import annotations
@@ -19,8 +29,10 @@ import logging
 import random
 import socket
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,6 +51,12 @@ RETRY_BASE = timedelta(seconds=30)
 RETRY_CAP = timedelta(hours=1)
 # A handler that keeps scheduling work due at once would otherwise keep run_due busy forever.
 MAX_BATCHES_PER_RUN = 500
+GONE = "subject gone"
+_SKIPPED, _FAILED = "skipped", "failed"
+# PostgreSQL: items of a batch handled at once, each in its own transaction and connection.
+ITEM_CONCURRENCY = 4
+# SQLite: items sharing one transaction (each in a savepoint); the write lock is held that long.
+SQLITE_ITEMS_PER_TRANSACTION = 50
 
 
 def worker_name() -> str:
@@ -59,8 +77,24 @@ class RunStats:
     late: int = 0
     dropped: int = 0
     errors: int = 0
-    skipped: int = 0
+    skipped: int = 0  # moved, cancelled or taken over since the claim
+    gone: int = 0  # the subject no longer existed
+    released: int = 0  # claimed but given back unhandled (stopping)
     outcomes: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A row as this worker claimed it; handling re-checks that it is still so."""
+
+    id: int
+    kind: str
+    subject_id: int
+    key: str
+    guild_id: int | None
+    payload: Mapping[str, Any] | None
+    due_at: datetime
+    attempts: int
 
 
 class LedgerRunner:
@@ -91,7 +125,7 @@ class LedgerRunner:
         self._stopping = False
 
     def stop(self) -> None:
-        """Finish the batch in hand, claim no more: for shutdown."""
+        """Finish the item in hand, release the rest of the batch, claim no more: shutdown."""
         self._stopping = True
 
     async def next_due(self) -> datetime | None:
@@ -115,27 +149,40 @@ class LedgerRunner:
     async def run_due(self) -> None:
         async with self._lock:
             stats = RunStats()
-            for _ in range(MAX_BATCHES_PER_RUN):
-                if self._stopping:
-                    break
-                now = self._clock.now()
-                claimed = await self.claim(now)
-                if not claimed:
-                    break
-                stats.claimed += len(claimed)
-                await self._handle(claimed, now, stats)
-            else:
-                log.warning("run_due stopped after %d batches; the rest waits", MAX_BATCHES_PER_RUN)
-            self.last_run = stats
+            try:
+                for _ in range(MAX_BATCHES_PER_RUN):
+                    if self._stopping:
+                        break
+                    now = self._clock.now()
+                    claimed = await self.claim(now)
+                    if not claimed:
+                        break
+                    stats.claimed += len(claimed)
+                    await self.handle_claimed(claimed, now, stats)
+                else:
+                    log.warning(
+                        "run_due stopped after %d batches; the rest waits", MAX_BATCHES_PER_RUN
+                    )
+            finally:
+                self.last_run = stats
 
-    async def claim(self, now: datetime, limit: int | None = None) -> list[int]:
-        """Claim up to `limit` due rows for this worker; their ids, earliest first."""
+    async def claim(self, now: datetime, limit: int | None = None) -> list[Claimed]:
+        """Claim up to `limit` due rows for this worker, earliest first."""
         names = self.kinds.names()
         if not names:
             return []
         async with self._db.transaction() as session:
             due = (
-                select(DueWork.id)
+                select(
+                    DueWork.id,
+                    DueWork.kind,
+                    DueWork.subject_id,
+                    DueWork.key,
+                    DueWork.guild_id,
+                    DueWork.payload,
+                    DueWork.due_at,
+                    DueWork.attempts,
+                )
                 .where(
                     DueWork.state == PENDING,
                     DueWork.available_at <= now,
@@ -145,122 +192,259 @@ class LedgerRunner:
                 .limit(limit or self.batch_size)
                 .with_for_update(skip_locked=True)
             )
-            ids = list((await session.scalars(due)).all())
-            if ids:
-                until = now + self._lease
-                await session.execute(
-                    update(DueWork)
-                    .where(DueWork.id.in_(ids))
-                    .values(
-                        claimed_by=self.worker,
-                        claimed_until=until,
-                        available_at=until,
-                        attempts=DueWork.attempts + 1,
-                    )
-                )
-        return ids
-
-    async def _handle(self, ids: list[int], now: datetime, stats: RunStats) -> None:
-        async with self._db.transaction() as session:
-            rows = (
-                await session.execute(
-                    select(
-                        DueWork.id,
-                        DueWork.kind,
-                        DueWork.subject_id,
-                        DueWork.due_at,
-                        DueWork.attempts,
-                    )
-                    .where(
-                        DueWork.id.in_(ids),
-                        DueWork.state == PENDING,
-                        DueWork.claimed_by == self.worker,
-                    )
-                    .order_by(DueWork.due_at, DueWork.id)
-                    .with_for_update()
-                )
-            ).all()
-            stats.skipped += len(ids) - len(rows)
-            judged: list[tuple[_Row, WorkKind, Verdict]] = []
-            for found in rows:
-                kind = self.kinds.get(found.kind)
-                assert kind is not None  # claim() only takes registered kinds
-                judged.append((_Row(*found), kind, judge(kind, found.due_at, now)))
-            await self._mark_finished(session, judged, now)
-            for row, kind, verdict in judged:
-                await self._run_handler(session, row, kind, verdict, now, stats)
-
-    async def _mark_finished(
-        self,
-        session: AsyncSession,
-        judged: list[tuple[_Row, WorkKind, Verdict]],
-        now: datetime,
-    ) -> None:
-        """Mark the batch finished before any handler runs (one statement per outcome), so that
-        a handler may schedule the next item of the same (kind, subject) without moving this
-        one. A handler that fails puts its row back."""
-        groups: dict[Verdict, list[int]] = {}
-        for row, _kind, verdict in judged:
-            groups.setdefault(verdict, []).append(row.id)
-        for verdict, group in groups.items():
+            found = (await session.execute(due)).all()
+            if not found:
+                return []
+            until = now + self._lease
             await session.execute(
                 update(DueWork)
-                .where(DueWork.id.in_(group))
+                .where(DueWork.id.in_([row.id for row in found]))
                 .values(
-                    state=DROPPED if verdict is Verdict.STALE else DONE,
+                    claimed_by=self.worker,
+                    claimed_until=until,
+                    available_at=until,
+                    attempts=DueWork.attempts + 1,
+                )
+            )
+        return [
+            Claimed(
+                id=row.id,
+                kind=row.kind,
+                subject_id=row.subject_id,
+                key=row.key,
+                guild_id=row.guild_id,
+                payload=row.payload,
+                due_at=row.due_at,
+                attempts=row.attempts + 1,
+            )
+            for row in found
+        ]
+
+    async def handle_claimed(self, claimed: list[Claimed], now: datetime, stats: RunStats) -> None:
+        """Handle a claimed batch; whatever is left unhandled when this stops (shutdown, or the
+        task is cancelled) is released at once.
+
+        PostgreSQL: each item in its own transaction, a few at a time (each holds only its own
+        subject's locks, so they cannot deadlock each other). SQLite: writers are serialised
+        and cannot deadlock, so items share a transaction in small groups, each item in its own
+        savepoint; this keeps the per-commit cost off every item.
+        """
+        finished: set[int] = set()
+        try:
+            if self._db.dialect == "sqlite":
+                for start in range(0, len(claimed), SQLITE_ITEMS_PER_TRANSACTION):
+                    if self._stopping:
+                        break
+                    group = claimed[start : start + SQLITE_ITEMS_PER_TRANSACTION]
+                    await self._handle_group(group, now, stats, finished)
+            else:
+                queue = iter(claimed)
+
+                async def work() -> None:
+                    for claim in queue:
+                        if self._stopping:
+                            return
+                        await self._handle_alone(claim, now, stats)
+                        finished.add(claim.id)
+
+                await asyncio.gather(*(work() for _ in range(ITEM_CONCURRENCY)))
+        finally:
+            rest = [claim for claim in claimed if claim.id not in finished]
+            if rest:
+                stats.released += await self._release(rest)
+
+    async def _handle_alone(self, claim: Claimed, now: datetime, stats: RunStats) -> None:
+        kind, verdict, item = self._prepare(claim, now)
+        try:
+            async with self._db.transaction() as session:
+                outcome = await self._run(session, kind, claim, item, verdict, now)
+        except Exception as exc:
+            # Only this item's transaction is rolled back: its row is pending and claimed by us
+            # again, and the others' work stands.
+            self._count_error(stats, claim)
+            try:
+                async with self._db.transaction() as session:
+                    await self._record_failure(session, kind, claim, item, exc, now)
+            except Exception:
+                log.exception(
+                    "recording the failure of %s row %d failed; it is retried after its lease",
+                    claim.kind,
+                    claim.id,
+                )
+            return
+        self._count(stats, outcome, verdict, item)
+
+    async def _handle_group(
+        self, group: list[Claimed], now: datetime, stats: RunStats, finished: set[int]
+    ) -> None:
+        """SQLite only: the group's rows are marked in one statement per outcome, then each item
+        runs in a savepoint. SQLite has no row locks (the transaction holds the one write lock),
+        so marking first cannot invert the lock order, and a write inside every savepoint would
+        cost SQLite a statement journal per item."""
+        prepared = [(claim, *self._prepare(claim, now)) for claim in group]
+        outcomes: list[tuple[Claimed, str, Verdict, DueItem]] = []
+        async with self._db.transaction() as session:
+            taken = await self._take_group(session, prepared, now)
+            for claim, kind, verdict, item in prepared:
+                if claim.id not in taken:
+                    outcomes.append((claim, _SKIPPED, verdict, item))
+                    continue
+                if self._stopping:
+                    await self._untake(session, claim)  # released below, with the unstarted
+                    continue
+                try:
+                    async with session.begin_nested():
+                        outcome = await self._run_taken(session, kind, claim, item, verdict)
+                except Exception as exc:
+                    self._count_error(stats, claim)
+                    async with session.begin_nested():
+                        await self._untake(session, claim)
+                        await self._record_failure(session, kind, claim, item, exc, now)
+                    outcome = _FAILED
+                outcomes.append((claim, outcome, verdict, item))
+        for claim, outcome, verdict, item in outcomes:
+            finished.add(claim.id)
+            if outcome != _FAILED:
+                self._count(stats, outcome, verdict, item)
+
+    async def _take_group(
+        self,
+        session: AsyncSession,
+        prepared: list[tuple[Claimed, WorkKind[Any], Verdict, DueItem]],
+        now: datetime,
+    ) -> set[int]:
+        """Mark the group's rows finished (those still ours); the ids marked."""
+        by_verdict: dict[Verdict, list[int]] = {}
+        for claim, _kind, verdict, _item in prepared:
+            by_verdict.setdefault(verdict, []).append(claim.id)
+        taken: set[int] = set()
+        for verdict, ids in by_verdict.items():
+            stale = verdict is Verdict.STALE
+            result = await session.execute(
+                update(DueWork)
+                .where(
+                    DueWork.id.in_(ids),
+                    DueWork.state == PENDING,
+                    DueWork.claimed_by == self.worker,
+                )
+                .values(
+                    state=DROPPED if stale else DONE,
                     outcome=verdict.value,
                     finished_at=now,
                     claimed_by=None,
                     claimed_until=None,
                 )
+                .returning(DueWork.id)
             )
-        for row, _kind, verdict in judged:
-            if verdict is Verdict.STALE:
+            taken.update(result.scalars())
+        for claim, _kind, verdict, _item in prepared:
+            if verdict is Verdict.STALE and claim.id in taken:
                 await session.execute(
                     update(DueWork)
-                    .where(DueWork.id == row.id)
-                    .values(reason=f"stale: {_age(now - row.due_at)} late")
+                    .where(DueWork.id == claim.id)
+                    .values(reason=f"stale: {_age(now - claim.due_at)} late")
                 )
+        return taken
 
-    async def _run_handler(
+    async def _run_taken(
         self,
         session: AsyncSession,
-        row: _Row,
-        kind: WorkKind,
+        kind: WorkKind[Any],
+        claim: Claimed,
+        item: DueItem,
+        verdict: Verdict,
+    ) -> str:
+        subject = await kind.lock_subject(session, item)
+        if subject is None:
+            await session.execute(
+                update(DueWork).where(DueWork.id == claim.id).values(outcome=GONE, state=DONE)
+            )
+            return GONE
+        if verdict is Verdict.STALE:
+            if kind.on_drop is not None:
+                await kind.on_drop(session, item, subject)
+        else:
+            await kind.handle(session, item, subject)
+        return verdict.value
+
+    async def _untake(self, session: AsyncSession, claim: Claimed) -> None:
+        """Undo a group mark so the failure is recorded as for a lone item. If an earlier item of
+        the group re-scheduled the same (kind, subject, key) meanwhile, that row replaces this
+        one (as if it had been moved) and this one stays finished, marked "moved"."""
+        replaced = await session.scalar(
+            select(DueWork.id).where(
+                DueWork.kind == claim.kind,
+                DueWork.subject_id == claim.subject_id,
+                DueWork.key == claim.key,
+                DueWork.state == PENDING,
+            )
+        )
+        if replaced is not None:
+            await session.execute(
+                update(DueWork).where(DueWork.id == claim.id).values(outcome="moved")
+            )
+            return
+        await session.execute(
+            update(DueWork)
+            .where(DueWork.id == claim.id)
+            .values(
+                state=PENDING,
+                outcome=None,
+                reason=None,
+                finished_at=None,
+                claimed_by=self.worker,
+            )
+        )
+
+    def _prepare(self, claim: Claimed, now: datetime) -> tuple[WorkKind[Any], Verdict, DueItem]:
+        kind = self.kinds.get(claim.kind)
+        assert kind is not None  # claim() only takes registered kinds
+        verdict = judge(kind, claim.due_at, now)
+        return kind, verdict, _item(claim, now, late=verdict is not Verdict.ON_TIME)
+
+    async def _run(
+        self,
+        session: AsyncSession,
+        kind: WorkKind[Any],
+        claim: Claimed,
+        item: DueItem,
         verdict: Verdict,
         now: datetime,
-        stats: RunStats,
-    ) -> None:
-        item = DueItem(
-            id=row.id,
-            kind=row.kind,
-            subject_id=row.subject_id,
-            due_at=row.due_at,
-            now=now,
-            late=verdict is not Verdict.ON_TIME,
-        )
-        try:
-            # A savepoint per item: one failing handler does not undo the others' work.
-            async with session.begin_nested():
-                if verdict is Verdict.STALE:
-                    if kind.on_drop is not None:
-                        await kind.on_drop(session, item)
-                else:
-                    await kind.handle(session, item)
-            log.debug("handled %s row %d (%s)", item.kind, item.id, verdict.value)
-        except Exception as exc:
-            # Record why (the class name only: an exception's text may quote member data) and
-            # retry later, or give up after MAX_ATTEMPTS claims.
-            stats.errors += 1
-            log.exception("handler for %s (row %d) failed", item.kind, item.id)
-            values: dict[str, object] = {"reason": f"error: {type(exc).__name__}"[:200]}
-            if row.attempts >= MAX_ATTEMPTS:
-                values.update(state=FAILED, outcome="failed", finished_at=now)
-            else:
-                retry_at = now + backoff(row.attempts, self._rng, RETRY_BASE, RETRY_CAP)
-                values.update(state=PENDING, outcome=None, finished_at=None, available_at=retry_at)
-            await session.execute(update(DueWork).where(DueWork.id == row.id).values(**values))
+    ) -> str:
+        """One item, in the lock order: its subject, then its own row, then the handler."""
+        subject = await kind.lock_subject(session, item)
+        if subject is None:
+            outcome, state, reason = GONE, DONE, None
+        elif verdict is Verdict.STALE:
+            outcome, state = verdict.value, DROPPED
+            reason = f"stale: {_age(now - claim.due_at)} late"
+        else:
+            outcome, state, reason = verdict.value, DONE, None
+        if not await self._take(session, claim, now, state, outcome, reason):
+            return _SKIPPED
+        if subject is None:
+            return GONE
+        if verdict is Verdict.STALE:
+            if kind.on_drop is not None:
+                await kind.on_drop(session, item, subject)
+        else:
+            await kind.handle(session, item, subject)
+        return outcome
+
+    @staticmethod
+    def _count_error(stats: RunStats, claim: Claimed) -> None:
+        stats.errors += 1
+        log.exception("handler for %s (row %d) failed", claim.kind, claim.id)
+
+    @staticmethod
+    def _count(stats: RunStats, outcome: str, verdict: Verdict, item: DueItem) -> None:
+        if outcome == _SKIPPED:
+            stats.skipped += 1
             return
+        if outcome == GONE:
+            stats.gone += 1
+            return
+        log.debug("handled %s row %d (%s)", item.kind, item.id, verdict.value)
         stats.handled += 1
         stats.outcomes[verdict.value] = stats.outcomes.get(verdict.value, 0) + 1
         if verdict is Verdict.STALE:
@@ -268,14 +452,124 @@ class LedgerRunner:
         elif item.late:
             stats.late += 1
 
+    def _still_ours(self, claim: Claimed) -> Any:
+        # Moving a row (`ledger.schedule`) clears the claim and sets a new due time; another
+        # worker taking it over after our lease changes the holder and the attempts.
+        return (
+            (DueWork.id == claim.id)
+            & (DueWork.state == PENDING)
+            & (DueWork.claimed_by == self.worker)
+            & (DueWork.attempts == claim.attempts)
+            & (DueWork.due_at == claim.due_at)
+        )
 
-@dataclass(frozen=True)
-class _Row:
-    id: int
-    kind: str
-    subject_id: int
-    due_at: datetime
-    attempts: int
+    async def _take(
+        self,
+        session: AsyncSession,
+        claim: Claimed,
+        now: datetime,
+        state: str,
+        outcome: str,
+        reason: str | None,
+    ) -> bool:
+        """Lock the item's row and mark it finished, if it is still ours and unchanged."""
+        result = await session.execute(
+            update(DueWork)
+            .where(self._still_ours(claim))
+            .values(
+                state=state,
+                outcome=outcome,
+                reason=reason,
+                finished_at=now,
+                claimed_by=None,
+                claimed_until=None,
+            )
+        )
+        return _count(result) == 1
+
+    async def _record_failure(
+        self,
+        session: AsyncSession,
+        kind: WorkKind[Any],
+        claim: Claimed,
+        item: DueItem,
+        exc: Exception,
+        now: datetime,
+    ) -> None:
+        """Put the row back for a retry, or mark it FAILED after its attempts and let the kind
+        plan its next occurrence (in the lock order again: subject first). The class name only:
+        an exception's text may quote member data."""
+        values: dict[str, object] = {
+            "reason": f"error: {type(exc).__name__}"[:200],
+            "claimed_by": None,
+            "claimed_until": None,
+        }
+        final = claim.attempts >= MAX_ATTEMPTS
+        if final:
+            values.update(state=FAILED, outcome="failed", finished_at=now)
+        else:
+            retry_at = now + backoff(claim.attempts, self._rng, RETRY_BASE, RETRY_CAP)
+            values.update(available_at=retry_at)
+        subject = await kind.lock_subject(session, item)
+        result = await session.execute(
+            update(DueWork).where(self._still_ours(claim)).values(**values)
+        )
+        if _count(result) != 1 or not final:
+            return  # a retry is planned, or the row was moved or cancelled meanwhile
+        if kind.on_failure is not None and subject is not None:
+            try:
+                async with session.begin_nested():
+                    await kind.on_failure(session, item, subject)
+            except Exception:
+                log.exception(
+                    "the failure hook of %s (row %d) failed; the daily rebuild repairs",
+                    claim.kind,
+                    claim.id,
+                )
+
+    async def _release(self, rest: list[Claimed]) -> int:
+        """Give claimed, unhandled rows back at once: claimable now, the attempt not counted."""
+        try:
+            async with self._db.transaction() as session:
+                result = await session.execute(
+                    update(DueWork)
+                    .where(
+                        DueWork.id.in_([claim.id for claim in rest]),
+                        DueWork.state == PENDING,
+                        DueWork.claimed_by == self.worker,
+                    )
+                    .values(
+                        claimed_by=None,
+                        claimed_until=None,
+                        available_at=self._clock.now(),
+                        attempts=DueWork.attempts - 1,
+                    )
+                )
+        except Exception:
+            log.exception("releasing %d claimed rows failed; their lease runs out", len(rest))
+            return 0
+        released = _count(result)
+        log.info("released %d claimed timed-work rows unhandled", released)
+        return released
+
+
+def _item(claim: Claimed, now: datetime, *, late: bool) -> DueItem:
+    return DueItem(
+        id=claim.id,
+        kind=claim.kind,
+        subject_id=claim.subject_id,
+        key=claim.key,
+        guild_id=claim.guild_id,
+        payload=claim.payload,
+        due_at=claim.due_at,
+        now=now,
+        late=late,
+        attempts=claim.attempts,
+    )
+
+
+def _count(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _age(delta: timedelta) -> str:

@@ -5,7 +5,13 @@ Jobs (in-memory store; the SQLAlchemy job store is synchronous, blocks the loop 
   whenever a commit announces something sooner (see `bot.scheduling.wake`);
 - `steady-sweep`: every minute, in case a wake-up was missed (another process added work,
   the clock jumped, a commit hook could not run);
-- `steady-maintenance`: daily pruning of finished rows.
+- `steady-maintenance`: daily pruning of finished rows;
+- `steady-rebuild`: daily, and once at start, every work kind's repair pass (`rebuild`).
+
+The wake-up and sweep jobs only *ask* for a pass and return at once; one task per process runs
+the passes, and a request that arrives while a pass runs makes it run once more. A job never
+outlives its firing, so APScheduler's `max_instances=1` can never skip (and, for a date job,
+delete) a wake-up armed while a pass is running: that made the wake-up deaf until the sweep.
 
 All use `misfire_grace_time=None` (set on the scheduler): a wake-up that fires late still runs
 instead of being dropped after APScheduler's default 1 s.
@@ -29,6 +35,8 @@ log = logging.getLogger(__name__)
 WAKE_JOB = "steady-wake"
 SWEEP_JOB = "steady-sweep"
 MAINTENANCE_JOB = "steady-maintenance"
+REBUILD_JOB = "steady-rebuild"
+REBUILD_AT_START_JOB = "steady-rebuild-at-start"
 SWEEP_EVERY = timedelta(minutes=1)
 
 
@@ -46,18 +54,22 @@ class WakeUps:
         clock: Clock,
         *,
         maintenance: Callable[[], Awaitable[Any]] | None = None,
+        rebuild: Callable[[], Awaitable[Any]] | None = None,
         sweep_every: timedelta = SWEEP_EVERY,
     ) -> None:
         self._scheduler = scheduler
         self._host = host
         self._clock = clock
         self._maintenance = maintenance
+        self._rebuild = rebuild
         self._sweep_every = sweep_every
         self._loop: asyncio.AbstractEventLoop | None = None
         self.armed_at: datetime | None = None
         self._arming = asyncio.Lock()
         self._started = False
         self._passes: set[asyncio.Task[Any]] = set()
+        self._driver: asyncio.Task[None] | None = None
+        self._again = False  # a pass was asked for while one was running
         self._stopping = False
         # While `arm` reads the next due time, sooner instants announced by commits are noted
         # here: the read may predate them, and arming at its answer alone would lose them.
@@ -69,7 +81,7 @@ class WakeUps:
         that is the catch-up). Call after `scheduler.start()`."""
         self._loop = asyncio.get_running_loop()
         self._scheduler.add_job(
-            self._pass,
+            self._sweep,
             "interval",
             seconds=self._sweep_every.total_seconds(),
             id=SWEEP_JOB,
@@ -83,6 +95,14 @@ class WakeUps:
                 minute=17,
                 id=MAINTENANCE_JOB,
                 replace_existing=True,
+            )
+        if self._rebuild is not None:
+            self._scheduler.add_job(
+                self._rebuild, "cron", hour=4, minute=37, id=REBUILD_JOB, replace_existing=True
+            )
+            # At start too, as its own job: the start-up (and its catch-up) need not wait.
+            self._scheduler.add_job(
+                self._rebuild, "date", id=REBUILD_AT_START_JOB, replace_existing=True
             )
         wake.subscribe(self._on_commit)
         self._started, self._stopping = True, False
@@ -133,9 +153,33 @@ class WakeUps:
             return
         when = max(when, self._clock.now())
         self._scheduler.add_job(
-            self._pass, "date", run_date=when, id=WAKE_JOB, replace_existing=True
+            self._woken, "date", run_date=when, id=WAKE_JOB, replace_existing=True
         )
         self.armed_at = when
+
+    async def _woken(self) -> None:
+        # The date job has fired and is gone: nothing is armed until the pass re-arms, so every
+        # commit until then arms a new wake-up instead of looking "not sooner".
+        self.armed_at = None
+        self._request_pass()
+
+    async def _sweep(self) -> None:
+        self._request_pass()
+
+    def _request_pass(self) -> None:
+        """Run a pass now, or once more after the one running: never two at once, never none."""
+        if not self._started or self._stopping:
+            return
+        if self._driver is not None and not self._driver.done():
+            self._again = True
+            return
+        self._driver = asyncio.get_running_loop().create_task(self._drive())
+
+    async def _drive(self) -> None:
+        self._again = True
+        while self._again and not self._stopping:
+            self._again = False
+            await self._pass()
 
     async def _pass(self) -> None:
         if not self._started or self._stopping:

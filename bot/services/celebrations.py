@@ -7,18 +7,22 @@ is held and shown on the member's next /sobriety show.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db import Database
-from bot.db.models import MemberSettings, MilestoneCelebration, SobrietyCounter
+from bot.db.models import DueWork, MemberSettings, MilestoneCelebration, SobrietyCounter
+from bot.db.models.scheduling import PENDING
 from bot.delivery.outbox import Target, enqueue
 from bot.domain import milestones as ms
 from bot.errors import InvalidInput
-from bot.scheduling import ledger
+from bot.scheduling import ledger, locks
 from bot.scheduling.kinds import DueItem, Lateness, WorkKind
 from bot.services.milestone_messages import Reached, channel_posts, private_congratulation
 from bot.services.milestone_plans import MILESTONE_KIND, ladder_of, plan_next
@@ -30,6 +34,9 @@ ANNOUNCE_KIND = "milestone.announce"
 DM_PURPOSE = "milestone.dm"
 CHANNEL_PURPOSE = "milestone.channel"
 
+# The guild's celebrations still to be posted, each with its counter.
+Unannounced = list[tuple[MilestoneCelebration, SobrietyCounter]]
+
 
 class CelebrationService:
     def __init__(self, database: Database, clock: Clock, settings: SettingsService) -> None:
@@ -38,12 +45,24 @@ class CelebrationService:
         self._settings = settings
         settings.zone_listeners.append(self.replan)
 
-    def work_kinds(self) -> list[WorkKind]:
-        return [
+    def work_kinds(self) -> list[WorkKind[SobrietyCounter] | WorkKind[Unannounced]]:
+        milestone: WorkKind[SobrietyCounter] = WorkKind(
+            name=MILESTONE_KIND,
+            lock_subject=locks.row(SobrietyCounter),
+            handle=self._celebrate,
             # A late celebration is still kind to receive; its text says it is belated.
-            WorkKind(name=MILESTONE_KIND, handle=self._celebrate, lateness=Lateness.REWRITE),
-            WorkKind(name=ANNOUNCE_KIND, handle=self._announce, lateness=Lateness.DELIVER),
-        ]
+            lateness=Lateness.REWRITE,
+            on_failure=self._plan_past_failure,
+            rebuild=self.rebuild_milestones,
+        )
+        announce: WorkKind[Unannounced] = WorkKind(
+            name=ANNOUNCE_KIND,
+            lock_subject=self._lock_unannounced,
+            handle=self._announce,
+            lateness=Lateness.DELIVER,
+            rebuild=self.rebuild_announcements,
+        )
+        return [milestone, announce]
 
     async def configure_guild(
         self,
@@ -93,6 +112,10 @@ class CelebrationService:
                 ),
             )
             .where(SobrietyCounter.guild_id == guild_id)
+            # Lock order (bot.scheduling.locks): every counter first, in id order, then their
+            # due work; and the plans start from the counters as they are now.
+            .order_by(SobrietyCounter.id)
+            .with_for_update(of=SobrietyCounter)
         )
         if user_id is not None:
             query = query.where(SobrietyCounter.user_id == user_id)
@@ -102,10 +125,11 @@ class CelebrationService:
             context = MemberContext(ZoneInfo(zone or guild.effective_timezone), guild)
             await plan_next(session, counter, context, now, catch_up=True)
 
-    async def _celebrate(self, session: AsyncSession, item: DueItem) -> None:
-        # Locked, so a reset committed at this moment is either wholly before or after.
-        counter = await session.get(SobrietyCounter, item.subject_id, with_for_update=True)
-        if counter is None or counter.next_milestone_days is None:
+    async def _celebrate(
+        self, session: AsyncSession, item: DueItem, counter: SobrietyCounter
+    ) -> None:
+        # The counter is locked, so a reset committed at this moment is wholly before or after.
+        if counter.next_milestone_days is None:
             return
         context = await self._settings.member_context_in(session, counter.guild_id, counter.user_id)
         days = ms.days_between(counter.start_date, ms.local_today(item.now, context.zone))
@@ -156,7 +180,69 @@ class CelebrationService:
             await self._send_privately(session, counter, reached, belated)
         elif route == "channel":
             # Collected and posted together a moment later, so a busy morning is one post.
-            await ledger.schedule(session, ANNOUNCE_KIND, counter.guild_id, item.now)
+            await ledger.schedule(
+                session, ANNOUNCE_KIND, counter.guild_id, item.now, guild_id=counter.guild_id
+            )
+
+    async def _plan_past_failure(
+        self, session: AsyncSession, item: DueItem, counter: SobrietyCounter
+    ) -> None:
+        """This celebration failed for good (its reason is in /setup status): the counter's
+        later milestones must still come."""
+        context = await self._settings.member_context_in(session, counter.guild_id, counter.user_id)
+        await plan_next(session, counter, context, item.now, catch_up=False)
+
+    async def rebuild_milestones(self, now: datetime) -> Mapping[int | None, int]:
+        """Every counter has its next celebration pending: re-plan any that has none (a lost or
+        failed row, a bug), one counter per transaction in the lock order."""
+        missing = select(SobrietyCounter.id).where(
+            ~exists().where(
+                DueWork.kind == MILESTONE_KIND,
+                DueWork.subject_id == SobrietyCounter.id,
+                DueWork.state == PENDING,
+            )
+        )
+        async with self._db.read() as session:
+            candidates = list(await session.scalars(missing))
+        repaired: Counter[int | None] = Counter()
+        for counter_id in candidates:
+            async with self._db.transaction() as session:
+                counter = await locks.lock_row(session, SobrietyCounter, counter_id)
+                if (
+                    counter is None
+                    or await session.scalar(missing.where(SobrietyCounter.id == counter_id)) is None
+                ):
+                    continue  # removed, or planned by a command since the read
+                context = await self._settings.member_context_in(
+                    session, counter.guild_id, counter.user_id
+                )
+                await plan_next(session, counter, context, now, catch_up=True)
+                repaired[counter.guild_id] += 1
+        return repaired
+
+    async def rebuild_announcements(self, now: datetime) -> Mapping[int | None, int]:
+        """A server with celebrations waiting for the channel post has its post pending."""
+        async with self._db.read() as session:
+            guilds = list(
+                await session.scalars(
+                    select(MilestoneCelebration.guild_id)
+                    .where(
+                        MilestoneCelebration.announced.is_(False),
+                        ~exists().where(
+                            DueWork.kind == ANNOUNCE_KIND,
+                            DueWork.subject_id == MilestoneCelebration.guild_id,
+                            DueWork.state == PENDING,
+                        ),
+                    )
+                    .distinct()
+                )
+            )
+        repaired: Counter[int | None] = Counter()
+        for guild_id in guilds:
+            async with self._db.transaction() as session:
+                await ledger.schedule(session, ANNOUNCE_KIND, guild_id, now, guild_id=guild_id)
+            repaired[guild_id] += 1
+        return repaired
 
     async def _send_privately(
         self, session: AsyncSession, counter: SobrietyCounter, days: int, belated: bool
@@ -170,20 +256,23 @@ class CelebrationService:
             guild_id=counter.guild_id,
         )
 
-    async def _announce(self, session: AsyncSession, item: DueItem) -> None:
+    async def _lock_unannounced(self, session: AsyncSession, item: DueItem) -> Unannounced:
+        """The announcement's domain rows: the guild's celebrations not yet posted, locked."""
+        found = await session.execute(
+            select(MilestoneCelebration, SobrietyCounter)
+            .join(SobrietyCounter, SobrietyCounter.id == MilestoneCelebration.counter_id)
+            .where(
+                MilestoneCelebration.guild_id == item.subject_id,
+                MilestoneCelebration.announced.is_(False),
+            )
+            .order_by(MilestoneCelebration.id)
+            .with_for_update(of=MilestoneCelebration)
+        )
+        return [(celebration, counter) for celebration, counter in found.all()]
+
+    async def _announce(self, session: AsyncSession, item: DueItem, rows: Unannounced) -> None:
         guild_id = item.subject_id
         guild = await self._settings.guild_in(session, guild_id)
-        rows = (
-            await session.execute(
-                select(MilestoneCelebration, SobrietyCounter)
-                .join(SobrietyCounter, SobrietyCounter.id == MilestoneCelebration.counter_id)
-                .where(
-                    MilestoneCelebration.guild_id == guild_id,
-                    MilestoneCelebration.announced.is_(False),
-                )
-                .order_by(MilestoneCelebration.id)
-            )
-        ).all()
         for celebration, _counter in rows:
             celebration.announced = True
         if guild.milestones_channel_id is None:

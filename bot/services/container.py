@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -20,7 +21,7 @@ class Services:
     sobriety: SobrietyService
     celebrations: CelebrationService
 
-    def work_kinds(self) -> list[WorkKind]:
+    def work_kinds(self) -> list[WorkKind[Any]]:
         """Every kind of timed work the features handle; registered before the scheduler starts."""
         return [*self.celebrations.work_kinds()]
 

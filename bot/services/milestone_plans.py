@@ -35,6 +35,9 @@ async def plan_next(
     still ahead, so re-planning on the morning of a milestone (a new timezone, hour or ladder)
     never loses it. If its hour has already passed, `catch_up` decides: a re-plan celebrates it
     now; a new or corrected start date does not celebrate milestones already passed.
+
+    The caller holds the lock on `counter` (bot.scheduling.locks): a command through
+    `locks.relock`/`lock_row` or an UPDATE of it, a handler through its kind's `lock_subject`.
     """
     ladder = ladder_of(context.guild)
     hour = context.guild.celebration_hour
@@ -58,4 +61,4 @@ async def plan_next(
             due = now
     counter.next_milestone_days = upcoming
     counter.next_milestone_at = due
-    await ledger.schedule(session, MILESTONE_KIND, counter.id, due)
+    await ledger.schedule(session, MILESTONE_KIND, counter.id, due, guild_id=counter.guild_id)

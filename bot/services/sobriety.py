@@ -27,7 +27,7 @@ from bot.domain.sobriety_input import (
     parse_time,
 )
 from bot.errors import InvalidInput, NotFound
-from bot.scheduling import ledger
+from bot.scheduling import ledger, locks
 from bot.services.milestone_plans import MILESTONE_KIND, ladder_of, plan_next
 from bot.services.settings import MemberContext, SettingsService
 
@@ -109,6 +109,8 @@ class SobrietyService:
             today = ms.local_today(self._clock.now(), context.zone)
             start = parse_date(raw_date, today=today, what="start date")
             counter = await self._find(session, guild_id, user_id, label)
+            if counter is not None:
+                await locks.relock(session, counter)  # lock order: the counter, then its work
             if counter is None:
                 count = await session.scalar(
                     select(func.count())
@@ -249,6 +251,7 @@ class SobrietyService:
         member confirmed), a second click or a stale prompt changes nothing."""
         async with self._db.transaction() as session:
             counter = await self._resolve(session, guild_id, user_id, raw_label)
+            await locks.relock(session, counter)  # lock order: the counter, then its work
             if streak_number is not None and counter.streak_number != streak_number:
                 raise InvalidInput("This streak was already restarted; nothing more was changed.")
             context = await self._settings.member_context_in(session, guild_id, user_id)
@@ -319,8 +322,9 @@ class SobrietyService:
     async def remove(self, guild_id: int, user_id: int, raw_label: str) -> str:
         async with self._db.transaction() as session:
             counter = await self._resolve(session, guild_id, user_id, raw_label)
+            # Lock order (bot.scheduling.locks): the counter and its rows, then its due work.
+            await locks.relock(session, counter)
             label = counter.label
-            await ledger.cancel(session, MILESTONE_KIND, counter.id)
             # Deleted explicitly as well as by ON DELETE CASCADE: SQLite only cascades when
             # foreign keys are on, and nothing of a removed counter may linger.
             await session.execute(
@@ -330,6 +334,7 @@ class SobrietyService:
                 delete(MilestoneCelebration).where(MilestoneCelebration.counter_id == counter.id)
             )
             await session.delete(counter)
+            await ledger.cancel(session, MILESTONE_KIND, counter.id)
             return label
 
     async def labels(self, guild_id: int, user_id: int) -> list[str]:

@@ -29,6 +29,7 @@ from bot.delivery.outbox import OutgoingMessage, Target, enqueue, on_undeliverab
 from bot.delivery.pacing import Pacer
 from bot.scheduling import ledger
 from bot.scheduling.kinds import DueItem, Lateness, WorkKind
+from bot.scheduling.locks import nothing_to_lock
 from bot.simulator import SimChannel, SimMember, SimMessage, Simulator
 from tests.e2e.conftest import START, World, url_text
 
@@ -44,19 +45,23 @@ class Reminders:
 
     def install(self, bot: SteadyBot) -> None:
         for kind in (
-            WorkKind("test.deliver", self.deliver, lateness=Lateness.DELIVER),
-            WorkKind("test.rewrite", self.rewrite, lateness=Lateness.REWRITE),
+            WorkKind("test.deliver", nothing_to_lock, self.deliver, lateness=Lateness.DELIVER),
+            WorkKind("test.rewrite", nothing_to_lock, self.rewrite, lateness=Lateness.REWRITE),
             WorkKind(
-                "test.drop", self.deliver, lateness=Lateness.DROP, stale_after=timedelta(hours=1)
+                "test.drop",
+                nothing_to_lock,
+                self.deliver,
+                lateness=Lateness.DROP,
+                stale_after=timedelta(hours=1),
             ),
         ):
             bot.work_kinds.register(kind)
 
-    async def deliver(self, session: AsyncSession, item: DueItem) -> None:
+    async def deliver(self, session: AsyncSession, item: DueItem, subject: int) -> None:
         late = " (sent late: Steady was offline)" if item.late else ""
         await self._dm(session, item, f"Reminder {item.kind}{late}")
 
-    async def rewrite(self, session: AsyncSession, item: DueItem) -> None:
+    async def rewrite(self, session: AsyncSession, item: DueItem, subject: int) -> None:
         text = (
             "You missed this morning's prompt; answer any time." if item.late else "Good morning!"
         )
@@ -76,7 +81,7 @@ class Reminders:
 async def schedule(bot: SteadyBot, *items: tuple[str, SimMember, timedelta]) -> None:
     async with bot.database.transaction() as session:
         for kind, member, after in items:
-            await ledger.schedule(session, kind, member.id, START + after)
+            await ledger.schedule(session, kind, member.id, START + after, guild_id=member.guild.id)
 
 
 async def send(

@@ -17,7 +17,8 @@ from bot.db.models import DueWork, OutboxMessage
 from bot.delivery.outbox import OutgoingMessage, Target, enqueue
 from bot.scheduling import ledger, wake
 from bot.scheduling.kinds import DueItem, KindRegistry, Lateness, WorkKind
-from bot.scheduling.runner import LEASE, MAX_ATTEMPTS, LedgerRunner
+from bot.scheduling.locks import nothing_to_lock
+from bot.scheduling.runner import ITEM_CONCURRENCY, LEASE, MAX_ATTEMPTS, LedgerRunner
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
@@ -29,10 +30,10 @@ class Recorder:
         self.items: list[DueItem] = []
         self.dropped: list[DueItem] = []
 
-    async def handle(self, session: AsyncSession, item: DueItem) -> None:
+    async def handle(self, session: AsyncSession, item: DueItem, subject: int) -> None:
         self.items.append(item)
 
-    async def drop(self, session: AsyncSession, item: DueItem) -> None:
+    async def drop(self, session: AsyncSession, item: DueItem, subject: int) -> None:
         self.dropped.append(item)
 
     def subjects(self) -> list[int]:
@@ -40,7 +41,7 @@ class Recorder:
 
 
 def runner(
-    database: Database, clock: ManualClock, *kinds: WorkKind, worker: str = "w1"
+    database: Database, clock: ManualClock, *kinds: WorkKind[int], worker: str = "w1"
 ) -> LedgerRunner:
     return LedgerRunner(database, clock, KindRegistry(kinds), worker=worker)
 
@@ -99,7 +100,7 @@ async def test_naive_due_time_is_refused(database: Database) -> None:
 async def test_due_items_run_once_at_their_due_time(database: Database) -> None:
     clock = ManualClock(T0)
     seen = Recorder()
-    work = runner(database, clock, WorkKind("ping", seen.handle))
+    work = runner(database, clock, WorkKind("ping", nothing_to_lock, seen.handle))
     await schedule(database, "ping", 1, T0 + timedelta(minutes=10))
     await schedule(database, "ping", 2, T0 + timedelta(minutes=20))
 
@@ -121,23 +122,64 @@ async def test_due_items_run_once_at_their_due_time(database: Database) -> None:
     assert {(r.state, r.outcome) for r in await rows(database)} == {("done", "on time")}
 
 
-async def test_stopping_ends_run_due_after_the_batch_in_hand(database: Database) -> None:
+async def test_stopping_finishes_the_item_in_hand_and_releases_the_rest_at_once(
+    database: Database,
+) -> None:
     clock = ManualClock(T0)
     seen = Recorder()
     work: LedgerRunner
 
-    async def handle_then_shut_down(session: AsyncSession, item: DueItem) -> None:
-        await seen.handle(session, item)
-        work.stop()  # shutdown begins while the first batch is handled
+    async def handle_then_shut_down(session: AsyncSession, item: DueItem, subject: int) -> None:
+        await seen.handle(session, item, subject)
+        work.stop()  # shutdown begins while the first item of the batch is handled
 
-    work = runner(database, clock, WorkKind("ping", handle_then_shut_down))
-    work.batch_size = 2
-    for subject in range(6):
+    work = runner(database, clock, WorkKind("ping", nothing_to_lock, handle_then_shut_down))
+    work.batch_size = 6
+    for subject in range(8):
         await schedule(database, "ping", subject, T0)
     await work.run_due()
-    assert seen.subjects() == [0, 1]  # the batch in hand is finished, no other is claimed
-    states = sorted((r.subject_id, r.state, r.attempts) for r in await rows(database))
-    assert states[2:] == [(s, "pending", 0) for s in range(2, 6)]
+    # The item in hand (on PostgreSQL: the few in hand side by side) is finished; no other is
+    # started, and the second batch is never claimed.
+    handled = seen.subjects()
+    assert 1 <= len(handled) <= ITEM_CONCURRENCY
+    assert work.last_run.released == 6 - len(handled)
+    for row in await rows(database):
+        if row.subject_id in handled:
+            assert row.state == "done"
+        else:
+            # Claimable again now, not after the lease, its attempt not counted.
+            assert (row.state, row.attempts, row.claimed_by, row.available_at) == (
+                "pending",
+                0,
+                None,
+                T0,
+            )
+
+
+async def test_a_pass_cancelled_when_the_grace_runs_out_releases_its_claims(
+    database: Database,
+) -> None:
+    clock = ManualClock(T0)
+    entered = asyncio.Event()
+
+    async def hangs(session: AsyncSession, item: DueItem, subject: int) -> None:
+        entered.set()
+        await asyncio.Event().wait()  # a handler stuck on the network
+
+    work = runner(database, clock, WorkKind("ping", nothing_to_lock, hangs))
+    for subject in range(4):
+        await schedule(database, "ping", subject, T0)
+    task = asyncio.create_task(work.run_due())
+    await asyncio.wait_for(entered.wait(), timeout=10)
+    task.cancel()  # what WakeUps.stop does once shutdown_grace_seconds have passed
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    found = await rows(database)
+    # Every claimed row, the interrupted one included, is free for the next process at once.
+    assert [(r.state, r.claimed_by, r.attempts) for r in found] == [("pending", None, 0)] * 4
+    assert all(r.available_at == T0 for r in found)
+    other = runner(database, clock, WorkKind("ping", nothing_to_lock, Recorder().handle))
+    assert len(await other.claim(T0)) == 4
 
 
 async def test_next_due_ignores_kinds_this_process_does_not_handle(database: Database) -> None:
@@ -145,7 +187,7 @@ async def test_next_due_ignores_kinds_this_process_does_not_handle(database: Dat
     await schedule(database, "someone-elses", 1, T0 - timedelta(hours=1))
     await schedule(database, "ping", 2, T0 + timedelta(hours=1))
     seen = Recorder()
-    work = runner(database, clock, WorkKind("ping", seen.handle))
+    work = runner(database, clock, WorkKind("ping", nothing_to_lock, seen.handle))
     assert await work.next_due() == T0 + timedelta(hours=1)
     await work.run_due()
     assert seen.items == []
@@ -159,11 +201,11 @@ async def test_a_handler_may_schedule_the_next_item_of_the_same_subject(
     clock = ManualClock(T0)
     handled: list[datetime] = []
 
-    async def daily(session: AsyncSession, item: DueItem) -> None:
+    async def daily(session: AsyncSession, item: DueItem, subject: int) -> None:
         handled.append(item.due_at)
         await ledger.schedule(session, item.kind, item.subject_id, item.due_at + timedelta(days=1))
 
-    work = runner(database, clock, WorkKind("daily", daily))
+    work = runner(database, clock, WorkKind("daily", nothing_to_lock, daily))
     await schedule(database, "daily", 1, T0)
     for day in range(3):
         clock.set(T0 + timedelta(days=day))
@@ -180,7 +222,7 @@ async def test_outbox_rows_written_by_a_handler_commit_with_the_done_mark(
     clock = ManualClock(T0)
     fail = True
 
-    async def remind(session: AsyncSession, item: DueItem) -> None:
+    async def remind(session: AsyncSession, item: DueItem, subject: int) -> None:
         await enqueue(
             session,
             target=Target("dm", item.subject_id),
@@ -190,7 +232,7 @@ async def test_outbox_rows_written_by_a_handler_commit_with_the_done_mark(
         if fail:
             raise RuntimeError("boom after writing the outbox row")
 
-    work = runner(database, clock, WorkKind("remind", remind))
+    work = runner(database, clock, WorkKind("remind", nothing_to_lock, remind))
     await schedule(database, "remind", 42, T0)
     await work.run_due()
     async with database.read() as session:
@@ -214,10 +256,10 @@ async def test_a_handler_that_keeps_failing_ends_failed_with_its_reason(
 ) -> None:
     clock = ManualClock(T0)
 
-    async def broken(session: AsyncSession, item: DueItem) -> None:
+    async def broken(session: AsyncSession, item: DueItem, subject: int) -> None:
         raise LookupError("a member's private note must not end up in the ledger")
 
-    work = runner(database, clock, WorkKind("broken", broken))
+    work = runner(database, clock, WorkKind("broken", nothing_to_lock, broken))
     await schedule(database, "broken", 1, T0)
     for _ in range(MAX_ATTEMPTS + 2):
         due = await work.next_due()
@@ -236,7 +278,7 @@ async def test_concurrent_claimers_never_take_the_same_row(database_url: URL) ->
     first, second = Database.connect(database_url), Database.connect(database_url)
     try:
         clock = ManualClock(T0)
-        kind = WorkKind("ping", Recorder().handle)
+        kind = WorkKind("ping", nothing_to_lock, Recorder().handle)
         async with first.transaction() as session:
             for subject in range(300):
                 await ledger.schedule(session, "ping", subject, T0 - timedelta(seconds=subject))
@@ -246,7 +288,7 @@ async def test_concurrent_claimers_never_take_the_same_row(database_url: URL) ->
         async def drain(work: LedgerRunner) -> list[int]:
             taken: list[int] = []
             while batch := await work.claim(clock.now()):
-                taken.extend(batch)
+                taken.extend(claim.id for claim in batch)
                 await asyncio.sleep(0)  # let the other claimer in between batches
             return taken
 
@@ -271,12 +313,16 @@ async def test_concurrent_runners_handle_each_row_exactly_once(database_url: URL
             for subject in range(200):
                 await ledger.schedule(session, "ping", subject, T0)
         a = LedgerRunner(
-            first, clock, KindRegistry([WorkKind("ping", seen_a.handle)]), worker="a", batch_size=25
+            first,
+            clock,
+            KindRegistry([WorkKind("ping", nothing_to_lock, seen_a.handle)]),
+            worker="a",
+            batch_size=25,
         )
         b = LedgerRunner(
             second,
             clock,
-            KindRegistry([WorkKind("ping", seen_b.handle)]),
+            KindRegistry([WorkKind("ping", nothing_to_lock, seen_b.handle)]),
             worker="b",
             batch_size=25,
         )
@@ -291,8 +337,12 @@ async def test_concurrent_runners_handle_each_row_exactly_once(database_url: URL
 async def test_a_crashed_claim_is_picked_up_after_its_lease(database: Database) -> None:
     clock = ManualClock(T0)
     seen_dead, seen_alive = Recorder(), Recorder()
-    crashed = runner(database, clock, WorkKind("ping", seen_dead.handle), worker="crashed")
-    alive = runner(database, clock, WorkKind("ping", seen_alive.handle), worker="alive")
+    crashed = runner(
+        database, clock, WorkKind("ping", nothing_to_lock, seen_dead.handle), worker="crashed"
+    )
+    alive = runner(
+        database, clock, WorkKind("ping", nothing_to_lock, seen_alive.handle), worker="alive"
+    )
     await schedule(database, "ping", 1, T0)
 
     assert len(await crashed.claim(T0)) == 1  # …and then the process dies
@@ -313,14 +363,18 @@ async def test_a_slow_claimer_whose_lease_ran_out_does_not_handle_twice(
 ) -> None:
     clock = ManualClock(T0)
     seen_slow, seen_fast = Recorder(), Recorder()
-    slow = runner(database, clock, WorkKind("ping", seen_slow.handle), worker="slow")
-    fast = runner(database, clock, WorkKind("ping", seen_fast.handle), worker="fast")
+    slow = runner(
+        database, clock, WorkKind("ping", nothing_to_lock, seen_slow.handle), worker="slow"
+    )
+    fast = runner(
+        database, clock, WorkKind("ping", nothing_to_lock, seen_fast.handle), worker="fast"
+    )
     await schedule(database, "ping", 1, T0)
     ids = await slow.claim(T0)
     clock.set(T0 + LEASE)
     await fast.run_due()  # takes the row over and handles it
     # The slow process wakes up and goes on with its old claim: the row is no longer its own.
-    await slow._handle(ids, clock.now(), slow.last_run)
+    await slow.handle_claimed(ids, clock.now(), slow.last_run)
     assert seen_fast.subjects() == [1]
     assert seen_slow.items == []
 
@@ -328,11 +382,11 @@ async def test_a_slow_claimer_whose_lease_ran_out_does_not_handle_twice(
 async def test_moving_a_claimed_row_releases_the_claim(database: Database) -> None:
     clock = ManualClock(T0)
     seen = Recorder()
-    work = runner(database, clock, WorkKind("ping", seen.handle))
+    work = runner(database, clock, WorkKind("ping", nothing_to_lock, seen.handle))
     await schedule(database, "ping", 1, T0)
     ids = await work.claim(T0)
     await schedule(database, "ping", 1, T0 + timedelta(hours=1))  # the member changed it
-    await work._handle(ids, T0, work.last_run)
+    await work.handle_claimed(ids, T0, work.last_run)
     assert seen.items == []
     [row] = await rows(database)
     assert (row.state, row.claimed_by, row.available_at) == (
@@ -345,12 +399,12 @@ async def test_moving_a_claimed_row_releases_the_claim(database: Database) -> No
 async def test_cancelling_a_claimed_row_wins(database: Database) -> None:
     clock = ManualClock(T0)
     seen = Recorder()
-    work = runner(database, clock, WorkKind("ping", seen.handle))
+    work = runner(database, clock, WorkKind("ping", nothing_to_lock, seen.handle))
     await schedule(database, "ping", 1, T0)
     ids = await work.claim(T0)
     async with database.transaction() as session:
         await ledger.cancel(session, "ping", 1)
-    await work._handle(ids, T0, work.last_run)
+    await work.handle_claimed(ids, T0, work.last_run)
     assert seen.items == []
     assert await rows(database) == []
 
@@ -376,7 +430,12 @@ async def test_lateness_policies(
     clock = ManualClock(T0 + late_by)
     seen = Recorder()
     kind = WorkKind(
-        "prompt", seen.handle, lateness=lateness, stale_after=stale_after, on_drop=seen.drop
+        "prompt",
+        nothing_to_lock,
+        seen.handle,
+        lateness=lateness,
+        stale_after=stale_after,
+        on_drop=seen.drop,
     )
     await schedule(database, "prompt", 1, T0)
     await runner(database, clock, kind).run_due()
@@ -401,13 +460,14 @@ async def test_catch_up_after_downtime_handles_everything_once_by_policy(
     kinds = (
         WorkKind(
             "reminder",
+            nothing_to_lock,
             reminders.handle,
             lateness=Lateness.DROP,
             stale_after=timedelta(hours=2),
             on_drop=reminders.drop,
         ),
-        WorkKind("prompt", prompts.handle, lateness=Lateness.REWRITE),
-        WorkKind("milestone", milestones.handle, lateness=Lateness.DELIVER),
+        WorkKind("prompt", nothing_to_lock, prompts.handle, lateness=Lateness.REWRITE),
+        WorkKind("milestone", nothing_to_lock, milestones.handle, lateness=Lateness.DELIVER),
     )
     down_at = T0
     async with database.transaction() as session:
@@ -423,7 +483,7 @@ async def test_catch_up_after_downtime_handles_everything_once_by_policy(
     await work.run_due()  # a second pass (say, the sweep) finds nothing more
 
     # Reminders more than two hours old are dropped; the last two still go out, late.
-    assert [d.subject_id for d in reminders.dropped] == list(range(22))
+    assert sorted(d.subject_id for d in reminders.dropped) == list(range(22))
     assert reminders.subjects() == [22, 23]
     assert [i.late for i in sorted(reminders.items, key=lambda i: i.subject_id)] == [True, False]
     assert prompts.subjects() == list(range(24))
@@ -481,7 +541,7 @@ async def test_the_sweep_reads_the_state_and_due_time_index(database: Database) 
     """The query plan, not a timing: due rows are found by a range search of an index on state
     and due time, never by scanning the table (bench/sweep.py measures the timing)."""
     clock = ManualClock(T0)
-    work = runner(database, clock, WorkKind("ping", Recorder().handle))
+    work = runner(database, clock, WorkKind("ping", nothing_to_lock, Recorder().handle))
     async with database.transaction() as session:
         for subject in range(3000):  # mostly future work, a few rows due
             await ledger.schedule(session, "ping", subject, T0 + timedelta(minutes=subject - 5))

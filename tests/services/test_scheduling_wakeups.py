@@ -16,8 +16,9 @@ from bot.db import Database
 from bot.delivery.outbox import OutgoingMessage, Target, enqueue
 from bot.scheduling import ledger
 from bot.scheduling.kinds import DueItem, KindRegistry, WorkKind
+from bot.scheduling.locks import nothing_to_lock
 from bot.scheduling.runner import LedgerRunner
-from bot.scheduling.wakeups import SWEEP_JOB, WAKE_JOB, WakeUps
+from bot.scheduling.wakeups import REBUILD_JOB, SWEEP_JOB, WAKE_JOB, WakeUps
 
 T0 = datetime(2099, 3, 1, 12, tzinfo=UTC)  # far ahead of real time: nothing fires by itself
 
@@ -37,7 +38,7 @@ class Host:
         self.ran.set()
 
 
-async def _noop(session: AsyncSession, item: DueItem) -> None:
+async def _noop(session: AsyncSession, item: DueItem, subject: int) -> None:
     return None
 
 
@@ -68,7 +69,9 @@ async def test_armed_at_the_earliest_due_time_and_re_armed_by_sooner_commits(
     database: Database,
 ) -> None:
     clock = ManualClock(T0)
-    host = Host(LedgerRunner(database, clock, KindRegistry([WorkKind("ping", _noop)])))
+    host = Host(
+        LedgerRunner(database, clock, KindRegistry([WorkKind("ping", nothing_to_lock, _noop)]))
+    )
     async with running(host, clock) as (wakeups, jobs):
         assert jobs.get_job(WAKE_JOB) is None  # nothing pending
         assert jobs.get_job(SWEEP_JOB) is not None
@@ -98,7 +101,7 @@ async def test_work_already_due_at_start_is_caught_up_at_once(database: Database
     async with database.transaction() as session:
         await ledger.schedule(session, "ping", 1, now - timedelta(hours=8))  # due while down
         await ledger.schedule(session, "ping", 2, now + timedelta(days=1))
-    runner = LedgerRunner(database, clock, KindRegistry([WorkKind("ping", _noop)]))
+    runner = LedgerRunner(database, clock, KindRegistry([WorkKind("ping", nothing_to_lock, _noop)]))
     host = Host(runner)
     # Armed at once for what came due while the process was down.
     async with running(host, clock) as (wakeups, _jobs):
@@ -142,7 +145,9 @@ class GatedHost(Host):
 
 async def test_a_sooner_commit_during_the_re_arming_read_is_not_lost(database: Database) -> None:
     clock = ManualClock(T0)
-    host = GatedHost(LedgerRunner(database, clock, KindRegistry([WorkKind("ping", _noop)])))
+    host = GatedHost(
+        LedgerRunner(database, clock, KindRegistry([WorkKind("ping", nothing_to_lock, _noop)]))
+    )
     async with running(host, clock) as (wakeups, jobs):
         async with database.transaction() as session:
             await ledger.schedule(session, "ping", 1, T0 + timedelta(hours=5))
@@ -172,7 +177,9 @@ class FailingHost(Host):
 
 async def test_a_failed_pass_still_re_arms_so_later_commits_are_heard(database: Database) -> None:
     clock = ManualClock(T0)
-    host = FailingHost(LedgerRunner(database, clock, KindRegistry([WorkKind("ping", _noop)])))
+    host = FailingHost(
+        LedgerRunner(database, clock, KindRegistry([WorkKind("ping", nothing_to_lock, _noop)]))
+    )
     async with running(host, clock) as (wakeups, jobs):
         async with database.transaction() as session:
             await ledger.schedule(session, "ping", 1, T0 + timedelta(hours=1))
@@ -210,4 +217,86 @@ async def test_stop_waits_for_a_running_pass_only_as_long_as_the_grace(database:
         await asyncio.wait_for(wakeups.stop(grace=0.05), timeout=10)
         assert stuck.cancelled()
     finally:
+        jobs.shutdown(wait=False)
+
+
+class SlowSecondHalf(Host):
+    """A pass whose second half (the dispatcher's, say, sending messages) takes a while the
+    first time: commits land after the ledger's last claim but before the pass ends."""
+
+    def __init__(self, runner: LedgerRunner) -> None:
+        super().__init__(runner)
+        self.in_first = asyncio.Event()
+        self.let_go = asyncio.Event()
+
+    async def run_due(self) -> None:
+        await self.runner.run_due()
+        if self.passes == 0:
+            self.in_first.set()
+            await self.let_go.wait()
+        self.passes += 1
+
+
+async def test_work_committed_during_a_pass_wakes_the_next_pass_not_the_sweep(
+    database: Database,
+) -> None:
+    """Real scheduler, real clock. Work due at once is committed while a pass is still running:
+    the pass's own re-arming at "now" used to be skipped by APScheduler (the job was still
+    running, max_instances=1) and deleted, leaving the wake-up deaf until the sweep."""
+    clock = SystemClock()
+    handled: dict[int, asyncio.Event] = {n: asyncio.Event() for n in (1, 2, 3)}
+
+    async def record(session: AsyncSession, item: DueItem, subject: int) -> None:
+        handled[item.subject_id].set()
+
+    host = SlowSecondHalf(
+        LedgerRunner(database, clock, KindRegistry([WorkKind("ping", nothing_to_lock, record)]))
+    )
+    jobs = AsyncIOScheduler(
+        timezone=UTC,
+        job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+    )
+    jobs.start()
+    # The sweep is an hour away: only the wake-up can explain anything handled in this test.
+    wakeups = WakeUps(jobs, host, clock, sweep_every=timedelta(hours=1))
+    try:
+        await wakeups.start()
+        async with database.transaction() as session:
+            await ledger.schedule(session, "ping", 1, clock.now())
+        await asyncio.wait_for(host.in_first.wait(), timeout=10)
+        assert handled[1].is_set()
+        async with database.transaction() as session:  # lands while the first pass runs
+            await ledger.schedule(session, "ping", 2, clock.now())
+        host.let_go.set()
+        await asyncio.wait_for(handled[2].wait(), timeout=10)
+        # And the wake-up still hears later commits.
+        async with database.transaction() as session:
+            await ledger.schedule(session, "ping", 3, clock.now())
+        await asyncio.wait_for(handled[3].wait(), timeout=10)
+    finally:
+        host.let_go.set()
+        await wakeups.stop(grace=5)
+        jobs.shutdown(wait=False)
+
+
+async def test_the_rebuild_runs_at_start_and_then_daily(database: Database) -> None:
+    clock = SystemClock()
+    rebuilt = asyncio.Event()
+
+    async def rebuild() -> None:
+        rebuilt.set()
+
+    jobs = scheduler()
+    jobs.start()
+    wakeups = WakeUps(
+        jobs, Host(LedgerRunner(database, clock, KindRegistry())), clock, rebuild=rebuild
+    )
+    try:
+        await wakeups.start()
+        await asyncio.wait_for(rebuilt.wait(), timeout=10)  # at start, without blocking it
+        daily = jobs.get_job(REBUILD_JOB)
+        assert daily is not None
+        assert str(daily.trigger) == "cron[hour='4', minute='37']"
+    finally:
+        await wakeups.stop()
         jobs.shutdown(wait=False)

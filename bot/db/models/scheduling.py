@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, String, text
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base
@@ -20,7 +21,12 @@ FAILED = "failed"
 
 
 class DueWork(Base):
-    """One timed item: `kind` says which feature's handler runs, `subject_id` which of its rows.
+    """One timed item: `kind` says which feature's handler runs, `subject_id` which of its rows,
+    `key` which of that subject's items (several reminders of one meeting occurrence: "60",
+    "15"; '' when a subject has only one), `guild_id` whose server it belongs to (for
+    per-server status and erasure; None for process-wide work) and `payload` a small JSON
+    object when the ids alone are not enough (never personal content: it is not encrypted and
+    /setup status may count it).
 
     `available_at` is when the row may next be claimed: its due time at first, then the end of
     a claim's lease or of a retry back-off. The sweep and the next wake-up read only the
@@ -32,6 +38,9 @@ class DueWork(Base):
     id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(64))
     subject_id: Mapped[int] = mapped_column(BigInteger)
+    key: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    guild_id: Mapped[int | None] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     available_at: Mapped[datetime] = mapped_column(UTCDateTime())
     state: Mapped[str] = mapped_column(String(16), default=PENDING)
@@ -48,15 +57,33 @@ class DueWork(Base):
         # The next wake-up: the earliest row of each kind this process handles, one index
         # probe per kind (rows of kinds it does not handle must not cost a scan).
         Index("ix_due_work_state_kind_available_at", "state", "kind", "available_at"),
-        # At most one pending row per (kind, subject): scheduling again moves it.
+        # At most one pending row per (kind, subject, key): scheduling again moves it.
         Index(
-            "uq_due_work_pending_kind_subject",
+            "uq_due_work_pending_kind_subject_key",
             "kind",
             "subject_id",
+            "key",
             unique=True,
             sqlite_where=text("state = 'pending'"),
             postgresql_where=text("state = 'pending'"),
         ),
-        # For /setup status and pruning finished rows.
+        # For pruning finished rows.
         Index("ix_due_work_state_finished_at", "state", "finished_at"),
+        # /setup status counts one server's rows.
+        Index("ix_due_work_guild_id_state", "guild_id", "state"),
     )
+
+
+class DueWorkRepair(Base):
+    """How many missing items a kind's daily rebuild re-created for one server, and when:
+    shown in /setup status, so a moderator sees that something had gone wrong and was fixed."""
+
+    __tablename__ = "due_work_repairs"
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    guild_id: Mapped[int | None] = mapped_column(BigInteger)
+    repairs: Mapped[int] = mapped_column(Integer)
+    repaired_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_due_work_repairs_guild_id_repaired_at", "guild_id", "repaired_at"),)
