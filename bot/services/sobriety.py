@@ -18,6 +18,7 @@ from bot.db.models import (
     SobrietyCounter,
     SobrietyStreak,
 )
+from bot.delivery import outbox
 from bot.domain import milestones as ms
 from bot.domain.sobriety_input import (
     DEFAULT_LABEL,
@@ -28,6 +29,7 @@ from bot.domain.sobriety_input import (
 )
 from bot.errors import InvalidInput, NotFound
 from bot.scheduling import ledger
+from bot.services.celebrations import DM_PURPOSE
 from bot.services.milestone_plans import MILESTONE_KIND, ladder_of, plan_next
 from bot.services.settings import MemberContext, SettingsService
 
@@ -321,6 +323,7 @@ class SobrietyService:
             counter = await self._resolve(session, guild_id, user_id, raw_label)
             label = counter.label
             await ledger.cancel(session, MILESTONE_KIND, counter.id)
+            await outbox.cancel_pending(session, purpose=DM_PURPOSE, subject_id=counter.id)
             # Deleted explicitly as well as by ON DELETE CASCADE: SQLite only cascades when
             # foreign keys are on, and nothing of a removed counter may linger.
             await session.execute(

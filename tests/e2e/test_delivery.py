@@ -511,8 +511,8 @@ class GatedPacer(Pacer):
         self.arrived: asyncio.Queue[None] = asyncio.Queue()
         self.go = asyncio.Semaphore(0)
 
-    async def acquire(self) -> None:
-        await super().acquire()
+    async def acquire(self, *, urgent: bool = False) -> None:
+        await super().acquire(urgent=urgent)
         self.arrived.put_nowait(None)
         await self.go.acquire()
 

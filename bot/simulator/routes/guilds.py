@@ -18,6 +18,7 @@ class GuildRoutes(RouteGroup):
             ("GET", "/guilds/{guild_id}/channels", self.list_channels, BOT),
             ("POST", "/guilds/{guild_id}/channels", self.create_channel, BOT),
             ("GET", "/guilds/{guild_id}/roles", self.list_roles, BOT),
+            ("GET", "/guilds/{guild_id}/roles/member-counts", self.role_member_counts, BOT),
             ("GET", "/guilds/{guild_id}/members", self.list_members, BOT),
             ("GET", "/guilds/{guild_id}/members/{member_id}", self.get_member, BOT),
             ("PUT", member_role, self.add_role, BOT),
@@ -28,6 +29,8 @@ class GuildRoutes(RouteGroup):
         data = self._guild(call).payload(with_members=False)
         for key in ("members", "channels", "threads", "voice_states", "presences"):
             data.pop(key, None)
+        if call.flag("with_counts"):
+            data["approximate_member_count"] = len(self._guild(call).members)
         return ok(data)
 
     async def list_channels(self, call: Call) -> Reply:
@@ -71,6 +74,11 @@ class GuildRoutes(RouteGroup):
 
     async def list_roles(self, call: Call) -> Reply:
         return ok([r.payload() for r in self._guild(call).roles.values()])
+
+    async def role_member_counts(self, call: Call) -> Reply:
+        """How many members hold each role (not @everyone), as Discord answers it."""
+        guild = self._guild(call)
+        return ok({str(r.id): len(r.members) for r in guild.roles.values() if not r.is_everyone})
 
     async def list_members(self, call: Call) -> Reply:
         guild = self._guild(call)
