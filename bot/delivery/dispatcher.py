@@ -370,15 +370,20 @@ class Dispatcher:
                 *(self._send_group(rows, hold, lane) for rows in groups.values()),
                 return_exceptions=True,
             )
+            for result in results:
+                if isinstance(result, BaseException):
+                    # Its rows stay claimed until the lease ends, then they are tried again.
+                    log.error("a delivery group failed", exc_info=result)
         finally:
             if watcher is not None:
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
-        for result in results:
-            if isinstance(result, BaseException):
-                # Its rows stay claimed until the lease ends, then they are tried again.
-                log.error("a delivery group failed", exc_info=result)
+            # Also when shutdown ran out of grace and cancelled us: rows not begun go back
+            # at once instead of staying locked for the rest of the lease.
+            await asyncio.shield(self._after_batch(hold))
+
+    async def _after_batch(self, hold: _Hold) -> None:
         await self._store_dm_channels(hold.new_dm_channels)
         if hold.unstarted:
             await self._release(hold.unstarted)

@@ -369,3 +369,28 @@ async def test_a_channel_a_role_nearly_everyone_holds_is_no_private_fallback(
         "DMs closed (403/50007); fallback channel is not private",
     )
     assert (await outbox_row(bot.database, to_mentors)).delivered_to == "fallback"
+
+
+# -- shutdown ------------------------------------------------------------------------------------
+
+
+async def test_shutdown_out_of_grace_releases_the_rows_not_begun_at_once(
+    sim: Simulator, world: World, bot: SteadyBot
+) -> None:
+    channel = Target("channel", world.general.id)
+    ids = [await send(bot, world, channel, f"line {i}") for i in range(4)]
+    gate = GatedPacer()
+    bot.dispatcher.pacer = gate
+    sending = asyncio.create_task(bot.dispatcher.run_due())
+    await gate.next_request()  # line 0 is under way and hangs
+    bot.dispatcher.stop()
+    sending.cancel()  # what WakeUps.stop does once the grace period is over
+    with pytest.raises(asyncio.CancelledError):
+        await sending
+
+    rows = [await outbox_row(bot.database, i) for i in ids]
+    # Its outcome is unknown: it stays claimed until the lease ends (then a careful retry).
+    assert rows[0].claimed_by == bot.dispatcher.worker
+    # The others were never begun: ready for the next process now, their attempt returned.
+    assert [(r.state, r.attempts, r.claimed_by) for r in rows[1:]] == [("pending", 0, None)] * 3
+    assert all(r.next_attempt_at <= START for r in rows[1:])
