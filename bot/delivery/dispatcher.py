@@ -73,10 +73,13 @@ from bot.db.models.outbox import (
 )
 from bot.db.upsert import upsert
 from bot.delivery import history, privacy, tracing
+from bot.delivery import operations as ops
+from bot.delivery.operation_calls import OperationCalls
 from bot.delivery.outbox import Target, UndeliverableHandlers, undeliverable_handlers
 from bot.delivery.outcomes import (
     UNAUTHORIZED_HOLD_SECONDS,
     Dead,
+    Done,
     Failure,
     Outcome,
     Refused,
@@ -135,6 +138,27 @@ class Claimed:
     ref_channel_id: int | None = None
     ref_message_id: int | None = None
     uncertain_since: datetime | None = None
+    # An operation's thread or event: known at enqueue, or made by the row it refers to.
+    external_id: int | None = None
+    ref_external_id: int | None = None
+
+    @property
+    def thing_id(self) -> int | None:
+        if self.operation in ops.ON_THREAD:
+            return self.target.id or self.ref_external_id
+        return self.external_id or self.ref_external_id
+
+    @property
+    def group(self) -> tuple[str, int]:
+        """Rows of one group go out in order: a destination's messages, one message's edits,
+        the operations on one thread or event."""
+        if self.operation == "send":
+            return self.target.key
+        if self.operation == "edit":
+            return ("edit", self.ref_id or 0)
+        if self.operation in ops.CREATES:
+            return ("create", self.id)
+        return ("thing", self.ref_id or self.thing_id or 0)
 
 
 @dataclass
@@ -149,6 +173,7 @@ class DispatchStats:
     cancelled: int = 0
     found_in_history: int = 0
     dm_opens: int = 0
+    operations: int = 0
 
 
 @dataclass
@@ -201,6 +226,7 @@ class Dispatcher:
         # user id → DM channel id, in front of the dm_channels table.
         self._dm_channels: OrderedDict[int, int] = OrderedDict()
         self.stats = DispatchStats()
+        self._operations = OperationCalls(self._operation_request, bot_user_id, self._taken_ids)
         self._stopping = False
         # Until then (the bot's clock) no request is made: Discord refused our token, or
         # Cloudflare banned the address for a while.
@@ -311,16 +337,18 @@ class Dispatcher:
                 ).all()
             )
             refs = {row.ref_id for row in rows if row.ref_id is not None}
-            originals: dict[int, tuple[int | None, int | None]] = {}
+            originals: dict[int, tuple[int | None, int | None, int | None]] = {}
             if refs:
                 found = await session.execute(
                     select(
                         OutboxMessage.id,
                         OutboxMessage.sent_channel_id,
                         OutboxMessage.sent_message_id,
+                        OutboxMessage.external_id,
                     ).where(OutboxMessage.id.in_(refs))
                 )
-                originals = {i: (c, m) for i, c, m in found.all()}
+                originals = {i: (c, m, e) for i, c, m, e in found.all()}
+            unknown = (None, None, None)
             return [
                 Claimed(
                     id=row.id,
@@ -339,12 +367,10 @@ class Dispatcher:
                     priority=row.priority,
                     guild_id=row.guild_id,
                     ref_id=row.ref_id,
-                    ref_channel_id=originals.get(row.ref_id, (None, None))[0]
-                    if row.ref_id is not None
-                    else None,
-                    ref_message_id=originals.get(row.ref_id, (None, None))[1]
-                    if row.ref_id is not None
-                    else None,
+                    ref_channel_id=originals.get(row.ref_id or 0, unknown)[0],
+                    ref_message_id=originals.get(row.ref_id or 0, unknown)[1],
+                    ref_external_id=originals.get(row.ref_id or 0, unknown)[2],
+                    external_id=row.external_id,
                     uncertain_since=uncertain.get(row.id),
                 )
                 for row in rows
@@ -362,8 +388,7 @@ class Dispatcher:
         # Messages to one destination go out in order; different destinations in parallel.
         groups: dict[tuple[str, int], list[Claimed]] = {}
         for row in batch:
-            key = ("edit", row.ref_id or 0) if row.operation == "edit" else row.target.key
-            groups.setdefault(key, []).append(row)
+            groups.setdefault(row.group, []).append(row)
         watcher = asyncio.create_task(self._watch_urgent()) if lane == NORMAL else None
         try:
             results = await asyncio.gather(
@@ -511,6 +536,8 @@ class Dispatcher:
             async with asyncio.timeout(ROW_TIMEOUT):
                 if row.operation == "edit":
                     return await self._edit(row)
+                if row.operation != "send":
+                    return await self._operations.run(row)
                 return await self._deliver(row, hold)
         except TimeoutError:
             if attempt.certainly_not_done:
@@ -523,6 +550,21 @@ class Dispatcher:
             return Retry(f"error: {type(exc).__name__}")
         finally:
             tracing.current.reset(token)
+
+    async def _operation_request(self, route: Route, body: dict[str, Any] | None) -> Any:
+        return await self._request(lambda: self._http.request(route, json=body), dm=False)
+
+    async def _taken_ids(self, row_id: int, ids: list[int]) -> set[int]:
+        """Which of these threads or events other outbox rows already made."""
+        async with self._db.read() as session:
+            found = await session.scalars(
+                select(OutboxMessage.external_id).where(
+                    OutboxMessage.external_id.in_(ids),
+                    OutboxMessage.id != row_id,
+                    OutboxMessage.operation.in_(sorted(ops.CREATES)),
+                )
+            )
+            return {int(i) for i in found.all() if i is not None}
 
     async def _edit(self, row: Claimed) -> Outcome:
         if row.ref_channel_id is None or row.ref_message_id is None:
@@ -760,8 +802,9 @@ class Dispatcher:
             current.claimed_by = None
             if isinstance(outcome, Retry) and outcome.uncertain:
                 current.uncertain_since = current.uncertain_since or current.attempt_started_at
-            if isinstance(outcome, Sent):
+            if isinstance(outcome, Sent | Done):
                 self._mark_sent(current, outcome, now)
+                await self._completed(session, current)
                 await self._after(session, current, now)
                 return
             current.last_error = outcome.reason[:200]
@@ -780,15 +823,37 @@ class Dispatcher:
                 return
             await self._finish_undelivered(session, current, row, outcome, now)
 
-    def _mark_sent(self, current: OutboxMessage, outcome: Sent, now: datetime) -> None:
+    def _mark_sent(self, current: OutboxMessage, outcome: Sent | Done, now: datetime) -> None:
         current.state = SENT
+        current.finished_at = now
+        if isinstance(outcome, Done):
+            current.external_id = outcome.external_id
+            self.stats.operations += 1
+            return
         current.delivered_to = outcome.delivered_to
         current.sent_channel_id = outcome.channel_id
         current.sent_message_id = outcome.message_id
-        current.finished_at = now
         self.stats.sent += 1
         if outcome.delivered_to == "fallback":
             self.stats.to_fallback += 1
+
+    async def _completed(self, session: AsyncSession, current: OutboxMessage) -> None:
+        handler = ops.completion_handler(current.purpose)
+        made = current.external_id if current.operation != "send" else current.sent_message_id
+        if current.operation == "edit":
+            made = current.sent_message_id
+        if handler is None or made is None:
+            return
+        done = ops.Completed(current.id, current.operation, current.subject_id, made)
+        try:
+            async with session.begin_nested():
+                await handler(session, done)
+        except Exception:
+            # Done on Discord's side whatever the feature's bookkeeping does: the id stays on
+            # the row (external_id / sent_message_id) for the feature to find again.
+            log.exception(
+                "the completion handler for outbox row %d (%s) failed", current.id, current.purpose
+            )
 
     async def _drop_cancelled(
         self, session: AsyncSession, current: OutboxMessage, outcome: Outcome | None
@@ -819,7 +884,7 @@ class Dispatcher:
                 current.last_error = gave_up[:200]
         current.finished_at = now
         # An edit that cannot be applied says nothing about the original's member.
-        handler = self._handlers.get(row.purpose) if row.operation == "send" else None
+        handler = self._handlers.get(row.purpose) if row.operation != "edit" else None
         if handler is not None:
             try:
                 async with session.begin_nested():

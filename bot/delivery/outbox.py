@@ -49,11 +49,12 @@ OUTBOX_ID = "{outbox_id}"
 
 @dataclass(frozen=True)
 class Target:
-    kind: Literal["channel", "dm"]
-    id: int  # a channel or thread id, or a user id for a DM
+    # "guild" only for operations on a server's scheduled events (bot/delivery/operations.py).
+    kind: Literal["channel", "dm", "guild"]
+    id: int  # a channel or thread id, a user id for a DM, or a guild id
 
     def __post_init__(self) -> None:
-        if self.kind not in ("channel", "dm"):
+        if self.kind not in ("channel", "dm", "guild"):
             raise ValueError(f"unknown target kind {self.kind!r}")
 
     @property
@@ -135,7 +136,7 @@ async def enqueue(
     cannot see). `not_before` holds the message back until then. `priority=URGENT` puts it in
     the urgent lane: claimed before any normal row, with its own senders.
     """
-    _check(purpose, not_before, priority)
+    check_row(purpose, not_before, priority)
     if guild_id is not None and guild_id in message.mention_roles:
         raise ValueError("@everyone is never pinged: its role id is the guild's id")
     row = OutboxMessage(
@@ -275,7 +276,7 @@ async def edit(
         raise ValueError("only a sent message can be edited")
     if row.state in (FAILED, DEAD):
         return None
-    _check(row.purpose, None, priority if priority is not None else row.priority)
+    check_row(row.purpose, None, priority if priority is not None else row.priority)
     if row.guild_id is not None and row.guild_id in message.mention_roles:
         raise ValueError("@everyone is never pinged: its role id is the guild's id")
     edits = (
@@ -340,7 +341,7 @@ async def replace(session: AsyncSession, outbox_id: int, message: OutgoingMessag
     return await edit(session, outbox_id, message)
 
 
-def _check(purpose: str, not_before: datetime | None, priority: int) -> None:
+def check_row(purpose: str, not_before: datetime | None, priority: int) -> None:
     if not purpose or len(purpose) > 64:
         raise ValueError("purpose must be a short machine name (1 to 64 characters)")
     if not_before is not None and (not_before.tzinfo is None or not_before.utcoffset() is None):

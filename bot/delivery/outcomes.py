@@ -21,6 +21,14 @@ class Sent:
 
 
 @dataclass(frozen=True)
+class Done:
+    """An operation carried out: the thread's or event's id."""
+
+    external_id: int
+    found: bool = False  # an earlier attempt had made it (see bot/delivery/operations.py)
+
+
+@dataclass(frozen=True)
 class Retry:
     reason: str
     at_least: float = 0.0  # seconds, from a 429's Retry-After
@@ -42,7 +50,7 @@ class Dead:
     reason: str
 
 
-Outcome = Sent | Retry | Refused | Dead
+Outcome = Sent | Done | Retry | Refused | Dead
 
 
 class Failure(Exception):
