@@ -1,14 +1,14 @@
-"""`python -m bench [sweep] [startup] [dms] [priority] [sobriety]`: run the benchmarks (all by
-default) and print their figures. SQLite by default; STEADY_BENCH_DATABASE_URL=
-postgresql+asyncpg://… for PostgreSQL (the sobriety benchmark is SQLite only, as its targets
-are)."""
+"""`python -m bench [sweep] [startup] [dms] [priority] [processes] [sobriety]`: run the
+benchmarks (all by default) and print their figures. SQLite by default;
+STEADY_BENCH_DATABASE_URL=postgresql+asyncpg://… for PostgreSQL (the sobriety benchmark is
+SQLite only, as its targets are; processes is PostgreSQL only)."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
 
-from bench import dms, priority, sobriety_scale, startup, sweep
+from bench import dms, priority, processes, sobriety_scale, startup, sweep
 from bot.logs import setup_logging
 
 BENCHMARKS = {
@@ -16,6 +16,7 @@ BENCHMARKS = {
     "startup": startup.run,
     "dms": dms.run,
     "priority": priority.run,
+    "processes": processes.run,
     "sobriety": sobriety_scale.main_async,
 }
 

@@ -394,3 +394,19 @@ async def test_shutdown_out_of_grace_releases_the_rows_not_begun_at_once(
     # The others were never begun: ready for the next process now, their attempt returned.
     assert [(r.state, r.attempts, r.claimed_by) for r in rows[1:]] == [("pending", 0, None)] * 3
     assert all(r.next_attempt_at <= START for r in rows[1:])
+
+
+async def test_a_ban_level_429_holds_all_sending_without_spending_attempts(
+    sim: Simulator, world: World, bot: SteadyBot
+) -> None:
+    sim.fail_next(SEND, 429, retry_after=600, ban=True)  # Cloudflare refuses the address
+    first = await send(bot, world, Target("channel", world.general.id), "one")
+    second = await send(bot, world, Target("channel", world.general.id), "two")
+    await sim.advance()
+    rows = [await outbox_row(bot.database, i) for i in (first, second)]
+    assert [(r.state, r.attempts) for r in rows] == [("pending", 0), ("pending", 0)]
+    # One request met the ban; nothing else was asked of Discord while it lasts.
+    assert [r.status for r in sim.requests if r.route == SEND] == [429]
+    await sim.advance(minutes=11)
+    rows = [await outbox_row(bot.database, i) for i in (first, second)]
+    assert [(r.state, r.attempts) for r in rows] == [("sent", 1), ("sent", 1)]
