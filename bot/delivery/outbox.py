@@ -39,6 +39,22 @@ from bot.scheduling import wake
 
 log = logging.getLogger(__name__)
 
+__all__ = [
+    "AS_SOON_AS_POSSIBLE",
+    "NORMAL",
+    "OUTBOX_ID",
+    "URGENT",
+    "Cancelled",
+    "OutgoingMessage",
+    "Target",
+    "cancel",
+    "cancel_pending",
+    "edit",
+    "enqueue",
+    "on_undeliverable",
+    "replace",
+]
+
 # The next-attempt time of a message to send as soon as possible. Not the clock's now: services
 # pass no clock into `enqueue`, and "before anything else" is what is meant.
 AS_SOON_AS_POSSIBLE = datetime(2000, 1, 1, tzinfo=UTC)
@@ -137,6 +153,8 @@ async def enqueue(
     the urgent lane: claimed before any normal row, with its own senders.
     """
     check_row(purpose, not_before, priority)
+    if target.kind == "guild" or (fallback is not None and fallback.kind == "guild"):
+        raise ValueError("a message goes to a channel or a member's DMs")
     if guild_id is not None and guild_id in message.mention_roles:
         raise ValueError("@everyone is never pinged: its role id is the guild's id")
     row = OutboxMessage(
