@@ -179,10 +179,13 @@ class Dispatcher:
             while not self._stopping and (batch := await self.claim(self._clock.now(), lane)):
                 await self._send_batch(batch, lane)
 
-    async def _watch_urgent(self) -> None:
-        """While a normal batch drains: serve urgent rows as soon as they are committed."""
-        while not self._stopping:
-            await asyncio.sleep(URGENT_POLL)
+    async def _watch_urgent(self, done: asyncio.Event) -> None:
+        """While a normal batch drains (until `done`): serve urgent rows as soon as they are
+        committed. Never cancelled mid-way: an urgent send it began is finished."""
+        while not self._stopping and not done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), URGENT_POLL)
+                return
             if self._lanes[URGENT].locked():
                 continue
             async with self._db.read() as session:
@@ -309,19 +312,23 @@ class Dispatcher:
         groups: dict[tuple[str, int], list[Claimed]] = {}
         for row in batch:
             groups.setdefault(row.group, []).append(row)
-        watcher = asyncio.create_task(self._watch_urgent()) if lane == NORMAL else None
+        drained = asyncio.Event()
+        watcher = asyncio.create_task(self._watch_urgent(drained)) if lane == NORMAL else None
         try:
             results = await asyncio.gather(
                 *(self._send_group(rows, hold, lane) for rows in groups.values()),
                 return_exceptions=True,
             )
             for result in results:
-                if isinstance(result, BaseException):
+                if isinstance(result, Exception):
                     # Its rows stay claimed until the lease ends, then they are tried again.
                     log.error("a delivery group failed", exc_info=result)
         finally:
+            drained.set()
             if watcher is not None:
-                watcher.cancel()
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    watcher.cancel()  # shutting down past the grace period: no waiting
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
             # Also when shutdown ran out of grace and cancelled us: rows not begun go back

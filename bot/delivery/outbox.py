@@ -190,7 +190,7 @@ class Cancelled(Enum):
     CANCELLED = "cancelled"  # not sent, and it never will be
     # Already being sent: a send not begun yet is skipped, one under way may still arrive.
     IN_FLIGHT = "in flight"
-    FINISHED = "finished"  # sent, failed or dead already: nothing to withdraw
+    FINISHED = "finished"  # sent, failed, dead or cancelled already: nothing to withdraw
     GONE = "gone"  # no such row (pruned, or cancelled before)
 
 

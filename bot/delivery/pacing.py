@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import deque
 
 from sqlalchemy import text
 
 from bot.db import Database
+
+log = logging.getLogger(__name__)
 
 # Below 50 to leave room for the network's jitter and for the bot's other REST calls.
 DEFAULT_RATE = 47.0
@@ -91,7 +94,14 @@ class SharedPacer(Pacer):
         while self._slots and self._slots[0] < loop.time() - self.interval:
             self._slots.popleft()  # a slot that passed unused is gone, not saved up
         if not self._slots:
-            await self._lease()
+            try:
+                await self._lease()
+            except Exception:
+                # The database is out of reach (then nothing can be recorded either): pace
+                # this process alone rather than stall every request waiting for a slot.
+                log.warning("cannot lease request slots from the database; pacing locally")
+                await super()._slot()
+                return
         slot = self._slots.popleft()
         now = loop.time()
         if slot > now:

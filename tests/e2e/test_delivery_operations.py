@@ -240,6 +240,33 @@ async def test_an_urgent_alert_overtakes_a_bulk_wave_already_claimed(
     assert all(len(sim.dms(m)) == 1 for m in members)
 
 
+async def test_an_urgent_send_begun_during_a_wave_is_finished_when_the_wave_ends(
+    sim: Simulator, world: World, bot: SteadyBot
+) -> None:
+    gate = GatedPacer()
+    bot.dispatcher.pacer = gate
+    wave = await send(bot, world, Target("channel", world.general.id), "wave")
+    sending = asyncio.create_task(bot.dispatcher.run_due())
+    await gate.next_request()  # the wave's message is at Discord's door
+    async with bot.database.transaction() as session:
+        sos = await enqueue(
+            session,
+            target=Target("channel", world.milestones.id),
+            message=OutgoingMessage(content="SOS"),
+            purpose="test.sos",
+            guild_id=world.guild.id,
+            public=True,
+            priority=URGENT,
+        )
+    await gate.next_request()  # the urgent lane has begun the SOS
+    gate.go.release()  # the wave's batch ends first …
+    gate.go.release()  # … and the SOS still goes out
+    await asyncio.wait_for(sending, timeout=30)
+
+    assert texts(sim.messages(world.milestones)) == ["SOS"]
+    assert [(await outbox_row(bot.database, i)).state for i in (wave, sos)] == ["sent", "sent"]
+
+
 # -- stored DM channels --------------------------------------------------------------------------
 
 
