@@ -160,12 +160,17 @@ class Dispatcher:
 
     async def next_due(self) -> datetime | None:
         async with self._db.read() as session:
-            earliest: datetime | None = await session.scalar(
+            sends: datetime | None = await session.scalar(
                 select(func.min(OutboxMessage.next_attempt_at)).where(
                     OutboxMessage.state == PENDING
                 )
             )
-        return earliest
+            hooks: datetime | None = await session.scalar(
+                select(func.min(OutboxMessage.next_attempt_at)).where(
+                    OutboxMessage.hook.is_not(None)
+                )
+            )
+        return min((t for t in (sends, hooks) if t is not None), default=None)
 
     async def run_due(self) -> None:
         """Send everything ready now; return when each row is sent, failed, dead or waiting for a
@@ -173,6 +178,7 @@ class Dispatcher:
         await self._run_lane(URGENT)
         await self._run_lane(NORMAL)
         await self._run_lane(URGENT)  # what came in while the normal lane was busy
+        await self._recorder.run_due_hooks()  # left by a crash, or by a failing handler
 
     async def _run_lane(self, lane: int) -> None:
         async with self._lanes[lane]:

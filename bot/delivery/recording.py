@@ -1,12 +1,20 @@
-"""Recording what an attempt came to, in one short transaction per row: sent or done (and the
-feature told), retried with back-off, given back after a rate limit, failed or dead (and the
-feature told), and what that releases (edits waiting for the message, operations waiting for
-their thread or event)."""
+"""Recording what an attempt came to, in one short transaction per row: sent or done,
+retried with back-off, given back after a rate limit, failed or dead, and what that releases
+(edits waiting for the message, operations waiting for their thread or event).
+
+The feature hears of a finished row (its completion or undeliverable handler) in a second
+transaction, after the row was marked: a handler locks the feature's own rows, and holding the
+outbox row meanwhile would take locks in the opposite order to a member's command (which locks
+its domain row, then cancels or edits outbox rows). The hook still to run is noted on the row
+(`hook`), so a crash in between only delays it: `run_due_hooks` runs what is left, and a
+failing handler is tried again with back-off, then given up after `MAX_ATTEMPTS`. A hook runs
+once: a second runner finds it done and rolls its own run back."""
 
 from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
@@ -14,7 +22,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db import Database
-from bot.db.models.outbox import CANCELLED, DEAD, FAILED, PENDING, SENT, WAITING, OutboxMessage
+from bot.db.models.outbox import (
+    CANCELLED,
+    DEAD,
+    FAILED,
+    HOOK_COMPLETED,
+    HOOK_UNDELIVERABLE,
+    PENDING,
+    SENT,
+    WAITING,
+    OutboxMessage,
+)
 from bot.delivery import operations as ops
 from bot.delivery.claims import Claimed, DispatchStats
 from bot.delivery.outbox import UndeliverableHandlers
@@ -29,6 +47,14 @@ RETRY_CAP = timedelta(minutes=30)
 # Retries after an uncertain outcome stay inside Discord's nonce window (about 5 minutes).
 UNCERTAIN_ATTEMPTS = 4
 UNCERTAIN_CAP = timedelta(seconds=60)
+# A hook not run by the process that finished the row is run by the next pass after this.
+HOOK_GRACE = timedelta(minutes=1)
+HOOK_BATCH = 100
+HANDLER_FAILED = "handler failed: "
+
+
+class _RunBefore(Exception):
+    """The hook was run by someone else meanwhile: undo this run."""
 
 
 class Recorder:
@@ -50,13 +76,18 @@ class Recorder:
         self.stats = stats
 
     async def record(self, row: Claimed, outcome: Outcome | None) -> None:
+        if await self._record(row, outcome):
+            await self.run_hook(row.id)
+
+    async def _record(self, row: Claimed, outcome: Outcome | None) -> bool:
+        """Mark the row; whether it has a hook to run now."""
         now = self._clock.now()
         async with self._db.transaction() as session:
             current = await session.get(OutboxMessage, row.id, with_for_update=True)
             if current is not None and current.state == CANCELLED:
                 if current.claimed_by == self.worker:
                     await self._drop_cancelled(session, current, outcome)
-                return
+                return False
             if current is None or current.state != PENDING or current.claimed_by != self.worker:
                 # Our lease ran out and another process took the row (or finished it): its
                 # outcome is the one that counts. Ids and outcome kinds only.
@@ -67,16 +98,17 @@ class Recorder:
                     row.purpose,
                     type(outcome).__name__,
                 )
-                return
+                return False
             assert outcome is not None  # only a cancelled row has no attempt
             current.claimed_by = None
             if isinstance(outcome, Retry) and outcome.uncertain:
                 current.uncertain_since = current.uncertain_since or current.attempt_started_at
             if isinstance(outcome, Sent | Done):
                 self._mark_sent(current, outcome, now)
-                await self._completed(session, current)
+                if ops.completion_handler(row.purpose) is not None:
+                    self._note_hook(current, HOOK_COMPLETED, now)
                 await self._after(session, current, now)
-                return
+                return current.hook is not None
             current.last_error = outcome.reason[:200]
             if isinstance(outcome, Retry) and not outcome.counted:
                 current.attempts = max(0, current.attempts - 1)  # the claim counted it
@@ -85,13 +117,14 @@ class Recorder:
                 current.next_attempt_at = now + timedelta(seconds=max(1.0, outcome.at_least))
                 self.stats.rate_limited += 1
                 await self._after(session, current, now)
-                return
+                return False
             if isinstance(outcome, Retry) and current.attempts < MAX_ATTEMPTS:
                 self._retry_later(current, now, outcome)
                 self.stats.retried += 1
                 await self._after(session, current, now)
-                return
+                return False
             await self._finish_undelivered(session, current, row, outcome, now)
+            return current.hook is not None
 
     def _mark_sent(self, current: OutboxMessage, outcome: Sent | Done, now: datetime) -> None:
         current.state = SENT
@@ -107,22 +140,87 @@ class Recorder:
         if outcome.delivered_to == "fallback":
             self.stats.to_fallback += 1
 
-    async def _completed(self, session: AsyncSession, current: OutboxMessage) -> None:
-        handler = ops.completion_handler(current.purpose)
-        made = current.sent_message_id if current.operation in ("send", "edit") else None
-        made = made if made is not None else current.external_id
-        if handler is None or made is None:
-            return
-        done = ops.Completed(current.id, current.operation, current.subject_id, made)
+    def _note_hook(self, current: OutboxMessage, hook: str, now: datetime) -> None:
+        current.hook = hook
+        current.hook_attempts = 0
+        current.next_attempt_at = now + HOOK_GRACE
+
+    async def run_due_hooks(self) -> None:
+        """Run the hooks a crash or a failing handler left behind."""
+        now = self._clock.now()
+        async with self._db.read() as session:
+            due = (
+                await session.scalars(
+                    select(OutboxMessage.id)
+                    .where(OutboxMessage.hook.is_not(None), OutboxMessage.next_attempt_at <= now)
+                    .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                    .limit(HOOK_BATCH)
+                )
+            ).all()
+        for row_id in due:
+            await self.run_hook(row_id)
+
+    async def run_hook(self, row_id: int) -> None:
+        """Tell the feature about finished row `row_id`: its handler first (the feature's locks),
+        then the row marked told (the outbox row's lock), in one transaction."""
+        now = self._clock.now()
         try:
-            async with session.begin_nested():
-                await handler(session, done)
-        except Exception:
-            # Done on Discord's side whatever the feature's bookkeeping does: the id stays on
-            # the row (external_id / sent_message_id) for the feature to find again.
-            log.exception(
-                "the completion handler for outbox row %d (%s) failed", current.id, current.purpose
-            )
+            async with self._db.transaction() as session:
+                found = (
+                    await session.execute(select(OutboxMessage).where(OutboxMessage.id == row_id))
+                ).scalar_one_or_none()
+                if found is None or found.hook is None:
+                    return
+                hook, purpose = found.hook, found.purpose
+                call = self._hook_call(found)
+                failure: Exception | None = None
+                if call is not None:
+                    try:
+                        async with session.begin_nested():
+                            await call(session)
+                    except Exception as exc:
+                        failure = exc
+                        log.exception(
+                            "the %s handler for outbox row %d (%s) failed", hook, row_id, purpose
+                        )
+                values: dict[str, object] = {"hook": None}
+                if failure is not None:
+                    attempts = found.hook_attempts + 1
+                    reason = f"{_undelivered_reason(found)}; {HANDLER_FAILED}"
+                    values = {
+                        "hook_attempts": attempts,
+                        "last_error": (reason + type(failure).__name__)[:200],
+                        "next_attempt_at": now
+                        + backoff(attempts, self._rng, RETRY_BASE, RETRY_CAP),
+                        # Given up after MAX_ATTEMPTS: a broken handler must not run for ever.
+                        "hook": hook if attempts < MAX_ATTEMPTS else None,
+                    }
+                session.expunge(found)
+                marked = await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == row_id, OutboxMessage.hook == hook)
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
+                )
+                if not getattr(marked, "rowcount", 1):
+                    raise _RunBefore
+        except _RunBefore:
+            log.info("outbox row %d: its %s hook had already run", row_id, hook)
+
+    def _hook_call(self, row: OutboxMessage) -> Callable[[AsyncSession], Awaitable[None]] | None:
+        if row.hook == HOOK_COMPLETED:
+            completed = ops.completion_handler(row.purpose)
+            made = row.sent_message_id if row.operation in ("send", "edit") else None
+            made = made if made is not None else row.external_id
+            if completed is None or made is None:
+                return None
+            done = ops.Completed(row.id, row.operation, row.subject_id, made)
+            return lambda session: completed(session, done)
+        undeliverable = self._handlers.get(row.purpose)
+        if undeliverable is None:
+            return None
+        subject, reason = row.subject_id, _undelivered_reason(row)
+        return lambda session: undeliverable(session, subject, reason)
 
     async def _drop_cancelled(
         self, session: AsyncSession, current: OutboxMessage, outcome: Outcome | None
@@ -153,24 +251,8 @@ class Recorder:
                 current.last_error = gave_up[:200]
         current.finished_at = now
         # An edit that cannot be applied says nothing about the original's member.
-        handler = self._handlers.get(row.purpose) if row.operation != "edit" else None
-        if handler is not None:
-            try:
-                async with session.begin_nested():
-                    await handler(session, row.subject_id, current.last_error or current.state)
-            except Exception as exc:
-                # A broken handler must not stall the queue: retry the row later (its
-                # attempts count), and after MAX_ATTEMPTS end it without the handler.
-                log.exception(
-                    "the undeliverable handler for outbox row %d (%s) failed", row.id, row.purpose
-                )
-                reason = f"{current.last_error}; handler failed: {type(exc).__name__}"
-                current.last_error = reason[:200]
-                if current.attempts < MAX_ATTEMPTS:
-                    current.state, current.finished_at = PENDING, None
-                    self._retry_later(current, now, None)
-                    self.stats.retried += 1
-                    return
+        if row.operation != "edit" and self._handlers.get(row.purpose) is not None:
+            self._note_hook(current, HOOK_UNDELIVERABLE, now)
         await self._after(session, current, now)
         if current.state == FAILED:
             self.stats.failed += 1
@@ -223,3 +305,8 @@ class Recorder:
             delay = min(delay, UNCERTAIN_CAP)
         at_least = timedelta(seconds=outcome.at_least) if outcome is not None else timedelta(0)
         current.next_attempt_at = now + max(delay, at_least)
+
+
+def _undelivered_reason(row: OutboxMessage) -> str:
+    """Why the row was not delivered, without what its handler's failures added."""
+    return (row.last_error or row.state).split(f"; {HANDLER_FAILED}")[0]

@@ -36,11 +36,16 @@ def upgrade() -> None:
             sa.Column("uncertain_since", bot.db.types.UTCDateTime(timezone=True), nullable=True)
         )
         batch.add_column(sa.Column("external_id", sa.BigInteger(), nullable=True))
+        batch.add_column(sa.Column("hook", sa.String(length=16), nullable=True))
+        batch.add_column(
+            sa.Column("hook_attempts", sa.Integer(), server_default="0", nullable=False)
+        )
         batch.create_index(
             "ix_outbox_state_priority_next_attempt_at", ["state", "priority", "next_attempt_at"]
         )
         batch.create_index("ix_outbox_purpose_subject_id", ["purpose", "subject_id"])
         batch.create_index("ix_outbox_ref_id", ["ref_id"])
+        batch.create_index("ix_outbox_hook_next_attempt_at", ["hook", "next_attempt_at"])
     op.create_table(
         "dm_channels",
         sa.Column("user_id", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -59,9 +64,12 @@ def downgrade() -> None:
     op.drop_table("request_budget")
     op.drop_table("dm_channels")
     with op.batch_alter_table("outbox") as batch:
+        batch.drop_index("ix_outbox_hook_next_attempt_at")
         batch.drop_index("ix_outbox_ref_id")
         batch.drop_index("ix_outbox_purpose_subject_id")
         batch.drop_index("ix_outbox_state_priority_next_attempt_at")
+        batch.drop_column("hook_attempts")
+        batch.drop_column("hook")
         batch.drop_column("external_id")
         batch.drop_column("uncertain_since")
         batch.drop_column("attempt_started_at")

@@ -6,14 +6,19 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from discord.http import HTTPClient
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import ManualClock
 from bot.db import Database
-from bot.db.models import OutboxMessage
+from bot.db.models import GuildSettings, OutboxMessage
 from bot.delivery import operations as ops
 from bot.delivery import outbox
-from bot.delivery.outbox import OutgoingMessage, Target, enqueue
+from bot.delivery.dispatcher import Dispatcher, Refused
+from bot.delivery.outbox import OutgoingMessage, Target, UndeliverableHandlers, enqueue
 from bot.delivery.pacing import Pacer
+from tests.databases import backend_name
 
 GUILD = 1001
 WHEN = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -114,3 +119,51 @@ async def test_the_pacer_serves_an_urgent_request_before_queued_ones() -> None:
     urgent = asyncio.create_task(request("SOS", urgent=True))
     await asyncio.gather(*normal, urgent)
     assert order.index("SOS") <= 1  # at most the slot already handed out went first
+
+
+@pytest.mark.skipif(backend_name() != "postgresql", reason="row locks: PostgreSQL")
+async def test_a_handler_and_a_member_command_on_the_same_row_do_not_deadlock(
+    database: Database,
+) -> None:
+    """The member's command locks its domain row, then withdraws outbox rows; the feature's
+    undeliverable handler locks the same domain row. The handler runs after the outbox row was
+    marked (its own transaction), so neither waits for the other in a circle."""
+    clock = ManualClock(WHEN)
+    async with database.transaction() as session:
+        session.add(GuildSettings(guild_id=GUILD, moderator_role_id=0, updated_at=WHEN))
+    handler_started = asyncio.Event()
+
+    async def note(session: AsyncSession, subject_id: int | None, reason: str) -> None:
+        handler_started.set()
+        await session.execute(
+            update(GuildSettings)
+            .where(GuildSettings.guild_id == GUILD)
+            .values(moderator_role_id=GuildSettings.moderator_role_id + 1)
+        )
+
+    handlers = UndeliverableHandlers()
+    handlers.register("test.note", note)
+    await _send(database)
+    work = Dispatcher(
+        HTTPClient(asyncio.get_running_loop()), database, clock, handlers=handlers, worker="a"
+    )
+    [claimed] = await work.claim(clock.now())
+
+    async def member_command() -> None:
+        async with database.transaction() as session:
+            await session.execute(
+                select(GuildSettings).where(GuildSettings.guild_id == GUILD).with_for_update()
+            )
+            await handler_started.wait()  # the dispatcher is recording meanwhile
+            await outbox.cancel_pending(session, purpose="test.note", subject_id=5)
+
+    await asyncio.wait_for(
+        asyncio.gather(member_command(), work._record(claimed, Refused("DMs closed"))),
+        timeout=30,
+    )
+    async with database.read() as session:
+        settings = await session.get(GuildSettings, GUILD)
+        row = (await session.scalars(select(OutboxMessage))).one()
+    assert settings is not None
+    assert settings.moderator_role_id == 1  # the handler ran once
+    assert (row.state, row.hook) == ("failed", None)

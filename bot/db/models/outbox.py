@@ -31,6 +31,10 @@ URGENT = 1
 
 SEND = "send"
 
+# A feature's hook still to run for a finished row (see bot/delivery/recording.py).
+HOOK_COMPLETED = "completed"
+HOOK_UNDELIVERABLE = "undeliverable"
+
 
 class OutboxMessage(Base):
     __tablename__ = "outbox"
@@ -71,6 +75,10 @@ class OutboxMessage(Base):
     # What an operation made (a thread's or a scheduled event's id).
     external_id: Mapped[int | None] = mapped_column(BigInteger)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The feature's hook to run for this finished row, in its own transaction after the row was
+    # marked (then `next_attempt_at` says when a missed or failed run is tried again).
+    hook: Mapped[str | None] = mapped_column(String(16))
+    hook_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The first click on the message's acknowledge button (see bot/delivery/components.py).
     acknowledged_by: Mapped[int | None] = mapped_column(BigInteger)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -83,6 +91,7 @@ class OutboxMessage(Base):
         # Cancelling a subject's rows (a counter removed) and finding an original's edits.
         Index("ix_outbox_purpose_subject_id", "purpose", "subject_id"),
         Index("ix_outbox_ref_id", "ref_id"),
+        Index("ix_outbox_hook_next_attempt_at", "hook", "next_attempt_at"),
     )
 
 
