@@ -1,19 +1,22 @@
-"""`python -m bench [sweep] [startup] [dms] [sobriety] [soak]`: run the benchmarks (all by default)
-and print their figures. SQLite by default; STEADY_BENCH_DATABASE_URL=postgresql+asyncpg://…
-for PostgreSQL (the sobriety benchmark is SQLite only, as its targets are)."""
+"""`python -m bench [sweep] [startup] [dms] [priority] [processes] [sobriety] [soak]`: run
+the benchmarks (all by default) and print their figures. SQLite by default;
+STEADY_BENCH_DATABASE_URL=postgresql+asyncpg://… for PostgreSQL (the sobriety benchmark is
+SQLite only, as its targets are; processes is PostgreSQL only)."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
 
-from bench import dms, soak, sobriety_scale, startup, sweep
+from bench import dms, priority, processes, soak, sobriety_scale, startup, sweep
 from bot.logs import setup_logging
 
 BENCHMARKS = {
     "sweep": sweep.run,
     "startup": startup.run,
     "dms": dms.run,
+    "priority": priority.run,
+    "processes": processes.run,
     "sobriety": sobriety_scale.main_async,
     "soak": soak.run,
 }

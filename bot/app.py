@@ -16,9 +16,11 @@ from discord.ext import commands
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
+from bot.delivery import tracing
 from bot.delivery.acks import Acknowledgements
 from bot.delivery.components import PERSISTENT_ITEMS
 from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.pacing import Pacer, SharedPacer
 from bot.delivery.status import DeliveryHealth
 from bot.scheduling.kinds import KindRegistry
 from bot.scheduling.maintenance import prune
@@ -61,6 +63,8 @@ class SteadyBot(commands.Bot):
             # Longer rate-limit waits surface as discord.RateLimited instead of being slept
             # through: the dispatcher reschedules the row (discord.py's minimum is 30 s).
             max_ratelimit_timeout=client_options.pop("max_ratelimit_timeout", 30.0),
+            # Tells the dispatcher whether a timed-out attempt may have reached Discord.
+            http_trace=client_options.pop("http_trace", None) or tracing.trace_config(),
             **client_options,
         )
         self.settings = settings
@@ -75,7 +79,14 @@ class SteadyBot(commands.Bot):
         # Features hand over their kinds of timed work through `Services.work_kinds`.
         self.work_kinds = KindRegistry(self.services.work_kinds())
         self.ledger = LedgerRunner(database, clock, self.work_kinds)
-        self.dispatcher = Dispatcher(self.http, database, clock)
+        self.dispatcher = Dispatcher(
+            self.http,
+            database,
+            clock,
+            # Processes on one PostgreSQL database share Discord's global budget.
+            pacer=SharedPacer(database) if database.dialect == "postgresql" else Pacer(),
+            bot_user_id=lambda: self.user.id if self.user is not None else None,
+        )
         # Ledger first: the messages its handlers write go out in the same pass.
         self.timed_work: list[TimedWork] = [self.ledger, self.dispatcher]
         self.delivery_health = DeliveryHealth(database, clock)
@@ -144,4 +155,5 @@ class SteadyBot(commands.Bot):
             )
             if pending:
                 log.warning("%d background tasks did not finish before shutdown", len(pending))
+        await self.dispatcher.pacer.close()
         await super().close()

@@ -6,55 +6,88 @@ each outcome in a short transaction:
 - sent: Discord accepted it. Every send carries a nonce derived from the row, and discord.py
   then sets `enforce_nonce`: if we die after Discord accepted a message but before the row was
   marked, the retry after the lease returns the first message instead of posting a second.
+  Discord only de-duplicates a nonce for a few minutes (about five): a retry of a row whose
+  earlier attempt may have succeeded and that comes later than `NONCE_TRUSTED` first looks for
+  the message in the channel's recent history (bot/delivery/history.py) and, if it is there,
+  marks the row sent without posting again.
 - retry: 5xx and network errors (timeouts included); exponential back-off with jitter. After
-  `MAX_ATTEMPTS` the row goes dead. These outcomes are *uncertain*: Discord may have accepted
-  the message without our hearing the answer. Discord only de-duplicates a nonce for a few
-  minutes (about five), so the first `UNCERTAIN_ATTEMPTS` retries of such a row come back within
-  `UNCERTAIN_CAP` each. Residual risk: a row whose send was accepted but unanswered and that
-  is retried after the window (a long outage, or a retry after the capped ones) can be posted
-  twice; it cannot be lost.
-- rate limited (429): discord.py waits out short limits itself; a longer Retry-After (the bot's
-  `max_ratelimit_timeout`) surfaces as `discord.RateLimited`, and the row is tried again after
-  it without spending an attempt. A 401 (the token was revoked or reset) is not the message's
-  fault either: the dispatcher holds all sending for a while, says so once in the log, and
-  keeps every row.
+  `MAX_ATTEMPTS` the row goes dead. These outcomes are *uncertain*; the first
+  `UNCERTAIN_ATTEMPTS` retries come back within `UNCERTAIN_CAP` each, inside the nonce window.
+- rate limited (429): nothing was done, so no attempt is spent. discord.py waits out short
+  limits itself (the request trace tells such a wait from an unanswered request when the row's
+  time runs out, bot/delivery/tracing.py); a longer Retry-After surfaces as
+  `discord.RateLimited`; a Cloudflare ban (no `Via` header) holds all sending for its
+  Retry-After. A 401 (the token was revoked or reset) holds all sending for a while, says so
+  once in the log, and keeps every row.
 - refused: a DM the member does not accept (403/50007), or a target that is gone: sent to the
   fallback target if there is one that may receive it, else the row is `failed` and the
   purpose's undeliverable handler hears about it.
 - dead: any other 4xx (the message itself is wrong), with the status and code as the reason.
 
+Two lanes: urgent rows (support alerts) are claimed by their own loop with their own senders
+and go first at the pacer; while a normal batch drains, the urgent lane is polled every
+`URGENT_POLL` seconds, so a wave of thousands of DMs never delays an alert by more than that.
+
+Edits wait (state `waiting`) until their original is sent, then go out in order; cancelled
+rows are skipped if their send has not begun (bot/delivery/outbox.py).
+
 A claim is a lease (`LEASE`), kept alive while the batch is being sent: before each row the
 dispatcher extends it if less than one row's worst case (`ROW_TIMEOUT`) plus a margin is left,
-so a long batch (a hundred messages to one channel take about 100 s at 5 per 5 s) is never
-taken over mid-way by another process. The lease stays short so that, after a crash, the retry
-comes within Discord's nonce window. An outcome is only recorded while the row is still ours.
+so a long batch is never taken over mid-way by another process. The lease stays short so that,
+after a crash, the retry comes within Discord's nonce window. An outcome is only recorded while
+the row is still ours.
+
+Here: lanes, claims, batches and leases. The REST calls are in `sending.py` (messages) and
+`operation_calls.py` (threads, events); recording outcomes in `recording.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
-from collections import OrderedDict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
-import aiohttp
-import discord
-from discord.http import HTTPClient, handle_message_parameters
-from discord.utils import MISSING
-from sqlalchemy import func, select, update
+from discord.http import HTTPClient
+from sqlalchemy import delete, func, select, update
 
 from bot.clock import Clock
 from bot.db import Database
-from bot.db.models.outbox import DEAD, FAILED, PENDING, SENT, OutboxMessage
+from bot.db.models.outbox import (
+    CANCELLED,
+    NORMAL,
+    PENDING,
+    URGENT,
+    DmChannel,
+    OutboxMessage,
+)
+from bot.db.upsert import upsert
+from bot.delivery import tracing
+from bot.delivery.claims import Claimed, DispatchStats, Hold
 from bot.delivery.outbox import Target, UndeliverableHandlers, undeliverable_handlers
+from bot.delivery.outcomes import Dead, Outcome, Refused, Retry, Sent
 from bot.delivery.pacing import Pacer
-from bot.scheduling.runner import backoff, worker_name
+from bot.delivery.recording import MAX_ATTEMPTS, UNCERTAIN_ATTEMPTS, UNCERTAIN_CAP, Recorder
+from bot.delivery.sending import Sender
+from bot.scheduling.runner import worker_name
 
 log = logging.getLogger(__name__)
+
+__all__ = [
+    "MAX_ATTEMPTS",
+    "UNCERTAIN_ATTEMPTS",
+    "UNCERTAIN_CAP",
+    "Claimed",
+    "Dead",
+    "DispatchStats",
+    "Dispatcher",
+    "Refused",
+    "Retry",
+    "Sent",
+    "Target",
+]
 
 LEASE = timedelta(minutes=2)
 # Seconds of real time for one row's whole delivery (opening the DM, the send, a fallback's
@@ -64,91 +97,9 @@ ROW_TIMEOUT = 60.0
 RENEW_MARGIN = timedelta(seconds=15)
 BATCH_SIZE = 100
 CONCURRENCY = 16
-MAX_ATTEMPTS = 10
-RETRY_BASE = timedelta(seconds=10)
-RETRY_CAP = timedelta(minutes=30)
-# Retries after an uncertain outcome stay inside Discord's nonce window (about 5 minutes).
-UNCERTAIN_ATTEMPTS = 4
-UNCERTAIN_CAP = timedelta(seconds=60)
-# After a 401 nothing is sent for this long (a bad token; too many 401s get the IP banned).
-UNAUTHORIZED_HOLD = timedelta(minutes=5)
-DM_CACHE_SIZE = 50_000
-
-VIEW_CHANNEL = 1 << 10
-PRIVATE_THREAD = 12
-DM_CHANNEL_TYPES = frozenset({1, 3})
-DMS_CLOSED = 50007
-
-
-@dataclass(frozen=True)
-class Claimed:
-    id: int
-    purpose: str
-    subject_id: int | None
-    target: Target
-    fallback: Target | None
-    public: bool
-    payload: dict[str, Any]
-    attempts: int
-
-
-@dataclass(frozen=True)
-class Sent:
-    delivered_to: str
-    channel_id: int
-    message_id: int
-
-
-@dataclass(frozen=True)
-class Retry:
-    reason: str
-    at_least: float = 0.0  # seconds, from a 429's Retry-After
-    # Discord may have accepted the message (network error, timeout, 5xx): retry soon enough
-    # for the nonce to de-duplicate it.
-    uncertain: bool = False
-    # False when the message is not at fault (a long rate limit, a bad token): the attempt is
-    # given back and the row is tried again after `at_least`.
-    counted: bool = True
-
-
-@dataclass(frozen=True)
-class Refused:
-    reason: str
-
-
-@dataclass(frozen=True)
-class Dead:
-    reason: str
-
-
-Outcome = Sent | Retry | Refused | Dead
-
-
-class _Failure(Exception):
-    def __init__(self, outcome: Retry | Refused | Dead) -> None:
-        super().__init__(outcome.reason)
-        self.outcome = outcome
-
-
-@dataclass
-class DispatchStats:
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    dead: int = 0
-    to_fallback: int = 0
-    rate_limited: int = 0
-    claims_lost: int = 0
-
-
-@dataclass
-class _Hold:
-    """This process's claim on one batch, kept alive while the batch is sent."""
-
-    until: datetime
-    ours: set[int]  # rows still claimed by us and not recorded yet
-    unstarted: set[int]  # rows whose delivery has not begun (released if we stop)
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+URGENT_BATCH_SIZE = 10
+URGENT_CONCURRENCY = 4
+URGENT_POLL = 0.25  # seconds between looks for urgent rows while a normal batch drains
 
 
 class Dispatcher:
@@ -167,24 +118,40 @@ class Dispatcher:
         batch_size: int = BATCH_SIZE,
         concurrency: int = CONCURRENCY,
         rng: random.Random | None = None,
+        bot_user_id: Callable[[], int | None] = lambda: None,
     ) -> None:
-        self._http = http
         self._db = database
         self._clock = clock
-        self._handlers = handlers
-        self.pacer = pacer or Pacer()
         self.worker = worker or worker_name()
         self._lease = lease
         self.batch_size = batch_size
-        self._concurrency = asyncio.Semaphore(concurrency)
-        self._rng = rng or random.Random()  # noqa: S311 (jitter, not security)
-        self._lock = asyncio.Lock()
-        # user id → DM channel id: opening a DM channel costs a request each time otherwise.
-        self._dm_channels: OrderedDict[int, int] = OrderedDict()
+        self.urgent_batch_size = URGENT_BATCH_SIZE
+        self._senders = {
+            NORMAL: asyncio.Semaphore(concurrency),
+            URGENT: asyncio.Semaphore(URGENT_CONCURRENCY),
+        }
+        self._lanes = {NORMAL: asyncio.Lock(), URGENT: asyncio.Lock()}
         self.stats = DispatchStats()
+        self._sender = Sender(
+            http, database, clock, pacer=pacer or Pacer(), stats=self.stats, bot_user_id=bot_user_id
+        )
+        self._recorder = Recorder(
+            database,
+            clock,
+            handlers=handlers,
+            worker=self.worker,
+            rng=rng or random.Random(),  # noqa: S311 (jitter, not security)
+            stats=self.stats,
+        )
         self._stopping = False
-        # Until then (the bot's clock) no request is made: Discord refused our token.
-        self._held_until: datetime | None = None
+
+    @property
+    def pacer(self) -> Pacer:
+        return self._sender.pacer
+
+    @pacer.setter
+    def pacer(self, pacer: Pacer) -> None:
+        self._sender.pacer = pacer
 
     def stop(self) -> None:
         """Finish the rows being sent, start no others: for shutdown. Rows of the batch not
@@ -193,43 +160,124 @@ class Dispatcher:
 
     async def next_due(self) -> datetime | None:
         async with self._db.read() as session:
-            earliest: datetime | None = await session.scalar(
+            sends: datetime | None = await session.scalar(
                 select(func.min(OutboxMessage.next_attempt_at)).where(
                     OutboxMessage.state == PENDING
                 )
             )
-        return earliest
+            hooks: datetime | None = await session.scalar(
+                select(func.min(OutboxMessage.next_attempt_at)).where(
+                    OutboxMessage.hook.is_not(None)
+                )
+            )
+        return min((t for t in (sends, hooks) if t is not None), default=None)
 
     async def run_due(self) -> None:
         """Send everything ready now; return when each row is sent, failed, dead or waiting for a
         later attempt."""
-        async with self._lock:
-            while not self._stopping and (batch := await self.claim(self._clock.now())):
-                await self._send_batch(batch)
+        await self._run_lane(URGENT)
+        await self._run_lane(NORMAL)
+        await self._run_lane(URGENT)  # what came in while the normal lane was busy
+        await self._recorder.run_due_hooks()  # left by a crash, or by a failing handler
 
-    async def claim(self, now: datetime) -> list[Claimed]:
-        async with self._db.transaction() as session:
-            rows = (
-                await session.scalars(
-                    select(OutboxMessage)
-                    .where(OutboxMessage.state == PENDING, OutboxMessage.next_attempt_at <= now)
-                    .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-                    .limit(self.batch_size)
-                    .with_for_update(skip_locked=True)
+    async def _run_lane(self, lane: int) -> None:
+        async with self._lanes[lane]:
+            while not self._stopping and (batch := await self.claim(self._clock.now(), lane)):
+                await self._send_batch(batch, lane)
+
+    async def _watch_urgent(self, done: asyncio.Event) -> None:
+        """While a normal batch drains (until `done`): serve urgent rows as soon as they are
+        committed. Never cancelled mid-way: an urgent send it began is finished."""
+        while not self._stopping and not done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), URGENT_POLL)
+                return
+            if self._lanes[URGENT].locked():
+                continue
+            async with self._db.read() as session:
+                ready = await session.scalar(
+                    select(OutboxMessage.id)
+                    .where(
+                        OutboxMessage.state == PENDING,
+                        OutboxMessage.priority == URGENT,
+                        OutboxMessage.next_attempt_at <= self._clock.now(),
+                    )
+                    .limit(1)
                 )
-            ).all()
+            if ready is not None:
+                await self._run_lane(URGENT)
+
+    async def claim(self, now: datetime, lane: int | None = None) -> list[Claimed]:
+        """Claim ready rows of `lane` (both lanes, urgent first, when None)."""
+        size = self.urgent_batch_size if lane == URGENT else self.batch_size
+        async with self._db.transaction() as session:
+            # Rows cancelled while claimed by a process that then died: their lease is over.
+            await session.execute(
+                delete(OutboxMessage).where(
+                    OutboxMessage.state == CANCELLED, OutboxMessage.next_attempt_at <= now
+                )
+            )
+            query = (
+                select(OutboxMessage)
+                .where(OutboxMessage.state == PENDING, OutboxMessage.next_attempt_at <= now)
+                .order_by(
+                    OutboxMessage.priority.desc(), OutboxMessage.next_attempt_at, OutboxMessage.id
+                )
+                .limit(size)
+                .with_for_update(skip_locked=True)
+            )
+            if lane is not None:
+                query = query.where(OutboxMessage.priority == lane)
+            rows = (await session.scalars(query)).all()
             if not rows:
                 return []
+            ids = [row.id for row in rows]
+            # A row still claimed is one whose lease ran out: that attempt's outcome is unknown.
+            expired = [row.id for row in rows if row.claimed_by is not None]
+            if expired:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(expired))
+                    .values(
+                        uncertain_since=func.coalesce(
+                            OutboxMessage.uncertain_since, OutboxMessage.attempt_started_at
+                        )
+                    )
+                    .execution_options(synchronize_session=False)
+                )
             await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id.in_([row.id for row in rows]))
+                .where(OutboxMessage.id.in_(ids))
                 .values(
                     claimed_by=self.worker,
                     next_attempt_at=now + self._lease,
                     attempts=OutboxMessage.attempts + 1,
+                    attempt_started_at=now,
                 )
                 .execution_options(synchronize_session=False)
             )
+            uncertain = dict(
+                (
+                    await session.execute(
+                        select(OutboxMessage.id, OutboxMessage.uncertain_since).where(
+                            OutboxMessage.id.in_(ids), OutboxMessage.uncertain_since.is_not(None)
+                        )
+                    )
+                ).all()
+            )
+            refs = {row.ref_id for row in rows if row.ref_id is not None}
+            originals: dict[int, tuple[int | None, int | None, int | None]] = {}
+            if refs:
+                found = await session.execute(
+                    select(
+                        OutboxMessage.id,
+                        OutboxMessage.sent_channel_id,
+                        OutboxMessage.sent_message_id,
+                        OutboxMessage.external_id,
+                    ).where(OutboxMessage.id.in_(refs))
+                )
+                originals = {i: (c, m, e) for i, c, m, e in found.all()}
+            unknown = (None, None, None)
             return [
                 Claimed(
                     id=row.id,
@@ -244,29 +292,86 @@ class Dispatcher:
                     public=row.public,
                     payload=dict(row.payload),
                     attempts=row.attempts + 1,
+                    operation=row.operation,
+                    priority=row.priority,
+                    guild_id=row.guild_id,
+                    ref_id=row.ref_id,
+                    ref_channel_id=originals.get(row.ref_id or 0, unknown)[0],
+                    ref_message_id=originals.get(row.ref_id or 0, unknown)[1],
+                    ref_external_id=originals.get(row.ref_id or 0, unknown)[2],
+                    external_id=row.external_id,
+                    uncertain_since=uncertain.get(row.id),
                 )
                 for row in rows
             ]
 
-    async def _send_batch(self, batch: Sequence[Claimed]) -> None:
+    async def _send_batch(self, batch: Sequence[Claimed], lane: int = NORMAL) -> None:
         ids = {row.id for row in batch}
-        hold = _Hold(until=self._clock.now() + self._lease, ours=set(ids), unstarted=set(ids))
+        members = [row.target.id for row in batch if row.target.kind == "dm"]
+        hold = Hold(
+            until=self._clock.now() + self._lease,
+            ours=set(ids),
+            unstarted=set(ids),
+            dm_channels=await self._stored_dm_channels(members),
+        )
         # Messages to one destination go out in order; different destinations in parallel.
         groups: dict[tuple[str, int], list[Claimed]] = {}
         for row in batch:
-            groups.setdefault((row.target.kind, row.target.id), []).append(row)
-        results = await asyncio.gather(
-            *(self._send_group(rows, hold) for rows in groups.values()), return_exceptions=True
-        )
-        for result in results:
-            if isinstance(result, BaseException):
-                # Its rows stay claimed until the lease ends, then they are tried again.
-                log.error("a delivery group failed", exc_info=result)
+            groups.setdefault(row.group, []).append(row)
+        drained = asyncio.Event()
+        watcher = asyncio.create_task(self._watch_urgent(drained)) if lane == NORMAL else None
+        try:
+            results = await asyncio.gather(
+                *(self._send_group(rows, hold, lane) for rows in groups.values()),
+                return_exceptions=True,
+            )
+            for result in results:
+                if isinstance(result, Exception):
+                    # Its rows stay claimed until the lease ends, then they are tried again.
+                    log.error("a delivery group failed", exc_info=result)
+        finally:
+            drained.set()
+            if watcher is not None:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    watcher.cancel()  # shutting down past the grace period: no waiting
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+            # Also when shutdown ran out of grace and cancelled us: rows not begun go back
+            # at once instead of staying locked for the rest of the lease.
+            await asyncio.shield(self._after_batch(hold))
+
+    async def _after_batch(self, hold: Hold) -> None:
+        await self._store_dm_channels(hold.new_dm_channels)
         if hold.unstarted:
             await self._release(hold.unstarted)
 
-    async def _keep_claim(self, hold: _Hold, row: Claimed) -> bool:
-        """Extend the batch's lease if this row might outlast it; whether the row is still ours."""
+    async def _stored_dm_channels(self, members: list[int]) -> dict[int, int]:
+        wanted = sorted({m for m in members if not self._sender.known_dm_channel(m)})
+        if not wanted:
+            return {}
+        async with self._db.read() as session:
+            found = await session.execute(
+                select(DmChannel.user_id, DmChannel.channel_id).where(DmChannel.user_id.in_(wanted))
+            )
+            return {int(u): int(c) for u, c in found.all()}
+
+    async def _store_dm_channels(self, opened: dict[int, int]) -> None:
+        if not opened:
+            return
+        try:
+            async with self._db.transaction() as session:
+                for user_id, channel_id in sorted(opened.items()):
+                    await upsert(
+                        session, DmChannel, {"user_id": user_id}, {"channel_id": channel_id}
+                    )
+        except Exception:
+            # Only a cache: the next wave opens these DMs again.
+            log.exception("storing %d DM channel ids failed", len(opened))
+
+    async def _keep_claim(self, hold: Hold, row: Claimed) -> bool:
+        """Extend the batch's lease if this row might outlast it; whether the row is still
+        ours and not cancelled."""
         async with hold.lock:
             now = self._clock.now()
             if hold.ours and hold.until - now < timedelta(seconds=ROW_TIMEOUT) + RENEW_MARGIN:
@@ -276,7 +381,7 @@ class Dispatcher:
                         update(OutboxMessage)
                         .where(
                             OutboxMessage.id.in_(sorted(hold.ours)),
-                            OutboxMessage.state == PENDING,
+                            OutboxMessage.state.in_([PENDING, CANCELLED]),
                             OutboxMessage.claimed_by == self.worker,
                         )
                         .values(next_attempt_at=until)
@@ -285,11 +390,21 @@ class Dispatcher:
                     )
                     hold.ours = set(kept.all())
                 hold.until = until
-            return row.id in hold.ours
+        if row.id not in hold.ours:
+            return False
+        async with self._db.read() as session:
+            state = await session.scalar(
+                select(OutboxMessage.state).where(
+                    OutboxMessage.id == row.id, OutboxMessage.claimed_by == self.worker
+                )
+            )
+        if state == CANCELLED:
+            hold.cancelled.add(row.id)
+        return state in (PENDING, CANCELLED)
 
     async def _release(self, ids: set[int]) -> None:
         """Give back rows we claimed but did not begin (stopping): ready at once, the claim's
-        attempt returned."""
+        attempt returned; cancelled ones are deleted."""
         async with self._db.transaction() as session:
             await session.execute(
                 update(OutboxMessage)
@@ -305,10 +420,17 @@ class Dispatcher:
                 )
                 .execution_options(synchronize_session=False)
             )
+            await session.execute(
+                delete(OutboxMessage).where(
+                    OutboxMessage.id.in_(sorted(ids)),
+                    OutboxMessage.state == CANCELLED,
+                    OutboxMessage.claimed_by == self.worker,
+                )
+            )
         log.info("released %d outbox rows not begun before stopping", len(ids))
 
-    async def _send_group(self, rows: list[Claimed], hold: _Hold) -> None:
-        async with self._concurrency:
+    async def _send_group(self, rows: list[Claimed], hold: Hold, lane: int) -> None:
+        async with self._senders[lane]:
             for row in rows:
                 if self._stopping:
                     return
@@ -321,15 +443,7 @@ class Dispatcher:
                         row.purpose,
                     )
                     continue
-                try:
-                    async with asyncio.timeout(ROW_TIMEOUT):
-                        outcome = await self._deliver(row)
-                except TimeoutError:
-                    outcome = Retry("network: TimeoutError", uncertain=True)
-                except Exception as exc:
-                    # A bug, not Discord: keep the row and try again later rather than lose it.
-                    log.exception("delivering outbox row %d failed unexpectedly", row.id)
-                    outcome = Retry(f"error: {type(exc).__name__}")
+                outcome = await self._attempt(row, hold)
                 # Ids, purposes and machine reasons only: never what the message said.
                 log.debug(
                     "outbox row %d (%s), attempt %d: %s",
@@ -345,215 +459,30 @@ class Dispatcher:
                     log.exception("recording the outcome of outbox row %d failed", row.id)
                 hold.ours.discard(row.id)
 
-    async def _deliver(self, row: Claimed) -> Outcome:
+    async def _attempt(self, row: Claimed, hold: Hold) -> Outcome | None:
+        """One delivery attempt; None when the row was cancelled before it began."""
+        if row.id in hold.cancelled:
+            return None
+        attempt = tracing.Attempt()
+        token = tracing.current.set(attempt)
         try:
-            return await self._send_to(row.target, row, "target", nonce=f"s{row.id}")
-        except _Failure as failure:
-            first = failure.outcome
-        if not isinstance(first, Refused):
-            return first
-        if row.fallback is None:
-            return first
-        if not row.public and row.fallback.kind == "channel":
-            try:
-                private = await self._is_private(row.fallback.id)
-            except _Failure as failure:
-                return failure.outcome
-            if not private:
-                # Nothing private reaches a public channel, whatever the caller asked for.
-                return Refused(f"{first.reason}; fallback channel is not private")
-        try:
-            return await self._send_to(row.fallback, row, "fallback", nonce=f"s{row.id}f")
-        except _Failure as failure:
-            outcome = failure.outcome
-            if isinstance(outcome, Retry):
-                return outcome
-            return type(outcome)(f"{first.reason}; fallback: {outcome.reason}")
+            async with asyncio.timeout(ROW_TIMEOUT):
+                if row.operation == "edit":
+                    return await self._sender.edit(row)
+                if row.operation != "send":
+                    return await self._sender.operations.run(row)
+                return await self._sender.deliver(row, hold)
+        except TimeoutError:
+            if attempt.certainly_not_done:
+                # discord.py was sleeping through 429s: nothing reached Discord.
+                return Retry("429 (waited out)", counted=False)
+            return Retry("network: TimeoutError", uncertain=True)
+        except Exception as exc:
+            # A bug, not Discord: keep the row and try again later rather than lose it.
+            log.exception("delivering outbox row %d failed unexpectedly", row.id)
+            return Retry(f"error: {type(exc).__name__}")
+        finally:
+            tracing.current.reset(token)
 
-    async def _send_to(self, target: Target, row: Claimed, where: str, *, nonce: str) -> Sent:
-        channel_id = await self._channel_for(target)
-        payload = row.payload
-        mentioned = payload.get("mention_users") or []
-        params = handle_message_parameters(
-            content=payload.get("content") or MISSING,
-            nonce=nonce,
-            allowed_mentions=discord.AllowedMentions(
-                everyone=False,
-                roles=False,
-                replied_user=False,
-                users=[discord.Object(int(u)) for u in mentioned] if mentioned else False,
-            ),
-        )
-        body = params.payload
-        assert body is not None  # no files: a JSON body
-        if payload.get("embeds"):
-            body["embeds"] = payload["embeds"]
-        if payload.get("components"):
-            body["components"] = payload["components"]
-        message = await self._request(
-            lambda: self._http.send_message(channel_id, params=params), dm=target.kind == "dm"
-        )
-        return Sent(where, channel_id, int(message["id"]))
-
-    async def _channel_for(self, target: Target) -> int:
-        if target.kind == "channel":
-            return target.id
-        cached = self._dm_channels.get(target.id)
-        if cached is not None:
-            self._dm_channels.move_to_end(target.id)
-            return cached
-        channel = await self._request(lambda: self._http.start_private_message(target.id), dm=True)
-        channel_id = int(channel["id"])
-        self._dm_channels[target.id] = channel_id
-        if len(self._dm_channels) > DM_CACHE_SIZE:
-            self._dm_channels.popitem(last=False)
-        return channel_id
-
-    async def _is_private(self, channel_id: int) -> bool:
-        """A private thread, or a channel whose @everyone overwrite denies View Channel."""
-        channel = await self._request(lambda: self._http.get_channel(channel_id), dm=False)
-        kind = int(channel.get("type", 0))
-        if kind == PRIVATE_THREAD or kind in DM_CHANNEL_TYPES:
-            return True
-        guild_id = str(channel.get("guild_id", ""))
-        return any(
-            str(overwrite.get("id")) == guild_id and int(overwrite.get("deny", 0)) & VIEW_CHANNEL
-            for overwrite in channel.get("permission_overwrites") or []
-        )
-
-    async def _request(self, call: Any, *, dm: bool) -> Any:
-        now = self._clock.now()
-        if self._held_until is not None and now < self._held_until:
-            wait = (self._held_until - now).total_seconds()
-            raise _Failure(Retry("401 (holding: bad token)", at_least=wait, counted=False))
-        await self.pacer.acquire()
-        try:
-            return await call()
-        except discord.RateLimited as exc:
-            # Longer than the bot's max_ratelimit_timeout: not sent; come back after it.
-            raise _Failure(Retry("429", at_least=exc.retry_after, counted=False)) from None
-        except discord.HTTPException as exc:
-            if exc.status == 401:
-                self._hold_for_bad_token()
-            raise _Failure(_classify(exc, dm=dm)) from None
-        except (OSError, aiohttp.ClientError, TimeoutError) as exc:
-            raise _Failure(Retry(f"network: {type(exc).__name__}", uncertain=True)) from None
-
-    def _hold_for_bad_token(self) -> None:
-        first = self._held_until is None or self._clock.now() >= self._held_until
-        self._held_until = self._clock.now() + UNAUTHORIZED_HOLD
-        if first:
-            log.warning(
-                "Discord answered 401 Unauthorized: the bot token was revoked or reset. Set "
-                "DISCORD_TOKEN to the bot's current token and restart. Outbox messages are "
-                "kept; sending is held for %d s at a time until the token works.",
-                int(UNAUTHORIZED_HOLD.total_seconds()),
-            )
-
-    async def _record(self, row: Claimed, outcome: Outcome) -> None:
-        now = self._clock.now()
-        async with self._db.transaction() as session:
-            current = await session.get(OutboxMessage, row.id, with_for_update=True)
-            if current is None or current.state != PENDING or current.claimed_by != self.worker:
-                # Our lease ran out and another process took the row (or finished it): its
-                # outcome is the one that counts. Ids and outcome kinds only.
-                self.stats.claims_lost += 1
-                log.warning(
-                    "outbox row %d (%s): claim lost before recording %s; left to its holder",
-                    row.id,
-                    row.purpose,
-                    type(outcome).__name__,
-                )
-                return
-            current.claimed_by = None
-            if isinstance(outcome, Sent):
-                current.state = SENT
-                current.delivered_to = outcome.delivered_to
-                current.sent_channel_id = outcome.channel_id
-                current.sent_message_id = outcome.message_id
-                current.finished_at = now
-                self.stats.sent += 1
-                if outcome.delivered_to == "fallback":
-                    self.stats.to_fallback += 1
-                return
-            current.last_error = outcome.reason[:200]
-            if isinstance(outcome, Retry) and not outcome.counted:
-                current.attempts = max(0, current.attempts - 1)  # the claim counted it
-                # No jitter: rows held together come back together, in their order (the pacer
-                # spaces their requests).
-                current.next_attempt_at = now + timedelta(seconds=max(1.0, outcome.at_least))
-                self.stats.rate_limited += 1
-                return
-            if isinstance(outcome, Retry) and current.attempts < MAX_ATTEMPTS:
-                self._retry_later(current, now, outcome)
-                self.stats.retried += 1
-                return
-            if isinstance(outcome, Refused):
-                current.state = FAILED
-            else:
-                current.state = DEAD
-                if isinstance(outcome, Retry):
-                    gave_up = f"gave up after {current.attempts} attempts: {outcome.reason}"
-                    current.last_error = gave_up[:200]
-            current.finished_at = now
-            handler = self._handlers.get(row.purpose)
-            if handler is not None:
-                try:
-                    async with session.begin_nested():
-                        await handler(session, row.subject_id, current.last_error or current.state)
-                except Exception as exc:
-                    # A broken handler must not stall the queue: retry the row later (its
-                    # attempts count), and after MAX_ATTEMPTS end it without the handler.
-                    log.exception(
-                        "the undeliverable handler for outbox row %d (%s) failed",
-                        row.id,
-                        row.purpose,
-                    )
-                    reason = f"{current.last_error}; handler failed: {type(exc).__name__}"
-                    current.last_error = reason[:200]
-                    if current.attempts < MAX_ATTEMPTS:
-                        current.state, current.finished_at = PENDING, None
-                        self._retry_later(current, now, None)
-                        self.stats.retried += 1
-                        return
-            if current.state == FAILED:
-                self.stats.failed += 1
-            else:
-                self.stats.dead += 1
-                log.warning(
-                    "outbox row %d (%s) is dead: %s", row.id, row.purpose, current.last_error
-                )
-
-    def _retry_later(self, current: OutboxMessage, now: datetime, outcome: Retry | None) -> None:
-        delay = backoff(current.attempts, self._rng, RETRY_BASE, RETRY_CAP)
-        if outcome is not None and outcome.uncertain and current.attempts <= UNCERTAIN_ATTEMPTS:
-            # Discord may hold this message already: come back while its nonce still counts.
-            delay = min(delay, UNCERTAIN_CAP)
-        at_least = timedelta(seconds=outcome.at_least) if outcome is not None else timedelta(0)
-        current.next_attempt_at = now + max(delay, at_least)
-
-
-def _classify(exc: discord.HTTPException, *, dm: bool) -> Retry | Refused | Dead:
-    reason = f"{exc.status}/{exc.code}" if exc.code else str(exc.status)
-    if exc.status == 429:
-        retry_after = _retry_after(exc)
-        return Retry(f"429 {reason}", at_least=retry_after)
-    if exc.status >= 500 or exc.status == 408:
-        return Retry(reason, uncertain=True)
-    if exc.status == 401:
-        # The token, not the message: keep the row (see `Dispatcher._hold_for_bad_token`).
-        return Retry(reason, at_least=UNAUTHORIZED_HOLD.total_seconds(), counted=False)
-    if exc.code == DMS_CLOSED or (dm and exc.status == 403):
-        return Refused(f"DMs closed ({reason})")
-    if exc.status in (403, 404):
-        # The destination is gone or closed to the bot; a fallback may still receive it.
-        return Refused(f"target unavailable ({reason})")
-    return Dead(reason)
-
-
-def _retry_after(exc: discord.HTTPException) -> float:
-    raw = exc.response.headers.get("Retry-After") if exc.response is not None else None
-    try:
-        return float(raw) if raw else 1.0
-    except ValueError:
-        return 1.0
+    async def _record(self, row: Claimed, outcome: Outcome | None) -> None:
+        await self._recorder.record(row, outcome)

@@ -1,7 +1,15 @@
 """Writing messages to the outbox, inside the transaction of the state change that causes them.
 
 Nothing here talks to Discord: the dispatcher sends committed rows later, retrying until they
-are delivered or known to be undeliverable.
+are delivered or known to be undeliverable. What a feature can ask for:
+
+- `enqueue`: send a message (to a channel or a member's DMs, with a fallback), in the normal
+  lane or the urgent one (`priority=URGENT`: support alerts; bulk waves never delay it);
+- `edit`: change a message sent (or still to be sent) through the outbox, applied after its
+  send; several edits waiting for one message are coalesced into the latest;
+- `replace`: change a message not sent yet in place, or else edit it once sent;
+- `cancel` / `cancel_pending`: withdraw rows not sent yet (a removed counter's congratulation,
+  an escalation step made pointless by a claim).
 """
 
 from __future__ import annotations
@@ -10,14 +18,42 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any, Literal
 
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models.outbox import PENDING, OutboxMessage
+from bot.db.models.outbox import (
+    CANCELLED,
+    DEAD,
+    FAILED,
+    NORMAL,
+    PENDING,
+    SENT,
+    URGENT,
+    WAITING,
+    OutboxMessage,
+)
 from bot.scheduling import wake
 
 log = logging.getLogger(__name__)
+
+__all__ = [
+    "AS_SOON_AS_POSSIBLE",
+    "NORMAL",
+    "OUTBOX_ID",
+    "URGENT",
+    "Cancelled",
+    "OutgoingMessage",
+    "Target",
+    "cancel",
+    "cancel_pending",
+    "edit",
+    "enqueue",
+    "on_undeliverable",
+    "replace",
+]
 
 # The next-attempt time of a message to send as soon as possible. Not the clock's now: services
 # pass no clock into `enqueue`, and "before anything else" is what is meant.
@@ -29,12 +65,17 @@ OUTBOX_ID = "{outbox_id}"
 
 @dataclass(frozen=True)
 class Target:
-    kind: Literal["channel", "dm"]
-    id: int  # a channel or thread id, or a user id for a DM
+    # "guild" only for operations on a server's scheduled events (bot/delivery/operations.py).
+    kind: Literal["channel", "dm", "guild"]
+    id: int  # a channel or thread id, a user id for a DM, or a guild id
 
     def __post_init__(self) -> None:
-        if self.kind not in ("channel", "dm"):
+        if self.kind not in ("channel", "dm", "guild"):
             raise ValueError(f"unknown target kind {self.kind!r}")
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.kind, self.id)
 
 
 @dataclass(frozen=True)
@@ -44,9 +85,10 @@ class OutgoingMessage:
     content: str | None = None
     embeds: tuple[dict[str, Any], ...] = ()
     components: tuple[dict[str, Any], ...] = ()
-    # Users this message really pings. Nobody else is (no roles, no @everyone): Steady never
-    # pings beyond the people a message is for.
+    # Users and roles this message really pings, an explicit allow-list: mentions anywhere
+    # else in the text (a member's words included) ping nobody, and @everyone/@here never do.
     mention_users: tuple[int, ...] = field(default=())
+    mention_roles: tuple[int, ...] = field(default=())
 
     def __post_init__(self) -> None:
         if not self.content and not self.embeds and not self.components:
@@ -58,6 +100,7 @@ class OutgoingMessage:
             "embeds": [dict(e) for e in self.embeds],
             "components": [dict(c) for c in self.components],
             "mention_users": list(self.mention_users),
+            "mention_roles": list(self.mention_roles),
         }
 
 
@@ -99,20 +142,24 @@ async def enqueue(
     fallback: Target | None = None,
     public: bool = False,
     not_before: datetime | None = None,
+    priority: int = NORMAL,
 ) -> int:
     """Add a message to send; its outbox id.
 
     `purpose` is a short machine name such as "milestone.dm" (shown in /setup status; never
     personal content). `fallback` receives the message when a DM is refused; unless `public`,
     a fallback channel is only used if it is private (a private thread, or a channel @everyone
-    cannot see). `not_before` holds the message back until then.
+    cannot see). `not_before` holds the message back until then. `priority=URGENT` puts it in
+    the urgent lane: claimed before any normal row, with its own senders.
     """
-    if not purpose or len(purpose) > 64:
-        raise ValueError("purpose must be a short machine name (1 to 64 characters)")
-    if not_before is not None and (not_before.tzinfo is None or not_before.utcoffset() is None):
-        raise ValueError("not_before must be timezone-aware")
+    check_row(purpose, not_before, priority)
+    if target.kind == "guild" or (fallback is not None and fallback.kind == "guild"):
+        raise ValueError("a message goes to a channel or a member's DMs")
+    if guild_id is not None and guild_id in message.mention_roles:
+        raise ValueError("@everyone is never pinged: its role id is the guild's id")
     row = OutboxMessage(
         purpose=purpose,
+        priority=priority,
         subject_id=subject_id,
         guild_id=guild_id,
         target_kind=target.kind,
@@ -135,6 +182,196 @@ async def enqueue(
         await session.flush()
     wake.note(session, not_before)
     return row.id
+
+
+class Cancelled(Enum):
+    """What `cancel` did."""
+
+    CANCELLED = "cancelled"  # not sent, and it never will be
+    # Already being sent: a send not begun yet is skipped, one under way may still arrive.
+    IN_FLIGHT = "in flight"
+    FINISHED = "finished"  # sent, failed, dead or cancelled already: nothing to withdraw
+    GONE = "gone"  # no such row (pruned, or cancelled before)
+
+
+async def cancel(session: AsyncSession, outbox_id: int) -> Cancelled:
+    """Withdraw one row, and the edits waiting for it, in the caller's transaction.
+
+    A row nobody has claimed is deleted (its content goes at once). A claimed row cannot be
+    un-sent: it is marked cancelled, the dispatcher skips it if its send has not begun and
+    deletes it when it records the outcome.
+    """
+    row = await session.get(OutboxMessage, outbox_id, with_for_update=True)
+    if row is None:
+        return Cancelled.GONE
+    if row.state not in (PENDING, WAITING):
+        return Cancelled.FINISHED
+    await _withdraw(session, [row])
+    return Cancelled.IN_FLIGHT if row.state == CANCELLED else Cancelled.CANCELLED
+
+
+async def cancel_pending(
+    session: AsyncSession, *, purpose: str, subject_id: int, guild_id: int | None = None
+) -> int:
+    """Withdraw every unsent row of `purpose` about `subject_id` (see `cancel`); how many.
+
+    `purpose` is one purpose ("milestone.dm") or a feature's family ("milestone.*"): subject
+    ids are only unique within a feature, so there is no "every purpose".
+    """
+    if purpose.endswith(".*"):
+        prefix = purpose[:-1]
+        which = OutboxMessage.purpose.startswith(prefix, autoescape=True)
+    else:
+        which = OutboxMessage.purpose == purpose
+    query = (
+        select(OutboxMessage)
+        .where(
+            which,
+            OutboxMessage.subject_id == subject_id,
+            OutboxMessage.state.in_([PENDING, WAITING]),
+        )
+        .order_by(OutboxMessage.id)
+        .with_for_update()
+    )
+    if guild_id is not None:
+        query = query.where(OutboxMessage.guild_id == guild_id)
+    rows = list((await session.scalars(query)).all())
+    await _withdraw(session, rows)
+    return len(rows)
+
+
+async def _withdraw(session: AsyncSession, rows: list[OutboxMessage]) -> None:
+    if not rows:
+        return
+    ids = [row.id for row in rows]
+    # Edits and operations waiting for these rows would wait for ever.
+    waiting = (
+        await session.scalars(
+            select(OutboxMessage.id).where(
+                OutboxMessage.ref_id.in_(ids), OutboxMessage.state.in_([PENDING, WAITING])
+            )
+        )
+    ).all()
+    if waiting:
+        dependents = (
+            await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.id.in_(waiting)).with_for_update()
+            )
+        ).all()
+        await _withdraw(session, list(dependents))
+    unclaimed = [row.id for row in rows if row.claimed_by is None]
+    for row in rows:
+        if row.claimed_by is not None:
+            row.state = CANCELLED
+    if unclaimed:
+        await session.execute(
+            delete(OutboxMessage)
+            .where(OutboxMessage.id.in_(unclaimed))
+            .execution_options(synchronize_session="fetch")
+        )
+    await session.flush()
+
+
+async def edit(
+    session: AsyncSession,
+    original: int,
+    message: OutgoingMessage,
+    *,
+    priority: int | None = None,
+) -> int | None:
+    """Change the message of outbox row `original` to `message` (content, embeds, components
+    and pings all replaced); the edit's row id, or None when the original was never delivered
+    (failed, dead, cancelled) and there is nothing to edit.
+
+    Applied after the original is sent, and after any earlier edit; edits that wait together
+    are coalesced: only the latest is applied. Raises LookupError when the original row is gone
+    (pruned 7 days after it was sent).
+    """
+    row = await session.get(OutboxMessage, original, with_for_update=True)
+    if row is None or row.state == CANCELLED:
+        raise LookupError(f"outbox row {original} is gone")
+    if row.operation != "send":
+        raise ValueError("only a sent message can be edited")
+    if row.state in (FAILED, DEAD):
+        return None
+    check_row(row.purpose, None, priority if priority is not None else row.priority)
+    if row.guild_id is not None and row.guild_id in message.mention_roles:
+        raise ValueError("@everyone is never pinged: its role id is the guild's id")
+    edits = (
+        await session.scalars(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.ref_id == original,
+                OutboxMessage.operation == "edit",
+                OutboxMessage.state.in_([PENDING, WAITING]),
+            )
+            .order_by(OutboxMessage.id)
+            .with_for_update()
+        )
+    ).all()
+    payload = _filled(message, original)
+    waiting = [e for e in edits if e.claimed_by is None]
+    if waiting:
+        # Coalesced: the edit not begun yet now says the latest thing.
+        latest = waiting[-1]
+        latest.payload = payload
+        if priority is not None:
+            latest.priority = max(latest.priority, priority)
+        await session.flush()
+        return latest.id
+    in_flight = bool(edits)
+    ready = row.state == SENT and not in_flight
+    added = OutboxMessage(
+        purpose=row.purpose,
+        operation="edit",
+        priority=priority if priority is not None else row.priority,
+        ref_id=original,
+        subject_id=row.subject_id,
+        guild_id=row.guild_id,
+        target_kind=row.target_kind,
+        target_id=row.target_id,
+        public=row.public,
+        payload=payload,
+        state=PENDING if ready else WAITING,
+        attempts=0,
+        next_attempt_at=AS_SOON_AS_POSSIBLE,
+    )
+    session.add(added)
+    await session.flush()
+    if ready:
+        wake.note(session, None)
+    return added.id
+
+
+async def replace(session: AsyncSession, outbox_id: int, message: OutgoingMessage) -> int | None:
+    """Make row `outbox_id` say `message`: in place while nobody has begun sending it, else
+    as an edit applied once it is sent (see `edit`). The row that will carry it, or None when
+    the original was never delivered."""
+    row = await session.get(OutboxMessage, outbox_id, with_for_update=True)
+    if row is None or row.state == CANCELLED:
+        raise LookupError(f"outbox row {outbox_id} is gone")
+    if row.state in (PENDING, WAITING) and row.claimed_by is None:
+        if row.guild_id is not None and row.guild_id in message.mention_roles:
+            raise ValueError("@everyone is never pinged: its role id is the guild's id")
+        row.payload = _filled(message, row.id)
+        await session.flush()
+        return row.id
+    return await edit(session, outbox_id, message)
+
+
+def check_row(purpose: str, not_before: datetime | None, priority: int) -> None:
+    if not purpose or len(purpose) > 64:
+        raise ValueError("purpose must be a short machine name (1 to 64 characters)")
+    if not_before is not None and (not_before.tzinfo is None or not_before.utcoffset() is None):
+        raise ValueError("not_before must be timezone-aware")
+    if priority not in (NORMAL, URGENT):
+        raise ValueError("priority is NORMAL or URGENT")
+
+
+def _filled(message: OutgoingMessage, outbox_id: int) -> dict[str, Any]:
+    payload = message.payload()
+    payload["components"] = list(_fill_outbox_id(message.components, outbox_id))
+    return payload
 
 
 def _fill_outbox_id(components: Iterable[Any], outbox_id: int) -> Iterable[Any]:

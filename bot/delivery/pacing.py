@@ -1,17 +1,36 @@
 """Keeping Steady's own REST traffic under Discord's global limit (50 requests per second).
 
 discord.py only reacts to a global 429 after it happened; at that point every request waits.
-The dispatcher asks this pacer before each request it makes (DM-channel opens included), so it
-stays under the limit instead of bouncing off it. Real (loop) time, not the bot's clock:
-Discord's limits run on real time even when the bot's clock is a test's ManualClock.
+The dispatcher asks a pacer before each request it makes (DM-channel opens included), so it
+stays under the limit instead of bouncing off it. Slots are handed out one at a time, urgent
+requests first: a support alert never queues behind a bulk wave's requests. Real (loop) time,
+not the bot's clock: Discord's limits run on real time even when the bot's clock is a test's
+ManualClock.
+
+Several processes on one PostgreSQL database share one budget (`SharedPacer`): each leases
+small blocks of slots from one row, timed by the database's clock, so together they stay under
+the limit that Discord counts per bot token.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+from collections import deque
+
+from sqlalchemy import text
+
+from bot.db import Database
+
+log = logging.getLogger(__name__)
 
 # Below 50 to leave room for the network's jitter and for the bot's other REST calls.
 DEFAULT_RATE = 47.0
+BUDGET = "global"
+# Slots leased at a time by a process sharing the budget: small, so an idle process wastes
+# little and processes interleave finely (8 slots are 0.17 s at 47/s).
+BLOCK = 8
 
 
 class Pacer:
@@ -21,12 +40,98 @@ class Pacer:
         self.interval = 1.0 / rate
         self._next_slot = 0.0
         self.requests = 0
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._normal: deque[asyncio.Future[None]] = deque()
+        self._ticker: asyncio.Task[None] | None = None
 
-    async def acquire(self) -> None:
-        """Wait for this request's slot: slots are `interval` apart, handed out in call order."""
+    async def acquire(self, *, urgent: bool = False) -> None:
+        """Wait for this request's slot: `interval` apart, urgent requests before the others
+        and each lane in call order."""
+        self.requests += 1
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        (self._urgent if urgent else self._normal).append(future)
+        if self._ticker is None or self._ticker.done():
+            self._ticker = asyncio.create_task(self._tick())
+        await future
+
+    async def _tick(self) -> None:
+        while self._urgent or self._normal:
+            await self._slot()
+            queue = self._urgent if self._urgent else self._normal
+            while queue:
+                future = queue.popleft()
+                if not future.done():  # a waiter cancelled meanwhile gives its slot on
+                    future.set_result(None)
+                    break
+
+    async def _slot(self) -> None:
+        """Wait until the next slot is ours."""
         now = asyncio.get_running_loop().time()
         slot = max(now, self._next_slot)
         self._next_slot = slot + self.interval
-        self.requests += 1
         if slot > now:
             await asyncio.sleep(slot - now)
+
+    async def close(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+
+
+class SharedPacer(Pacer):
+    """A pacer whose slots come from the `request_budget` row every process shares."""
+
+    def __init__(self, database: Database, rate: float = DEFAULT_RATE, block: int = BLOCK) -> None:
+        super().__init__(rate)
+        self._db = database
+        self._block = block
+        self._slots: deque[float] = deque()  # leased slots, in loop time
+        self.leases = 0
+
+    async def _slot(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._slots and self._slots[0] < loop.time() - self.interval:
+            self._slots.popleft()  # a slot that passed unused is gone, not saved up
+        if not self._slots:
+            try:
+                await self._lease()
+            except Exception:
+                # The database is out of reach (then nothing can be recorded either): pace
+                # this process alone rather than stall every request waiting for a slot.
+                log.warning("cannot lease request slots from the database; pacing locally")
+                await super()._slot()
+                return
+        slot = self._slots.popleft()
+        now = loop.time()
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+    async def _lease(self) -> None:
+        span = self._block * self.interval
+        loop = asyncio.get_running_loop()
+        async with self._db.transaction() as session:
+            await session.execute(
+                text(
+                    "INSERT INTO request_budget (name, next_slot) VALUES (:name, 0) "
+                    "ON CONFLICT (name) DO NOTHING"
+                ),
+                {"name": BUDGET},
+            )
+            asked = loop.time()
+            start, db_now = (
+                await session.execute(
+                    text(
+                        "UPDATE request_budget SET next_slot = GREATEST(next_slot, "
+                        "EXTRACT(EPOCH FROM clock_timestamp())) + :span WHERE name = :name "
+                        "RETURNING next_slot - :span, EXTRACT(EPOCH FROM clock_timestamp())"
+                    ),
+                    {"name": BUDGET, "span": span},
+                )
+            ).one()
+            answered = loop.time()
+        # The database's clock, read between `asked` and `answered`, mapped to loop time.
+        offset = float(db_now) - (asked + answered) / 2
+        first = float(start) - offset
+        self._slots.extend(first + i * self.interval for i in range(self._block))
+        self.leases += 1

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db import Database
-from bot.db.models.outbox import DEAD, FAILED, PENDING, OutboxMessage
+from bot.db.models.outbox import DEAD, FAILED, PENDING, WAITING, OutboxMessage
 from bot.db.models.scheduling import DONE, DROPPED, DueWork, DueWorkRepair
 from bot.db.models.scheduling import FAILED as WORK_FAILED
 from bot.db.models.scheduling import PENDING as WORK_PENDING
@@ -111,7 +111,8 @@ class DeliveryHealth:
         self, session: AsyncSession, guild_id: int, now: datetime
     ) -> tuple[int, int, int, int]:
         mine = OutboxMessage.guild_id == guild_id
-        pending = OutboxMessage.state == PENDING
+        # Edits waiting for their message to be sent are pending too.
+        pending = OutboxMessage.state.in_([PENDING, WAITING])
         row = (
             await session.execute(
                 select(

@@ -18,6 +18,7 @@ from bot.db.models import (
     SobrietyCounter,
     SobrietyStreak,
 )
+from bot.delivery import outbox
 from bot.domain import milestones as ms
 from bot.domain.sobriety_input import (
     DEFAULT_LABEL,
@@ -28,6 +29,7 @@ from bot.domain.sobriety_input import (
 )
 from bot.errors import InvalidInput, NotFound
 from bot.scheduling import ledger, locks
+from bot.services.celebrations import DM_PURPOSE
 from bot.services.milestone_plans import MILESTONE_KIND, ladder_of, plan_next
 from bot.services.settings import MemberContext, SettingsService
 
@@ -335,6 +337,7 @@ class SobrietyService:
             )
             await session.delete(counter)
             await ledger.cancel(session, MILESTONE_KIND, counter.id)
+            await outbox.cancel_pending(session, purpose=DM_PURPOSE, subject_id=counter.id)
             return label
 
     async def labels(self, guild_id: int, user_id: int) -> list[str]:

@@ -50,6 +50,7 @@ class _Fault:
     code: int
     message: str
     retry_after: float = 0.05  # a 429's wait, in seconds
+    ban: bool = False  # a 429 from Cloudflare's edge: plain text, no Via header
 
 
 class RequestLog:
@@ -89,9 +90,16 @@ class Faults:
         self._queued: dict[str, deque[_Fault]] = {}
 
     def add(
-        self, route: str, status: int, code: int, message: str, retry_after: float = 0.05
+        self,
+        route: str,
+        status: int,
+        code: int,
+        message: str,
+        retry_after: float = 0.05,
+        *,
+        ban: bool = False,
     ) -> None:
-        fault = _Fault(status, code, message, retry_after)
+        fault = _Fault(status, code, message, retry_after, ban)
         self._queued.setdefault(route, deque()).append(fault)
 
     def take(self, route: str) -> _Fault | None:
@@ -191,6 +199,12 @@ def _endpoint(
                 if fault.status == 429:
                     # The header rounds the body's wait up to whole seconds, as Discord's does.
                     header = str(max(1, math.ceil(fault.retry_after)))
+                    if fault.ban:
+                        entry.status = 429
+                        await requests.add(entry)
+                        return web.Response(
+                            status=429, text="error code: 1015", headers={"Retry-After": header}
+                        )
                     raise RateLimited(
                         fault.retry_after, is_global=False, headers={"Retry-After": header}
                     )

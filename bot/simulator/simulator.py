@@ -374,12 +374,14 @@ class Simulator(MemberActions, PresenceActions):
         message: str | None = None,
         *,
         retry_after: float = 0.05,
+        ban: bool = False,
     ) -> None:
         """The next request on `route` (discord.py's template) fails once with status/code;
         status 0 (`NETWORK_DROP`) drops the connection without an answer instead. A 429 asks
-        to wait `retry_after` seconds (body; the Retry-After header rounds it up)."""
+        to wait `retry_after` seconds (body; the Retry-After header rounds it up); with
+        `ban=True` it is Cloudflare's instead (plain text, no `Via`: the IP is refused)."""
         message = message or _default_error(status)
-        self.faults.add(route, status, code, message, retry_after)
+        self.faults.add(route, status, code, message, retry_after, ban=ban)
 
     async def disconnect(
         self, *, resume: bool = True, while_down: Callable[[], object] | None = None

@@ -516,8 +516,8 @@ class GatedPacer(Pacer):
         self.arrived: asyncio.Queue[None] = asyncio.Queue()
         self.go = asyncio.Semaphore(0)
 
-    async def acquire(self) -> None:
-        await super().acquire()
+    async def acquire(self, *, urgent: bool = False) -> None:
+        await super().acquire(urgent=urgent)
         self.arrived.put_nowait(None)
         await self.go.acquire()
 
@@ -591,11 +591,17 @@ async def test_a_failing_undeliverable_handler_does_not_stall_other_messages(
     assert texts(sim.dms(world.alice)) == ["for alice"]
     assert (await outbox_row(bot.database, fine)).state == "sent"
     row = await outbox_row(bot.database, refused)
-    assert (row.state, row.attempts) == ("pending", 1)
+    assert (row.state, row.attempts, row.hook) == ("failed", 1, "undeliverable")
     assert row.last_error == "DMs closed (403/50007); handler failed: RuntimeError"
 
-    await sim.advance(days=2)  # retried with back-off, then given up: it poisons no pass
+    await sim.advance(days=2)  # the handler is retried with back-off, then given up
     row = await outbox_row(bot.database, refused)
-    assert (row.state, row.attempts) == ("failed", MAX_ATTEMPTS)
+    assert (row.state, row.attempts, row.hook, row.hook_attempts) == (
+        "failed",
+        1,  # carol was asked once: her DMs are closed, asking again changes nothing
+        None,
+        MAX_ATTEMPTS,
+    )
     assert await bot.dispatcher.next_due() is None
     assert sim.dms(world.carol) == []
+    assert len([r for r in sim.requests if r.route == OPEN_DM and r.status == 403]) <= 1

@@ -340,9 +340,11 @@ async def test_uncertain_outcomes_are_retried_within_the_nonce_window(database: 
     assert waits[UNCERTAIN_ATTEMPTS] > UNCERTAIN_CAP  # later ones back off as before
 
 
-async def test_a_failing_undeliverable_handler_counts_attempts_then_gives_up(
+async def test_a_failing_undeliverable_handler_is_retried_then_given_up(
     database: Database,
 ) -> None:
+    """The message is not sent again for the feature's sake: only its handler is tried again,
+    with back-off, until MAX_ATTEMPTS runs."""
     clock = ManualClock(T0)
     calls: list[int | None] = []
 
@@ -354,15 +356,45 @@ async def test_a_failing_undeliverable_handler_counts_attempts_then_gives_up(
     handlers.register("test.dm", broken)
     await add(database, subject_id=9)
     work = dispatcher(database, clock, "a", handlers=handlers)
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        [claimed] = await work.claim(clock.now())
-        assert claimed.attempts == attempt
-        await work._record(claimed, Refused("DMs closed (403/50007)"))
+    [claimed] = await work.claim(clock.now())
+    await work._record(claimed, Refused("DMs closed (403/50007)"))
+    for run in range(1, MAX_ATTEMPTS):
         [row] = await outbox(database)
+        assert (row.state, row.attempts, row.hook, row.hook_attempts) == (
+            "failed",
+            1,
+            "undeliverable",
+            run,
+        )
         assert row.last_error == "DMs closed (403/50007); handler failed: RuntimeError"
-        if attempt < MAX_ATTEMPTS:
-            assert (row.state, row.claimed_by) == ("pending", None)
-            clock.set(row.next_attempt_at)
-    assert (row.state, row.attempts) == ("failed", MAX_ATTEMPTS)
-    assert await work.claim(clock.now() + timedelta(days=1)) == []  # it no longer comes back
+        assert await work.next_due() == row.next_attempt_at
+        clock.set(row.next_attempt_at)
+        await work.run_due()
+    [row] = await outbox(database)
+    assert (row.state, row.hook, row.hook_attempts) == ("failed", None, MAX_ATTEMPTS)
+    assert await work.next_due() is None  # given up: nothing comes back
     assert calls == [9] * MAX_ATTEMPTS
+
+
+async def test_a_hook_left_by_a_crash_runs_once_at_the_next_pass(database: Database) -> None:
+    clock = ManualClock(T0)
+    calls: list[int | None] = []
+
+    async def noted(session: AsyncSession, subject_id: int | None, reason: str) -> None:
+        calls.append(subject_id)
+
+    handlers = UndeliverableHandlers()
+    handlers.register("test.dm", noted)
+    await add(database, subject_id=9)
+    work = dispatcher(database, clock, "a", handlers=handlers)
+    [claimed] = await work.claim(clock.now())
+    assert await work._recorder._record(claimed, Refused("DMs closed (403/50007)"))  # then dies
+    assert calls == []
+    other = dispatcher(database, clock, "b", handlers=handlers)
+    [row] = await outbox(database)
+    clock.set(row.next_attempt_at)
+    await other.run_due()
+    await work._recorder.run_hook(row.id)  # the first process comes back to it: already done
+    assert calls == [9]
+    [row] = await outbox(database)
+    assert (row.state, row.hook) == ("failed", None)

@@ -3,18 +3,20 @@
 Every schema change also needs an alembic migration (`migrations/versions/`).
 """
 
-from bot.db.models.outbox import OutboxMessage
+from bot.db.models.outbox import DmChannel, OutboxMessage, RequestBudget
 from bot.db.models.scheduling import DueWork, DueWorkRepair
 from bot.db.models.settings import GuildSettings, MemberSettings
 from bot.db.models.sobriety import MilestoneCelebration, SobrietyCounter, SobrietyStreak
 
 __all__ = [
+    "DmChannel",
     "DueWork",
     "DueWorkRepair",
     "GuildSettings",
     "MemberSettings",
     "MilestoneCelebration",
     "OutboxMessage",
+    "RequestBudget",
     "SobrietyCounter",
     "SobrietyStreak",
 ]

@@ -1,11 +1,12 @@
-"""The outbox: every message Steady sends on its own, written in the transaction that caused it."""
+"""The outbox: every message (and every other Discord operation) Steady makes on its own,
+written in the transaction that caused it."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, Float, Index, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base
@@ -13,11 +14,26 @@ from bot.db.models.scheduling import RowId
 from bot.db.types import UTCDateTime
 
 PENDING = "pending"
+# Waits for the row it acts on (`ref_id`: the message an edit changes, the thread a member is
+# added to) to be done; then pending. Never claimed, never due.
+WAITING = "waiting"
 SENT = "sent"
 # Not delivered, and the feature was told (DMs closed and no usable fallback): an expected end.
 FAILED = "failed"
 # Not delivered because of an error an operator should look at (permanent 4xx, retries used up).
 DEAD = "dead"
+# Withdrawn by the feature (or superseded by a later edit) before it was sent.
+CANCELLED = "cancelled"
+
+# Lanes: urgent rows (support alerts, SOS) are claimed first and have their own senders.
+NORMAL = 0
+URGENT = 1
+
+SEND = "send"
+
+# A feature's hook still to run for a finished row (see bot/delivery/recording.py).
+HOOK_COMPLETED = "completed"
+HOOK_UNDELIVERABLE = "undeliverable"
 
 
 class OutboxMessage(Base):
@@ -28,12 +44,18 @@ class OutboxMessage(Base):
     purpose: Mapped[str] = mapped_column(String(64))
     subject_id: Mapped[int | None] = mapped_column(BigInteger)
     guild_id: Mapped[int | None] = mapped_column(BigInteger)
+    # "send" a message, "edit" one, or another Discord operation ("thread.create", …).
+    operation: Mapped[str] = mapped_column(String(24), default=SEND, server_default=SEND)
+    priority: Mapped[int] = mapped_column(SmallInteger, default=NORMAL, server_default="0")
+    # The row this one acts on (an edit's original, a thread operation's thread.create).
+    ref_id: Mapped[int | None] = mapped_column(BigInteger)
     target_kind: Mapped[str] = mapped_column(String(8))
     target_id: Mapped[int] = mapped_column(BigInteger)
     fallback_kind: Mapped[str | None] = mapped_column(String(8))
     fallback_id: Mapped[int | None] = mapped_column(BigInteger)
     public: Mapped[bool] = mapped_column(Boolean, default=False)
-    # {"content": …, "embeds": […], "components": […]} in Discord's JSON shapes.
+    # {"content": …, "embeds": […], "components": […]} in Discord's JSON shapes, or an
+    # operation's parameters.
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(16), default=PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -41,17 +63,54 @@ class OutboxMessage(Base):
     # end of a claim's lease or of a back-off.
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     claimed_by: Mapped[str | None] = mapped_column(String(64))
+    # When the latest attempt began, and the first attempt whose outcome is unknown (Discord
+    # may have done it): past the nonce window, a retry first looks whether it did.
+    attempt_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    uncertain_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # An HTTP status and Discord error code or an exception class name; never message content.
     last_error: Mapped[str | None] = mapped_column(String(200))
     delivered_to: Mapped[str | None] = mapped_column(String(8))  # "target" or "fallback"
     sent_channel_id: Mapped[int | None] = mapped_column(BigInteger)
     sent_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # What an operation made (a thread's or a scheduled event's id).
+    external_id: Mapped[int | None] = mapped_column(BigInteger)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The feature's hook to run for this finished row, in its own transaction after the row was
+    # marked (then `next_attempt_at` says when a missed or failed run is tried again).
+    hook: Mapped[str | None] = mapped_column(String(16))
+    hook_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The first click on the message's acknowledge button (see bot/delivery/components.py).
     acknowledged_by: Mapped[int | None] = mapped_column(BigInteger)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         Index("ix_outbox_state_next_attempt_at", "state", "next_attempt_at"),
+        # The urgent lane's claim reads only its own rows.
+        Index("ix_outbox_state_priority_next_attempt_at", "state", "priority", "next_attempt_at"),
         Index("ix_outbox_state_finished_at", "state", "finished_at"),
+        # Cancelling a subject's rows (a counter removed) and finding an original's edits.
+        Index("ix_outbox_purpose_subject_id", "purpose", "subject_id"),
+        Index("ix_outbox_ref_id", "ref_id"),
+        Index("ix_outbox_hook_next_attempt_at", "hook", "next_attempt_at"),
     )
+
+
+class DmChannel(Base):
+    """A member's DM channel id: opening it again costs a request per message otherwise
+    (discord.py keeps only 128 in memory). A DM channel's id never changes."""
+
+    __tablename__ = "dm_channels"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    channel_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class RequestBudget(Base):
+    """Discord's global request budget shared by every process on one PostgreSQL database:
+    processes lease blocks of request slots from this row (times from the database's clock)."""
+
+    __tablename__ = "request_budget"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # Seconds since the epoch (the database's clock) of the next free slot.
+    next_slot: Mapped[float] = mapped_column(Float)

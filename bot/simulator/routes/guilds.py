@@ -19,6 +19,7 @@ class GuildRoutes(RouteGroup):
             ("GET", "/guilds/{guild_id}/channels", self.list_channels, BOT),
             ("POST", "/guilds/{guild_id}/channels", self.create_channel, BOT),
             ("GET", "/guilds/{guild_id}/roles", self.list_roles, BOT),
+            ("GET", "/guilds/{guild_id}/roles/member-counts", self.role_member_counts, BOT),
             ("GET", "/guilds/{guild_id}/members", self.list_members, BOT),
             ("GET", "/guilds/{guild_id}/members/{member_id}", self.get_member, BOT),
             ("DELETE", "/guilds/{guild_id}/members/{user_id}", self.kick_member, BOT),
@@ -70,6 +71,11 @@ class GuildRoutes(RouteGroup):
 
     async def list_roles(self, call: Call) -> Reply:
         return ok([r.payload() for r in self._guild(call).roles.values()])
+
+    async def role_member_counts(self, call: Call) -> Reply:
+        """How many members hold each role (not @everyone), as Discord answers it."""
+        guild = self._guild(call)
+        return ok({str(r.id): len(r.members) for r in guild.roles.values() if not r.is_everyone})
 
     async def list_members(self, call: Call) -> Reply:
         guild = self._guild(call)

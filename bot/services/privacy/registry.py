@@ -1,0 +1,93 @@
+"""The one place where features declare the member data they own (Red-DiscordBot's
+`red_delete_data_for_user`, at the service layer).
+
+Every table says in its `info` what it holds (`table_privacy`):
+- `MEMBER`: rows about one member; a registered `MemberData` must list the table, so that
+  `/privacy export` copies them and `/privacy delete` erases them;
+- `NONE`: nothing about a member (server settings, the audit log's counts);
+- `via("parent")`: rows that belong to a member only through a parent row (a streak of a
+  counter); erasing the parent erases them, and the parent's feature exports them.
+
+`tests/services/test_privacy_registry.py` walks the metadata and fails on a table that has not
+decided, or a member table that no feature erases: a new feature cannot forget its data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import MetaData, Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+PRIVACY_KEY = "privacy"
+MEMBER = "member"
+NONE = "none"
+_VIA = "via:"
+
+
+def via(parent_table: str) -> str:
+    """The privacy of a table whose rows belong to a member through `parent_table`."""
+    return _VIA + parent_table
+
+
+def table_privacy(kind: str) -> dict[str, Any]:
+    """`__table_args__` entry declaring what a table holds: `MEMBER`, `NONE` or `via(...)`."""
+    if kind not in (MEMBER, NONE) and not kind.startswith(_VIA):
+        raise ValueError(f"unknown table privacy {kind!r}")
+    return {"info": {PRIVACY_KEY: kind}}
+
+
+def privacy_of(table: Table) -> str | None:
+    value = table.info.get(PRIVACY_KEY)
+    return str(value) if value is not None else None
+
+
+def parent_of(table: Table) -> str | None:
+    kind = privacy_of(table)
+    return kind[len(_VIA) :] if kind and kind.startswith(_VIA) else None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRef:
+    """One member in one server: everything Steady holds is per server."""
+
+    guild_id: int
+    user_id: int
+
+
+# Export: JSON-ready data (dicts, lists, str, int, float, bool, None; dates as ISO strings).
+Exporter = Callable[[AsyncSession, MemberRef], Awaitable[dict[str, Any]]]
+# Erase: the number of rows removed (or anonymised), for the confirmation and the audit log.
+Eraser = Callable[[AsyncSession, MemberRef], Awaitable[int]]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberData:
+    """What one feature holds about members, and how to copy and erase it.
+
+    Both run inside the caller's transaction. An eraser also removes the member's pending due
+    work and undelivered outbox rows of its feature, and tells the other side of anything
+    shared (a pair) through the outbox, kindly and without a reason.
+    """
+
+    feature: str
+    tables: tuple[str, ...]
+    export: Exporter
+    erase: Eraser
+
+
+def uncovered_member_tables(metadata: MetaData, owners: Iterable[MemberData]) -> list[str]:
+    """Member tables no registered feature erases (should be empty)."""
+    covered = {table for owner in owners for table in owner.tables}
+    return sorted(
+        name
+        for name, table in metadata.tables.items()
+        if privacy_of(table) == MEMBER and name not in covered
+    )
+
+
+def undeclared_tables(metadata: MetaData) -> list[str]:
+    """Tables that have not said what they hold (should be empty)."""
+    return sorted(name for name, table in metadata.tables.items() if privacy_of(table) is None)
