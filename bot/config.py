@@ -58,6 +58,9 @@ class Settings(BaseSettings):
         default="UTC", description="IANA zone used when neither member nor guild chose one."
     )
     shutdown_grace_seconds: float = Field(default=10.0, gt=0, le=300)
+    # A Confirm button's life. Under Discord's 15-minute interaction token, so an expired prompt
+    # can still be edited to say so.
+    confirm_timeout_seconds: float = Field(default=600.0, gt=0, le=840)
     discord_token: SecretStr | None = Field(default=None, validation_alias=TOKEN_ENV, exclude=True)
 
     @field_validator("database_url")

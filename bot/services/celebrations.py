@@ -110,7 +110,7 @@ class CelebrationService:
         context = await self._settings.member_context_in(session, counter.guild_id, counter.user_id)
         days = ms.days_between(counter.start_date, ms.local_today(item.now, context.zone))
         target = counter.next_milestone_days
-        reached = ms.highest_reached(days, target, ladder_of(context.guild))
+        reached = ms.highest_reached(counter.start_date, days, target, ladder_of(context.guild))
         if reached is None:
             # The plan changed underneath (a new timezone or date): plan again, celebrate nothing.
             await plan_next(session, counter, context, item.now, catch_up=True)
@@ -164,7 +164,9 @@ class CelebrationService:
         await enqueue(
             session,
             target=Target("dm", counter.user_id),
-            message=private_congratulation(days, counter.label, belated=belated),
+            message=private_congratulation(
+                ms.milestone_name(counter.start_date, days), counter.label, belated=belated
+            ),
             purpose=DM_PURPOSE,
             subject_id=counter.id,
             guild_id=counter.guild_id,
@@ -191,7 +193,10 @@ class CelebrationService:
             for celebration, counter in rows:
                 await self._send_privately(session, counter, celebration.days, celebration.belated)
             return
-        group = [Reached(c.id, counter.user_id, c.days, c.belated) for c, counter in rows]
+        group = [
+            Reached(c.id, counter.user_id, ms.milestone_name(counter.start_date, c.days), c.belated)
+            for c, counter in rows
+        ]
         by_id = {celebration.id: celebration for celebration, _counter in rows}
         for post, carried in channel_posts(group, HANDFUL):
             post_group = min(carried)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import ScalarSelect, and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -18,6 +19,7 @@ from bot.db.models import (
     SobrietyCounter,
     SobrietyStreak,
 )
+from bot.db.models.outbox import FAILED, SENT, OutboxMessage
 from bot.domain import milestones as ms
 from bot.domain.sobriety_input import (
     DEFAULT_LABEL,
@@ -28,6 +30,7 @@ from bot.domain.sobriety_input import (
 )
 from bot.errors import InvalidInput, NotFound
 from bot.scheduling import ledger
+from bot.services.celebrations import DM_PURPOSE
 from bot.services.milestone_plans import MILESTONE_KIND, ladder_of, plan_next
 from bot.services.settings import MemberContext, SettingsService
 
@@ -50,7 +53,15 @@ class CounterCard:
     visibility: str
     celebrate: str
     zone: str
-    held_milestone: int | None = None  # a congratulation that could not reach the member by DM
+    next_milestone_name: str = ""  # "60 days", "18 months", "2 years"
+    counter_id: int = 0
+    # A congratulation that could not reach the member, shown with their next /sobriety show.
+    held_milestone: int | None = None
+    held_name: str | None = None
+    held_because: str | None = None  # "dms_closed" or "post_failed": why it could not reach them
+    # The last congratulation Steady tried to DM was refused (DMs closed), and none got through
+    # since: the card says so, and how to open DMs.
+    dms_closed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +87,23 @@ class ResetPlan:
     new_start: date
     ending_days: int
     streak_number: int
+    start_time: time | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetDone:
+    """A counter started, or the current streak corrected (`corrected_from` is its old start)."""
+
+    card: CounterCard
+    corrected_from: date | None = None
+    previous_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RemovePlan:
+    label: str
+    journey_days: int
+    streaks: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +112,23 @@ class ResetDone:
     new_start: date
     previous_days: int
     journey_days: int
+
+
+def _refused_dm(guild_id: int, user_id: int) -> ScalarSelect[int | None]:
+    """The newest congratulation DM to the member that Discord refused because their DMs are
+    closed. Undeliverable rows are few, so this reads only the failed end of the outbox."""
+    return (
+        select(func.max(OutboxMessage.id))
+        .where(
+            OutboxMessage.state == FAILED,
+            OutboxMessage.purpose == DM_PURPOSE,
+            OutboxMessage.target_kind == "dm",
+            OutboxMessage.target_id == user_id,
+            OutboxMessage.guild_id == guild_id,
+            OutboxMessage.last_error.like("DMs closed%"),
+        )
+        .scalar_subquery()
+    )
 
 
 class SobrietyService:
@@ -101,14 +146,27 @@ class SobrietyService:
         raw_date: str,
         raw_label: str | None = None,
         raw_time: str | None = None,
-    ) -> CounterCard:
+    ) -> SetDone | ResetPlan:
+        """Start a counter, or correct the current streak's start to an earlier date or another
+        time (backdating is not a relapse). A later date on an existing counter is a restart:
+        nothing changes here, and the returned plan is confirmed through `reset`."""
         label = parse_label(raw_label)
         start_time = parse_time(raw_time) if raw_time is not None else None
         async with self._db.transaction() as session:
             context = await self._settings.member_context_in(session, guild_id, user_id)
-            today = ms.local_today(self._clock.now(), context.zone)
+            now = self._clock.now()
+            today = ms.local_today(now, context.zone)
             start = parse_date(raw_date, today=today, what="start date")
+            local_now = now.astimezone(context.zone).time().replace(tzinfo=None)
+            if start == today and start_time is not None and start_time > local_now:
+                raise InvalidInput(
+                    f"It's only {local_now:%H:%M} where you are, so a streak can't have started "
+                    f"at {start_time:%H:%M} today. Give a time that has passed, or leave `time` "
+                    "out."
+                )
             counter = await self._find(session, guild_id, user_id, label)
+            corrected_from: date | None = None
+            previous_days: int | None = None
             if counter is None:
                 count = await session.scalar(
                     select(func.count())
@@ -120,7 +178,6 @@ class SobrietyService:
                         f"You already have {MAX_COUNTERS} counters, the most Steady keeps. "
                         "Remove one with `/sobriety remove` to start another."
                     )
-                now = self._clock.now()
                 counter = SobrietyCounter(
                     guild_id=guild_id,
                     user_id=user_id,
@@ -131,6 +188,11 @@ class SobrietyService:
                     created_at=now,
                 )
                 session.add(counter)
+            elif start > counter.start_date:
+                # A later start ends the current streak: that is a restart, and a streak is
+                # never lost without the member confirming it.
+                plan = self._validate_reset(counter, context.zone, start.isoformat())
+                return replace(plan, start_time=start_time)
             else:
                 earliest_allowed = await session.scalar(
                     select(func.max(SobrietyStreak.end_date)).where(
@@ -142,14 +204,16 @@ class SobrietyService:
                         f"Your previous streak ended on {earliest_allowed:%Y-%m-%d}, so this "
                         "streak can't start before that. `/sobriety history` shows your streaks."
                     )
+                corrected_from = counter.start_date
+                previous_days = ms.days_between(counter.start_date, today)
             # Backdating or correcting the date is not a relapse: history stays as it is.
             counter.start_date = start
             counter.start_time = start_time
-            counter.updated_at = self._clock.now()
+            counter.updated_at = now
             await session.flush()
             # Milestones already passed are not celebrated; the next one is planned.
-            await plan_next(session, counter, context, self._clock.now(), catch_up=False)
-            return self._card(counter, context)
+            await plan_next(session, counter, context, now, catch_up=False)
+            return SetDone(self._card(counter, context), corrected_from, previous_days)
 
     async def show_own(
         self, guild_id: int, user_id: int, raw_label: str | None
@@ -160,7 +224,12 @@ class SobrietyService:
         async with self._db.read() as session:
             rows = (
                 await session.execute(
-                    select(SobrietyCounter, GuildSettings, MemberSettings.timezone)
+                    select(
+                        SobrietyCounter,
+                        GuildSettings,
+                        MemberSettings.timezone,
+                        _refused_dm(guild_id, user_id),
+                    )
                     .outerjoin(GuildSettings, GuildSettings.guild_id == SobrietyCounter.guild_id)
                     .outerjoin(
                         MemberSettings,
@@ -177,8 +246,9 @@ class SobrietyService:
             raise NotFound(NO_COUNTER)
         counters = [row[0] for row in rows]
         if raw_label is not None:
-            wanted = label_key(parse_label(raw_label))
-            counters = [c for c in counters if c.label_key == wanted]
+            named = parse_label(raw_label)
+            wanted = {label_key(named), named.casefold()}
+            counters = [c for c in counters if c.label_key in wanted]
             if not counters:
                 names = ", ".join(row[0].label for row in rows)
                 raise NotFound(
@@ -186,21 +256,76 @@ class SobrietyService:
                     f"Your counters: {names}."
                 )
         context = self._settings.context_from(guild_id, rows[0][1], rows[0][2])
-        cards = [self._card(counter, context) for counter in counters]
-        held = [(c.id, c.held_milestone_days) for c in counters if c.held_milestone_days]
-        if held:
-            async with self._db.transaction() as session:
-                for counter_id, days in held:
-                    # Only the congratulation shown is cleared; one held since stays held.
-                    await session.execute(
-                        update(SobrietyCounter)
-                        .where(
-                            SobrietyCounter.id == counter_id,
-                            SobrietyCounter.held_milestone_days == days,
-                        )
-                        .values(held_milestone_days=None)
+        refused_dm = rows[0][3]
+        dms_closed = refused_dm is not None and await self._still_refused(
+            guild_id, user_id, refused_dm
+        )
+        because = await self._held_because(counters)
+        return [
+            replace(
+                self._card(counter, context),
+                dms_closed=dms_closed,
+                held_because=because.get(counter.id),
+            )
+            for counter in counters
+        ]
+
+    async def clear_held(self, shown: Sequence[CounterCard]) -> None:
+        """Forget the congratulations a member has now seen. Called only after the reply that
+        showed them was delivered, so a failed reply keeps them for the next /sobriety show."""
+        held = [(card.counter_id, card.held_milestone) for card in shown if card.held_milestone]
+        if not held:
+            return
+        async with self._db.transaction() as session:
+            for counter_id, days in held:
+                # Only the congratulation shown is cleared; one held since stays held.
+                await session.execute(
+                    update(SobrietyCounter)
+                    .where(
+                        SobrietyCounter.id == counter_id,
+                        SobrietyCounter.held_milestone_days == days,
                     )
-        return cards
+                    .values(held_milestone_days=None)
+                )
+
+    async def _still_refused(self, guild_id: int, user_id: int, refused_id: int) -> bool:
+        """Whether no congratulation DM reached the member since the refused one."""
+        async with self._db.read() as session:
+            later = await session.scalar(
+                select(OutboxMessage.id)
+                .where(
+                    OutboxMessage.id > refused_id,
+                    OutboxMessage.state == SENT,
+                    OutboxMessage.purpose == DM_PURPOSE,
+                    OutboxMessage.target_kind == "dm",
+                    OutboxMessage.target_id == user_id,
+                    OutboxMessage.guild_id == guild_id,
+                )
+                .limit(1)
+            )
+        return later is None
+
+    async def _held_because(self, counters: Sequence[SobrietyCounter]) -> dict[int, str]:
+        held = {c.id: c.held_milestone_days for c in counters if c.held_milestone_days}
+        if not held:
+            return {}
+        async with self._db.read() as session:
+            rows = (
+                await session.execute(
+                    select(
+                        MilestoneCelebration.counter_id,
+                        MilestoneCelebration.days,
+                        MilestoneCelebration.route,
+                    )
+                    .where(MilestoneCelebration.counter_id.in_(held))
+                    .order_by(MilestoneCelebration.id)
+                )
+            ).all()
+        routes = {counter_id: route for counter_id, days, route in rows if held[counter_id] == days}
+        return {
+            counter_id: "post_failed" if routes.get(counter_id) == "channel" else "dms_closed"
+            for counter_id in held
+        }
 
     async def show_other(
         self, guild_id: int, owner_id: int, raw_label: str | None
@@ -225,7 +350,9 @@ class SobrietyService:
                 return None
             counter = next((c for c in visible if c.label_key == DEFAULT_LABEL), visible[0])
             context = await self._settings.member_context_in(session, guild_id, owner_id)
-        return replace(self._card(counter, context), held_milestone=None)
+        return replace(
+            self._card(counter, context), held_milestone=None, held_name=None, counter_id=0
+        )
 
     async def plan_reset(
         self, guild_id: int, user_id: int, raw_label: str | None, raw_date: str | None
@@ -244,6 +371,7 @@ class SobrietyService:
         raw_date: str | None,
         *,
         streak_number: int | None = None,
+        start_time: time | None = None,
     ) -> ResetDone:
         """Start a new streak, keeping the ended one. With `streak_number` (from the prompt the
         member confirmed), a second click or a stale prompt changes nothing."""
@@ -262,7 +390,7 @@ class SobrietyService:
                 )
             )
             counter.start_date = plan.new_start
-            counter.start_time = None
+            counter.start_time = start_time
             counter.past_days += plan.ending_days
             counter.streak_number += 1
             counter.updated_at = self._clock.now()
@@ -316,6 +444,11 @@ class SobrietyService:
             context = await self._settings.member_context_in(session, guild_id, user_id)
             return self._card(counter, context)
 
+    async def plan_remove(self, guild_id: int, user_id: int, raw_label: str) -> RemovePlan:
+        """What removing a counter deletes, for the confirmation prompt; changes nothing."""
+        history = await self.history(guild_id, user_id, raw_label)
+        return RemovePlan(history.label, history.journey_days, len(history.streaks))
+
     async def remove(self, guild_id: int, user_id: int, raw_label: str) -> str:
         async with self._db.transaction() as session:
             counter = await self._resolve(session, guild_id, user_id, raw_label)
@@ -357,7 +490,8 @@ class SobrietyService:
     def _card(self, counter: SobrietyCounter, context: MemberContext) -> CounterCard:
         today = ms.local_today(self._clock.now(), context.zone)
         days = ms.days_between(counter.start_date, today)
-        upcoming = ms.next_milestone(days, ladder_of(context.guild))
+        upcoming = ms.next_milestone(counter.start_date, days, ladder_of(context.guild))
+        held = counter.held_milestone_days
         return CounterCard(
             label=counter.label,
             days=days,
@@ -370,7 +504,10 @@ class SobrietyService:
             visibility=counter.visibility,
             celebrate=counter.celebrate,
             zone=context.zone.key,
-            held_milestone=counter.held_milestone_days,
+            next_milestone_name=ms.milestone_name(counter.start_date, upcoming),
+            counter_id=counter.id,
+            held_milestone=held,
+            held_name=ms.milestone_name(counter.start_date, held) if held else None,
         )
 
     def _validate_reset(
@@ -388,6 +525,13 @@ class SobrietyService:
                 "can't be dated before that. To correct the start date itself, use "
                 "`/sobriety set`."
             )
+        if new_start == counter.start_date:
+            raise InvalidInput(
+                f"Your current streak already starts on {new_start:%A %-d %B %Y}, so there's "
+                "nothing to restart: it would end a streak of 0 days. Nothing was changed. "
+                "If today is hard, your mentor is there for you, and `/crisis` lists people "
+                "you can reach right now."
+            )
         return ResetPlan(
             counter.label,
             new_start,
@@ -398,12 +542,16 @@ class SobrietyService:
     async def _find(
         self, session: AsyncSession, guild_id: int, user_id: int, label: str
     ) -> SobrietyCounter | None:
+        # Counters saved before labels were normalised carry their case-folded label as key.
+        keys = {label_key(label), label.casefold()}
         found: SobrietyCounter | None = await session.scalar(
-            select(SobrietyCounter).where(
+            select(SobrietyCounter)
+            .where(
                 SobrietyCounter.guild_id == guild_id,
                 SobrietyCounter.user_id == user_id,
-                SobrietyCounter.label_key == label_key(label),
+                SobrietyCounter.label_key.in_(keys),
             )
+            .limit(1)
         )
         return found
 
