@@ -137,8 +137,7 @@ class StaleConfirmation(
             return  # the prompt's own view answers this press
         await interaction.response.edit_message(
             content=(
-                "This question has expired, so nothing was changed. "
-                "Please run the command again."
+                "This question has expired, so nothing was changed. Please run the command again."
             ),
             embed=None,
             view=None,

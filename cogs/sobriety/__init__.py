@@ -152,9 +152,7 @@ class SobrietyCog(
         date: app_commands.Range[str, 1, 40] | None = None,
     ) -> None:
         assert interaction.guild_id is not None
-        plan = await self.service.plan_reset(
-            interaction.guild_id, interaction.user.id, label, date
-        )
+        plan = await self.service.plan_reset(interaction.guild_id, interaction.user.id, label, date)
         await self._ask_to_restart(interaction, plan, again="/sobriety reset")
 
     async def _ask_to_restart(self, interaction: Interaction, plan: ResetPlan, again: str) -> None:

@@ -42,9 +42,10 @@ async def test_every_command_answers_kindly_in_dms(world: World, bot: SteadyBot)
     sim, alice = world.sim, world.alice
     dm = sim.dm_channel(alice)
     for top in bot.tree.get_commands():
+        assert isinstance(top, app_commands.Command | app_commands.Group)
         for leaf in _leaves(top):
             name = leaf.qualified_name
-            options = {p.name: "x" for p in leaf.parameters if p.required}
+            options: dict[str, Any] = {p.name: "x" for p in leaf.parameters if p.required}
             if top.name in WORKS_IN_DMS:
                 reply = await sim.slash(alice, name, in_channel=dm, **options)
                 assert reply.content, name

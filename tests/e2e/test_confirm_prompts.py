@@ -24,7 +24,10 @@ async def test_an_expired_prompt_says_so_and_loses_its_buttons(
         message = prompt.message
         assert _buttons(message) == ["Confirm", "Cancel"]
 
-        expired = await sim.wait_until(lambda: "expired" in message.content and message)
+        def expired_prompt() -> SimMessage | None:
+            return message if "expired" in message.content else None
+
+        expired = await sim.wait_until(expired_prompt)
         assert _buttons(expired) == []
         assert "nothing was changed" in expired.content
         assert "/sobriety reset" in expired.content

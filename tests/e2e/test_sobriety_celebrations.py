@@ -351,9 +351,9 @@ async def test_a_held_congratulation_says_why_and_how_to_open_dms(
     carol.user.dms_open = True
     await sim.advance(days=23)  # day 30 on 25 March
     assert len(sim.dms(carol)) == 1
-    fields = {f["name"]: f["value"] for f in (await sim.slash(carol, "sobriety show")).embeds[0][
-        "fields"
-    ]}
+    fields = {
+        f["name"]: f["value"] for f in (await sim.slash(carol, "sobriety show")).embeds[0]["fields"]
+    }
     assert "Your DMs are closed" not in fields
 
 

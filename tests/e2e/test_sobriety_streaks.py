@@ -100,9 +100,7 @@ async def test_remove_names_the_whole_history_it_deletes(world: World) -> None:
     assert "can't be undone" in ask.content
 
 
-@pytest.mark.parametrize(
-    "hidden", ["\u200b", "\u2060", "\ufeff", "\u200c", "\u00ad", "\u3164"]
-)
+@pytest.mark.parametrize("hidden", ["\u200b", "\u2060", "\ufeff", "\u200c", "\u00ad", "\u3164"])
 async def test_labels_with_invisible_characters_are_refused(world: World, hidden: str) -> None:
     sim, alice = world.sim, world.alice
     await sim.slash(alice, "sobriety set", date="2026-01-01", label="alcohol")
