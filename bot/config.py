@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     confirm_timeout_seconds: float = Field(default=600.0, gt=0, le=840)
     discord_token: SecretStr | None = Field(default=None, validation_alias=TOKEN_ENV, exclude=True)
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _any_case_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
@@ -142,10 +147,21 @@ def config_file_from_env() -> Path | None:
     return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
 
 
+# Where an operator might put the token by analogy with the other settings: refused, so it is
+# never silently used (or silently ignored) from a place the README says it is not read from.
+_MISPLACED_TOKEN_ENV = (f"{ENV_PREFIX}DISCORD_TOKEN", f"{ENV_PREFIX}TOKEN")
+
+
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Settings from the file, environment and `overrides`, or a `ConfigError` naming the key."""
     if config_file is not None and not config_file.is_file():
         raise ConfigError(f"config file {config_file} does not exist")
+    for name in _MISPLACED_TOKEN_ENV:
+        if os.environ.get(name):
+            raise ConfigError(
+                f"{name}: the Discord token is read only from the {TOKEN_ENV} environment "
+                f"variable; unset {name} and set {TOKEN_ENV} instead"
+            )
 
     class _FromFile(Settings):
         model_config = SettingsConfigDict(toml_file=config_file)
