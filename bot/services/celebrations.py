@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db import Database
-from bot.db.models import MemberSettings, MilestoneCelebration, SobrietyCounter
+from bot.db.models import GuildSettings, MemberSettings, MilestoneCelebration, SobrietyCounter
 from bot.delivery.outbox import Target, enqueue
 from bot.domain import milestones as ms
 from bot.errors import InvalidInput
@@ -22,13 +22,19 @@ from bot.scheduling import ledger
 from bot.scheduling.kinds import DueItem, Lateness, WorkKind
 from bot.services.milestone_messages import Reached, channel_posts, private_congratulation
 from bot.services.milestone_plans import MILESTONE_KIND, ladder_of, plan_next
-from bot.services.settings import GuildSettingsView, MemberContext, SettingsService
+from bot.services.settings import (
+    DEFAULT_CELEBRATION_HOUR,
+    GuildSettingsView,
+    MemberContext,
+    SettingsService,
+)
 
 # More members than this reaching milestones together get one grouped post.
 HANDFUL = 5
 ANNOUNCE_KIND = "milestone.announce"
 DM_PURPOSE = "milestone.dm"
 CHANNEL_PURPOSE = "milestone.channel"
+REPLAN_BATCH = 5000  # counters read per query when checking plans at start
 
 
 class CelebrationService:
@@ -101,6 +107,71 @@ class CelebrationService:
         for counter, zone in (await session.execute(query)).all():
             context = MemberContext(ZoneInfo(zone or guild.effective_timezone), guild)
             await plan_next(session, counter, context, now, catch_up=True)
+
+    async def replan_default_zone(self) -> int:
+        """At start: re-plan the upcoming celebrations of members counted in the default zone
+        (neither they nor their server chose one) that were planned in another zone, because
+        `default_timezone` changed while the bot was stopped. Today's milestone is kept; an
+        overdue plan is left to its handler, which counts in the current zone and celebrates it
+        belatedly. Returns how many counters were re-planned."""
+        now = self._clock.now()
+        replanned, after = 0, 0
+        while True:
+            # Plain columns, not ORM objects: this reads every such counter at every start.
+            async with self._db.read() as session:
+                rows = (
+                    await session.execute(
+                        select(
+                            SobrietyCounter.id,
+                            SobrietyCounter.guild_id,
+                            SobrietyCounter.start_date,
+                            SobrietyCounter.next_milestone_days,
+                            SobrietyCounter.next_milestone_at,
+                            GuildSettings.celebration_hour,
+                        )
+                        .outerjoin(
+                            GuildSettings, GuildSettings.guild_id == SobrietyCounter.guild_id
+                        )
+                        .outerjoin(
+                            MemberSettings,
+                            and_(
+                                MemberSettings.guild_id == SobrietyCounter.guild_id,
+                                MemberSettings.user_id == SobrietyCounter.user_id,
+                            ),
+                        )
+                        .where(
+                            SobrietyCounter.id > after,
+                            SobrietyCounter.next_milestone_at > now,
+                            SobrietyCounter.next_milestone_days.is_not(None),
+                            MemberSettings.timezone.is_(None),
+                            GuildSettings.timezone.is_(None),
+                        )
+                        .order_by(SobrietyCounter.id)
+                        .limit(REPLAN_BATCH)
+                    )
+                ).all()
+            zone = ZoneInfo(self._settings.default_zone)
+            moved = [
+                (counter_id, guild_id)
+                for counter_id, guild_id, start, days, planned, hour in rows
+                if days is None
+                or planned
+                != ms.local_instant(
+                    ms.milestone_date(start, days), hour or DEFAULT_CELEBRATION_HOUR, zone
+                )
+            ]
+            for counter_id, guild_id in moved:
+                async with self._db.transaction() as session:
+                    counter = await session.get(SobrietyCounter, counter_id, with_for_update=True)
+                    if counter is not None:
+                        context = await self._settings.member_context_in(
+                            session, guild_id, counter.user_id
+                        )
+                        await plan_next(session, counter, context, now, catch_up=True)
+                        replanned += 1
+            if len(rows) < REPLAN_BATCH:
+                return replanned
+            after = rows[-1][0]
 
     async def _celebrate(self, session: AsyncSession, item: DueItem) -> None:
         # Locked, so a reset committed at this moment is either wholly before or after.
