@@ -180,11 +180,18 @@ class SobrietyCog(
                 view=None,
             )
 
-        await interaction.response.send_message(
+        text = (
             f"Start a new **{plan.label}** streak from {plan.new_start:%Y-%m-%d}? "
             f"Your current streak of {days(plan.ending_days)} will be kept in your history "
-            "as an earlier streak. (If you meant to correct your start date instead, it can "
-            "only move earlier; a later date begins a new streak.)",
+            "as an earlier streak."
+        )
+        if again == "/sobriety set":
+            text += (
+                " (To correct a start date instead, give an earlier date: a later one begins "
+                "a new streak.)"
+            )
+        await interaction.response.send_message(
+            text,
             view=ConfirmView(interaction, confirmed, again=again, confirm_label="Confirm"),
             ephemeral=True,
         )
