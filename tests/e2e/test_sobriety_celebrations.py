@@ -307,16 +307,17 @@ async def test_a_yearly_milestone_arrives_on_the_calendar_anniversary(
     world: World, bot: object
 ) -> None:
     sim, alice = world.sim, world.alice
-    # 29 February 2024 lies between: 730 days is 1 March 2026, the anniversary is 2 March.
-    await sim.slash(alice, "sobriety set", date="2024-03-02")
+    # 29 February 2024 lies between: 4 × 365 days is today, 1 March; the anniversary is
+    # tomorrow.
+    await sim.slash(alice, "sobriety set", date="2022-03-02")
     await _advance_to(sim, datetime(2026, 3, 1, 23, 0, tzinfo=UTC))
     assert sim.dms(alice) == []
     await _advance_to(sim, datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     texts = _texts(sim.dms(alice))
     assert len(texts) == 1
-    assert "🎉 2 years" in texts[0]
+    assert "🎉 4 years" in texts[0]
     card = await sim.slash(alice, "sobriety show")
-    assert card.embeds[0]["description"].startswith("2 years since")
+    assert card.embeds[0]["description"].startswith("4 years since")
 
 
 async def test_eighteen_months_on_the_calendar_date_in_the_channel(
