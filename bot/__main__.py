@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import socket
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -129,11 +131,28 @@ async def _open(settings: Settings) -> Database:
     """The migrated database, or a one-line `CliError` naming `database_url` and the problem."""
     from bot.runtime import open_database
 
+    if settings.is_sqlite:
+        _check_sqlite_file(settings.database)
     try:
         return await open_database(settings)
     except (DBAPIError, OSError, PostgresError, InterfaceError) as exc:
         log.debug("opening the database failed", exc_info=exc)
         raise CliError(database_problem(settings.database, exc)) from None
+
+
+def _check_sqlite_file(url: URL) -> None:
+    """Open the SQLite file once, synchronously, before the async driver does: a path that
+    cannot be opened is then reported before aiosqlite starts a thread that would outlive the
+    failure (and print its own traceback as the process exits)."""
+    if not url.database or url.database == ":memory:":
+        return
+    path = Path(url.database)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.closing(sqlite3.connect(path)) as connection:
+            connection.execute("PRAGMA schema_version")
+    except (OSError, sqlite3.Error) as exc:
+        raise CliError(database_problem(url, exc)) from None
 
 
 def database_problem(url: URL, exc: BaseException) -> str:
