@@ -130,8 +130,10 @@ class SobrietyCog(
             embeds=[card_embed(card, own=True) for card in cards],
             ephemeral=True,
         )
-        # Only now that the member has them: a reply that failed keeps them held.
-        await self.service.clear_held(cards)
+        # Only now that the member has them: a reply that failed keeps them held. Tracked, so a
+        # shutdown right after the reply waits for it.
+        if any(card.held_milestone is not None for card in cards):
+            await self.bot.track(self.service.clear_held(cards))
 
     @show.autocomplete("label")
     async def _show_label(
