@@ -340,8 +340,9 @@ class SobrietyService:
             )
             if raw_label is not None:
                 try:
+                    named = parse_label(raw_label)
                     query = query.where(
-                        SobrietyCounter.label_key == label_key(parse_label(raw_label))
+                        SobrietyCounter.label_key.in_({label_key(named), named.casefold()})
                     )
                 except InvalidInput:
                     return None
