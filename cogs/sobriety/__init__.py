@@ -19,12 +19,27 @@ from cogs.sobriety.render import (
     held_line,
     history_embed,
     reset_done,
+    restart_question,
+    set_reply,
 )
 
 if TYPE_CHECKING:
     from bot.app import SteadyBot
 
 Interaction = discord.Interaction["SteadyBot"]
+
+
+async def own_labels(interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """The member's own counter labels containing what they typed."""
+    if interaction.guild_id is None:
+        return []
+    labels = await interaction.client.services.sobriety.labels(
+        interaction.guild_id, interaction.user.id
+    )
+    needle = current.casefold()
+    return [
+        app_commands.Choice(name=name, value=name) for name in labels if needle in name.casefold()
+    ][:25]
 
 
 # Guild-only as a whole group: discord.py ignores guild_only() on a group's subcommands, and
@@ -41,25 +56,13 @@ class SobrietyCog(
     def service(self) -> SobrietyService:
         return self.bot.services.sobriety
 
-    async def _own_labels(
-        self, interaction: Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        labels = await self.service.labels(interaction.guild_id, interaction.user.id)
-        needle = current.casefold()
-        return [
-            app_commands.Choice(name=name, value=name)
-            for name in labels
-            if needle in name.casefold()
-        ][:25]
-
     @app_commands.command(name="set", description="Start or backdate a recovery counter")
     @app_commands.describe(
         date="The day your streak began, as YYYY-MM-DD",
         label="A name for this counter, e.g. alcohol (default: sobriety)",
         time="Optional time of day it began, as HH:MM",
     )
+    @app_commands.autocomplete(label=own_labels)
     async def set_(
         self,
         interaction: Interaction,
@@ -74,28 +77,9 @@ class SobrietyCog(
         if isinstance(done, ResetPlan):
             await self._ask_to_restart(interaction, done, again="/sobriety set")
             return
-        card = done.card
-        if done.corrected_from is None:
-            text = "Your counter is set. I'll celebrate your milestones the way you choose."
-        elif done.corrected_from == card.start_date:
-            text = f"Your **{card.label}** counter is updated; its start date stays the same."
-        else:
-            text = (
-                f"Corrected: your current **{card.label}** streak now starts "
-                f"{card.start_date:%Y-%m-%d} instead of {done.corrected_from:%Y-%m-%d}, so it "
-                f"counts {days(card.days)} instead of {days(done.previous_days or 0)}. This is "
-                "a correction, not a new streak: your history is unchanged, and milestones "
-                "already passed are not celebrated again."
-            )
         await interaction.response.send_message(
-            text, embed=card_embed(card, own=True), ephemeral=True
+            set_reply(done), embed=card_embed(done.card, own=True), ephemeral=True
         )
-
-    @set_.autocomplete("label")
-    async def _set_label(
-        self, interaction: Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await self._own_labels(interaction, current)
 
     @app_commands.command(
         name="show", description="Show your counter, or another member's if they share it"
@@ -103,6 +87,7 @@ class SobrietyCog(
     @app_commands.describe(
         label="Which counter", member="Another member whose shared counter to see"
     )
+    @app_commands.autocomplete(label=own_labels)
     async def show(
         self,
         interaction: Interaction,
@@ -135,18 +120,13 @@ class SobrietyCog(
         if any(card.held_milestone is not None for card in cards):
             await self.bot.track(self.service.clear_held(cards))
 
-    @show.autocomplete("label")
-    async def _show_label(
-        self, interaction: Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await self._own_labels(interaction, current)
-
     @app_commands.command(
         name="reset", description="Start a new streak after a relapse; your history is kept"
     )
     @app_commands.describe(
         label="Which counter", date="The new start date, YYYY-MM-DD (default: today)"
     )
+    @app_commands.autocomplete(label=own_labels)
     async def reset(
         self,
         interaction: Interaction,
@@ -182,42 +162,21 @@ class SobrietyCog(
                 view=None,
             )
 
-        text = (
-            f"Start a new **{plan.label}** streak from {plan.new_start:%Y-%m-%d}? "
-            f"Your current streak of {days(plan.ending_days)} will be kept in your history "
-            "as an earlier streak."
-        )
-        if again == "/sobriety set":
-            text += (
-                " (To correct a start date instead, give an earlier date: a later one begins "
-                "a new streak.)"
-            )
         await interaction.response.send_message(
-            text,
+            restart_question(plan, correcting=again == "/sobriety set"),
             view=ConfirmView(interaction, confirmed, again=again, confirm_label="Confirm"),
             ephemeral=True,
         )
 
-    @reset.autocomplete("label")
-    async def _reset_label(
-        self, interaction: Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await self._own_labels(interaction, current)
-
     @app_commands.command(name="history", description="Every streak of a counter, privately")
     @app_commands.describe(label="Which counter")
+    @app_commands.autocomplete(label=own_labels)
     async def history(
         self, interaction: Interaction, label: app_commands.Range[str, 1, 100] | None = None
     ) -> None:
         assert interaction.guild_id is not None
         history = await self.service.history(interaction.guild_id, interaction.user.id, label)
         await interaction.response.send_message(embed=history_embed(history), ephemeral=True)
-
-    @history.autocomplete("label")
-    async def _history_label(
-        self, interaction: Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await self._own_labels(interaction, current)
 
     @app_commands.command(
         name="privacy", description="Who can see a counter and how milestones reach you"
@@ -227,6 +186,7 @@ class SobrietyCog(
         visibility="private: only you; members: members who ask with /sobriety show",
         celebrate="channel: the milestones channel; dm: privately; off: recorded silently",
     )
+    @app_commands.autocomplete(label=own_labels)
     async def privacy(
         self,
         interaction: Interaction,
@@ -261,14 +221,9 @@ class SobrietyCog(
                 )
         await interaction.response.send_message(text, ephemeral=True)
 
-    @privacy.autocomplete("label")
-    async def _privacy_label(
-        self, interaction: Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await self._own_labels(interaction, current)
-
     @app_commands.command(name="remove", description="Delete a counter and its history")
     @app_commands.describe(label="Which counter to delete")
+    @app_commands.autocomplete(label=own_labels)
     async def remove(
         self, interaction: Interaction, label: app_commands.Range[str, 1, 100]
     ) -> None:
@@ -295,12 +250,6 @@ class SobrietyCog(
             ),
             ephemeral=True,
         )
-
-    @remove.autocomplete("label")
-    async def _remove_label(
-        self, interaction: Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return await self._own_labels(interaction, current)
 
 
 async def setup(bot: SteadyBot) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.services.sobriety import CounterCard, History
+from bot.services.sobriety import CounterCard, History, ResetPlan, SetDone
 
 COLOUR = discord.Colour.teal()
 CELEBRATE = {
@@ -102,3 +102,33 @@ def reset_done(label: str, new_start_text: str, previous_days: int, journey_days
         "Recovery isn't a straight line. If today is hard, your mentor is there for "
         "you, and `/crisis` lists people you can reach right now."
     )
+
+
+def set_reply(done: SetDone) -> str:
+    card = done.card
+    if done.corrected_from is None:
+        return "Your counter is set. I'll celebrate your milestones the way you choose."
+    if done.corrected_from == card.start_date:
+        return f"Your **{card.label}** counter is updated; its start date stays the same."
+    return (
+        f"Corrected: your current **{card.label}** streak now starts "
+        f"{card.start_date:%Y-%m-%d} instead of {done.corrected_from:%Y-%m-%d}, so it counts "
+        f"{days(card.days)} instead of {days(done.previous_days or 0)}. This is a correction, "
+        "not a new streak: your history is unchanged, and milestones the earlier date puts in "
+        "the past are not celebrated."
+    )
+
+
+def restart_question(plan: ResetPlan, *, correcting: bool) -> str:
+    """The Confirm prompt before a streak ends; `correcting` when it came from /sobriety set."""
+    text = (
+        f"Start a new **{plan.label}** streak from {plan.new_start:%Y-%m-%d}? "
+        f"Your current streak of {days(plan.ending_days)} will be kept in your history "
+        "as an earlier streak."
+    )
+    if correcting:
+        text += (
+            " (To correct a start date instead, give an earlier date: a later one begins a new "
+            "streak.)"
+        )
+    return text
