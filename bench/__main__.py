@@ -1,13 +1,13 @@
-"""`python -m bench [sweep] [startup] [dms] [sobriety]`: run the benchmarks (all by default)
-and print their figures. SQLite by default; STEADY_BENCH_DATABASE_URL=postgresql+asyncpg://…
-for PostgreSQL (the sobriety benchmark is SQLite only, as its targets are)."""
+"""`python -m bench [sweep] [startup] [dms] [sobriety] [default-zone]`: run the benchmarks
+(all by default) and print their figures. SQLite by default; STEADY_BENCH_DATABASE_URL=postgresql+asyncpg://…
+for PostgreSQL (the sobriety and default-zone benchmarks are SQLite only)."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
 
-from bench import dms, sobriety_scale, startup, sweep
+from bench import default_zone, dms, sobriety_scale, startup, sweep
 from bot.logs import setup_logging
 
 BENCHMARKS = {
@@ -15,6 +15,7 @@ BENCHMARKS = {
     "startup": startup.run,
     "dms": dms.run,
     "sobriety": sobriety_scale.main_async,
+    "default-zone": default_zone.run,
 }
 
 

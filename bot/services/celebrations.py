@@ -7,9 +7,10 @@ is held and shown on the member's next /sobriety show.
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -34,7 +35,28 @@ HANDFUL = 5
 ANNOUNCE_KIND = "milestone.announce"
 DM_PURPOSE = "milestone.dm"
 CHANNEL_PURPOSE = "milestone.channel"
-REPLAN_BATCH = 5000  # counters read per query when checking plans at start
+REPLAN_BATCH = 2000  # counters checked, and re-planned in one transaction, at a time
+
+
+def _in_default_zone(now: datetime) -> Select[int]:
+    """Counters with an upcoming plan whose member and server chose no zone of their own."""
+    return (
+        select(SobrietyCounter.id)
+        .outerjoin(GuildSettings, GuildSettings.guild_id == SobrietyCounter.guild_id)
+        .outerjoin(
+            MemberSettings,
+            and_(
+                MemberSettings.guild_id == SobrietyCounter.guild_id,
+                MemberSettings.user_id == SobrietyCounter.user_id,
+            ),
+        )
+        .where(
+            SobrietyCounter.next_milestone_at > now,
+            SobrietyCounter.next_milestone_days.is_not(None),
+            MemberSettings.timezone.is_(None),
+            GuildSettings.timezone.is_(None),
+        )
+    )
 
 
 class CelebrationService:
@@ -115,63 +137,55 @@ class CelebrationService:
         overdue plan is left to its handler, which counts in the current zone and celebrates it
         belatedly. Returns how many counters were re-planned."""
         now = self._clock.now()
+        zone = ZoneInfo(self._settings.default_zone)
         replanned, after = 0, 0
         while True:
             # Plain columns, not ORM objects: this reads every such counter at every start.
             async with self._db.read() as session:
                 rows = (
                     await session.execute(
-                        select(
-                            SobrietyCounter.id,
-                            SobrietyCounter.guild_id,
+                        _in_default_zone(now)
+                        .add_columns(
                             SobrietyCounter.start_date,
                             SobrietyCounter.next_milestone_days,
                             SobrietyCounter.next_milestone_at,
                             GuildSettings.celebration_hour,
                         )
-                        .outerjoin(
-                            GuildSettings, GuildSettings.guild_id == SobrietyCounter.guild_id
-                        )
-                        .outerjoin(
-                            MemberSettings,
-                            and_(
-                                MemberSettings.guild_id == SobrietyCounter.guild_id,
-                                MemberSettings.user_id == SobrietyCounter.user_id,
-                            ),
-                        )
-                        .where(
-                            SobrietyCounter.id > after,
-                            SobrietyCounter.next_milestone_at > now,
-                            SobrietyCounter.next_milestone_days.is_not(None),
-                            MemberSettings.timezone.is_(None),
-                            GuildSettings.timezone.is_(None),
-                        )
+                        .where(SobrietyCounter.id > after)
                         .order_by(SobrietyCounter.id)
                         .limit(REPLAN_BATCH)
                     )
                 ).all()
-            zone = ZoneInfo(self._settings.default_zone)
             moved = [
-                (counter_id, guild_id)
-                for counter_id, guild_id, start, days, planned, hour in rows
-                if days is None
-                or planned
+                counter_id
+                for counter_id, start, days, planned, hour in rows
+                if planned
                 != ms.local_instant(
                     ms.milestone_date(start, days), hour or DEFAULT_CELEBRATION_HOUR, zone
                 )
             ]
-            for counter_id, guild_id in moved:
-                async with self._db.transaction() as session:
-                    counter = await session.get(SobrietyCounter, counter_id, with_for_update=True)
-                    if counter is not None:
-                        context = await self._settings.member_context_in(
-                            session, guild_id, counter.user_id
-                        )
-                        await plan_next(session, counter, context, now, catch_up=True)
-                        replanned += 1
+            if moved:
+                replanned += await self._replan_in_default_zone(moved, now)
             if len(rows) < REPLAN_BATCH:
                 return replanned
             after = rows[-1][0]
+
+    async def _replan_in_default_zone(self, counter_ids: list[int], now: datetime) -> int:
+        # One transaction for the batch; the rows are read again under the lock, so a counter
+        # whose member or server chose a zone meanwhile is left to that change's own re-plan.
+        async with self._db.transaction() as session:
+            rows = (
+                await session.execute(
+                    _in_default_zone(now)
+                    .with_only_columns(SobrietyCounter, GuildSettings)
+                    .where(SobrietyCounter.id.in_(counter_ids))
+                    .with_for_update(of=SobrietyCounter)
+                )
+            ).all()
+            for counter, guild_row in rows:
+                context = self._settings.context_from(counter.guild_id, guild_row, None)
+                await plan_next(session, counter, context, now, catch_up=True)
+            return len(rows)
 
     async def _celebrate(self, session: AsyncSession, item: DueItem) -> None:
         # Locked, so a reset committed at this moment is either wholly before or after.
