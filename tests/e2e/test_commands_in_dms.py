@@ -42,7 +42,8 @@ async def test_every_command_answers_kindly_in_dms(world: World, bot: SteadyBot)
     sim, alice = world.sim, world.alice
     dm = sim.dm_channel(alice)
     for top in bot.tree.get_commands():
-        assert isinstance(top, app_commands.Command | app_commands.Group)
+        if not isinstance(top, app_commands.Command | app_commands.Group):
+            continue  # a context menu is not typed in a channel
         for leaf in _leaves(top):
             name = leaf.qualified_name
             options: dict[str, Any] = {p.name: "x" for p in leaf.parameters if p.required}
