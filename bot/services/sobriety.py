@@ -260,14 +260,15 @@ class SobrietyService:
         dms_closed = refused_dm is not None and await self._still_refused(
             guild_id, user_id, refused_dm
         )
-        because = await self._held_because(counters)
+        held = await self._held(counters)
+        cards = [
+            replace(self._card(counter, context), dms_closed=dms_closed) for counter in counters
+        ]
         return [
-            replace(
-                self._card(counter, context),
-                dms_closed=dms_closed,
-                held_because=because.get(counter.id),
-            )
-            for counter in counters
+            replace(card, held_because=held[card.counter_id][0], held_name=held[card.counter_id][1])
+            if card.counter_id in held
+            else card
+            for card in cards
         ]
 
     async def clear_held(self, shown: Sequence[CounterCard]) -> None:
@@ -305,27 +306,53 @@ class SobrietyService:
             )
         return later is None
 
-    async def _held_because(self, counters: Sequence[SobrietyCounter]) -> dict[int, str]:
-        held = {c.id: c.held_milestone_days for c in counters if c.held_milestone_days}
+    async def _held(self, counters: Sequence[SobrietyCounter]) -> dict[int, tuple[str, str]]:
+        """For each counter holding a congratulation: why it was held ("dms_closed" or
+        "post_failed") and the milestone's name, counted from the start of the streak it was
+        reached in (a reset since must not turn "2 years" into "730 days")."""
+        held = {c.id: c for c in counters if c.held_milestone_days}
         if not held:
             return {}
         async with self._db.read() as session:
-            rows = (
-                await session.execute(
-                    select(
-                        MilestoneCelebration.counter_id,
-                        MilestoneCelebration.days,
-                        MilestoneCelebration.route,
+            reached = {
+                counter_id: (route, streak_number)
+                for counter_id, days, route, streak_number in (
+                    await session.execute(
+                        select(
+                            MilestoneCelebration.counter_id,
+                            MilestoneCelebration.days,
+                            MilestoneCelebration.route,
+                            MilestoneCelebration.streak_number,
+                        )
+                        .where(MilestoneCelebration.counter_id.in_(held))
+                        .order_by(MilestoneCelebration.id)
                     )
-                    .where(MilestoneCelebration.counter_id.in_(held))
-                    .order_by(MilestoneCelebration.id)
-                )
-            ).all()
-        routes = {counter_id: route for counter_id, days, route in rows if held[counter_id] == days}
-        return {
-            counter_id: "post_failed" if routes.get(counter_id) == "channel" else "dms_closed"
-            for counter_id in held
-        }
+                ).all()
+                if held[counter_id].held_milestone_days == days
+            }
+            earlier = {
+                counter_id: streak_number
+                for counter_id, (_route, streak_number) in reached.items()
+                if streak_number != held[counter_id].streak_number
+            }
+            starts: dict[int, list[date]] = {}
+            if earlier:
+                for counter_id, start in await session.execute(
+                    select(SobrietyStreak.counter_id, SobrietyStreak.start_date)
+                    .where(SobrietyStreak.counter_id.in_(earlier))
+                    .order_by(SobrietyStreak.start_date, SobrietyStreak.id)
+                ):
+                    starts.setdefault(counter_id, []).append(start)
+        result: dict[int, tuple[str, str]] = {}
+        for counter_id, counter in held.items():
+            route, streak_number = reached.get(counter_id, ("dm", counter.streak_number))
+            start = counter.start_date
+            if counter_id in earlier and len(starts.get(counter_id, [])) >= streak_number:
+                start = starts[counter_id][streak_number - 1]
+            days = counter.held_milestone_days or 0
+            because = "post_failed" if route == "channel" else "dms_closed"
+            result[counter_id] = (because, ms.milestone_name(start, days))
+        return result
 
     async def show_other(
         self, guild_id: int, owner_id: int, raw_label: str | None

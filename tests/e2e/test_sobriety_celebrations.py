@@ -370,3 +370,14 @@ async def test_a_held_congratulation_survives_a_reply_that_failed(
     assert "Congratulations" not in failed.content
     shown = await sim.slash(carol, "sobriety show")
     assert "you reached **7 days**" in shown.content
+
+
+async def test_a_held_anniversary_keeps_its_name_after_a_reset(world: World, bot: object) -> None:
+    sim, carol = world.sim, world.carol
+    # 2 years on 2 March 2026 is 730 days; from the new start, 730 days is not an anniversary.
+    await sim.slash(carol, "sobriety set", date="2024-03-02")
+    await _advance_to(sim, datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    prompt = await sim.slash(carol, "sobriety reset")
+    await sim.click(carol, prompt, label="Confirm")
+    shown = await sim.slash(carol, "sobriety show")
+    assert "you reached **2 years** (sobriety)" in shown.content
