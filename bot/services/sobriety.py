@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ScalarSelect, and_, delete, func, select, update
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -19,7 +19,6 @@ from bot.db.models import (
     SobrietyCounter,
     SobrietyStreak,
 )
-from bot.db.models.outbox import FAILED, SENT, OutboxMessage
 from bot.domain import milestones as ms
 from bot.domain.sobriety_input import (
     DEFAULT_LABEL,
@@ -30,7 +29,7 @@ from bot.domain.sobriety_input import (
 )
 from bot.errors import InvalidInput, NotFound
 from bot.scheduling import ledger
-from bot.services.celebrations import DM_PURPOSE
+from bot.services import held_congratulations
 from bot.services.milestone_plans import MILESTONE_KIND, ladder_of, plan_next
 from bot.services.settings import MemberContext, SettingsService
 
@@ -112,23 +111,6 @@ class ResetDone:
     new_start: date
     previous_days: int
     journey_days: int
-
-
-def _refused_dm(guild_id: int, user_id: int) -> ScalarSelect[int | None]:
-    """The newest congratulation DM to the member that Discord refused because their DMs are
-    closed. Undeliverable rows are few, so this reads only the failed end of the outbox."""
-    return (
-        select(func.max(OutboxMessage.id))
-        .where(
-            OutboxMessage.state == FAILED,
-            OutboxMessage.purpose == DM_PURPOSE,
-            OutboxMessage.target_kind == "dm",
-            OutboxMessage.target_id == user_id,
-            OutboxMessage.guild_id == guild_id,
-            OutboxMessage.last_error.like("DMs closed%"),
-        )
-        .scalar_subquery()
-    )
 
 
 class SobrietyService:
@@ -228,7 +210,7 @@ class SobrietyService:
                         SobrietyCounter,
                         GuildSettings,
                         MemberSettings.timezone,
-                        _refused_dm(guild_id, user_id),
+                        held_congratulations.refused_dm(guild_id, user_id),
                     )
                     .outerjoin(GuildSettings, GuildSettings.guild_id == SobrietyCounter.guild_id)
                     .outerjoin(
@@ -257,15 +239,24 @@ class SobrietyService:
                 )
         context = self._settings.context_from(guild_id, rows[0][1], rows[0][2])
         refused_dm = rows[0][3]
-        dms_closed = refused_dm is not None and await self._still_refused(
-            guild_id, user_id, refused_dm
-        )
-        held = await self._held(counters)
+        held: dict[int, held_congratulations.Held] = {}
+        dms_closed = False
+        if refused_dm is not None or any(c.held_milestone_days for c in counters):
+            async with self._db.read() as session:
+                if refused_dm is not None:
+                    dms_closed = await held_congratulations.dms_still_closed(
+                        session, guild_id, user_id, refused_dm
+                    )
+                held = await held_congratulations.details(session, counters)
         cards = [
             replace(self._card(counter, context), dms_closed=dms_closed) for counter in counters
         ]
         return [
-            replace(card, held_because=held[card.counter_id][0], held_name=held[card.counter_id][1])
+            replace(
+                card,
+                held_because=held[card.counter_id].because,
+                held_name=held[card.counter_id].name,
+            )
             if card.counter_id in held
             else card
             for card in cards
@@ -288,71 +279,6 @@ class SobrietyService:
                     )
                     .values(held_milestone_days=None)
                 )
-
-    async def _still_refused(self, guild_id: int, user_id: int, refused_id: int) -> bool:
-        """Whether no congratulation DM reached the member since the refused one."""
-        async with self._db.read() as session:
-            later = await session.scalar(
-                select(OutboxMessage.id)
-                .where(
-                    OutboxMessage.id > refused_id,
-                    OutboxMessage.state == SENT,
-                    OutboxMessage.purpose == DM_PURPOSE,
-                    OutboxMessage.target_kind == "dm",
-                    OutboxMessage.target_id == user_id,
-                    OutboxMessage.guild_id == guild_id,
-                )
-                .limit(1)
-            )
-        return later is None
-
-    async def _held(self, counters: Sequence[SobrietyCounter]) -> dict[int, tuple[str, str]]:
-        """For each counter holding a congratulation: why it was held ("dms_closed" or
-        "post_failed") and the milestone's name, counted from the start of the streak it was
-        reached in (a reset since must not turn "2 years" into "730 days")."""
-        held = {c.id: c for c in counters if c.held_milestone_days}
-        if not held:
-            return {}
-        async with self._db.read() as session:
-            reached = {
-                counter_id: (route, streak_number)
-                for counter_id, days, route, streak_number in (
-                    await session.execute(
-                        select(
-                            MilestoneCelebration.counter_id,
-                            MilestoneCelebration.days,
-                            MilestoneCelebration.route,
-                            MilestoneCelebration.streak_number,
-                        )
-                        .where(MilestoneCelebration.counter_id.in_(held))
-                        .order_by(MilestoneCelebration.id)
-                    )
-                ).all()
-                if held[counter_id].held_milestone_days == days
-            }
-            earlier = {
-                counter_id: streak_number
-                for counter_id, (_route, streak_number) in reached.items()
-                if streak_number != held[counter_id].streak_number
-            }
-            starts: dict[int, list[date]] = {}
-            if earlier:
-                for counter_id, start in await session.execute(
-                    select(SobrietyStreak.counter_id, SobrietyStreak.start_date)
-                    .where(SobrietyStreak.counter_id.in_(earlier))
-                    .order_by(SobrietyStreak.start_date, SobrietyStreak.id)
-                ):
-                    starts.setdefault(counter_id, []).append(start)
-        result: dict[int, tuple[str, str]] = {}
-        for counter_id, counter in held.items():
-            route, streak_number = reached.get(counter_id, ("dm", counter.streak_number))
-            start = counter.start_date
-            if counter_id in earlier and len(starts.get(counter_id, [])) >= streak_number:
-                start = starts[counter_id][streak_number - 1]
-            days = counter.held_milestone_days or 0
-            because = "post_failed" if route == "channel" else "dms_closed"
-            result[counter_id] = (because, ms.milestone_name(start, days))
-        return result
 
     async def show_other(
         self, guild_id: int, owner_id: int, raw_label: str | None
