@@ -6,6 +6,7 @@ stored and incremented, so a missed job, a restart or a DST change cannot make i
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -46,8 +47,12 @@ def days_between(start: date, today: date) -> int:
 
 
 def calendar_days(start: date, months: int) -> int:
-    """Days from `start` to the same calendar day `months` later (clamped to a month's end)."""
-    return (start + relativedelta(months=months) - start).days
+    """Days from `start` to the same calendar day `months` later (clamped to a month's end, as
+    relativedelta does; written out because every card and plan asks several times)."""
+    total = start.month - 1 + months
+    year, month = start.year + total // 12, total % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return (date(year, month, day) - start).days
 
 
 def _fixed_steps(start: date, ladder: Ladder) -> list[int]:

@@ -245,3 +245,11 @@ def test_counts_across_any_dst_transition_follow_the_wall_calendar(
     celebration = ms.local_instant(ms.milestone_date(start, streak), 9, tz)
     assert celebration.astimezone(tz).date() == day
     assert celebration.astimezone(tz).hour == 9
+
+
+@given(dates, st.integers(min_value=0, max_value=1_200))
+def test_calendar_months_agree_with_relativedelta(start: date, months: int) -> None:
+    from dateutil.relativedelta import relativedelta
+
+    expected = (start + relativedelta(months=months) - start).days
+    assert ms.calendar_days(start, months) == expected
