@@ -1,14 +1,15 @@
-"""`python -m bench [sweep] [startup] [dms] [priority] [processes] [sobriety] [soak]`: run
-the benchmarks (all by default) and print their figures. SQLite by default;
-STEADY_BENCH_DATABASE_URL=postgresql+asyncpg://… for PostgreSQL (the sobriety benchmark is
-SQLite only, as its targets are; processes is PostgreSQL only)."""
+"""`python -m bench [sweep] [startup] [dms] [priority] [processes] [sobriety] [soak]
+[default-zone]`: run the benchmarks (all by default) and print their figures. SQLite by
+default; STEADY_BENCH_DATABASE_URL=postgresql+asyncpg://… for PostgreSQL (the sobriety and
+default-zone benchmarks are SQLite only, as their targets are; processes and soak are
+PostgreSQL only)."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
 
-from bench import dms, priority, processes, soak, sobriety_scale, startup, sweep
+from bench import default_zone, dms, priority, processes, soak, sobriety_scale, startup, sweep
 from bot.logs import setup_logging
 
 BENCHMARKS = {
@@ -19,6 +20,7 @@ BENCHMARKS = {
     "processes": processes.run,
     "sobriety": sobriety_scale.main_async,
     "soak": soak.run,
+    "default-zone": default_zone.run,
 }
 
 

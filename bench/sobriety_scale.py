@@ -112,6 +112,14 @@ async def run(counters: int, due: int, shows: int) -> dict[str, float]:
                 connection.execute(
                     "UPDATE sobriety_counters SET guild_id = ? WHERE guild_id = 0", (guild.id,)
                 )
+                # Servers that chose their timezone, as most do: the synthetic plans are not
+                # aligned to a celebration hour, and the start-up check of plans made in the
+                # default zone (see CelebrationService.replan_default_zone) would re-plan them.
+                connection.executemany(
+                    "INSERT INTO guild_settings (guild_id, timezone, celebration_hour, "
+                    "updated_at) VALUES (?, 'UTC', 9, ?)",
+                    [(guild.id, _stored(NOW)), (GUILD_ID, _stored(NOW))],
+                )
             load_seconds = time.perf_counter() - started
 
             database = await open_database(Settings(database_url=url))

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import logging
+import socket
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import discord
+from asyncpg import InterfaceError, PostgresError
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 
 from bot.clock import SystemClock
 from bot.config import TOKEN_ENV, Settings, config_file_from_env, load_settings
+from bot.db import Database
 from bot.errors import ConfigError
 from bot.logs import setup_logging
 
 EXIT_USAGE = 2
+log = logging.getLogger("bot.cli")
 
 
 class CliError(Exception):
@@ -30,31 +39,36 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m bot",
         description="Steady: a peer-support Discord bot for IOP recovery communities.",
     )
-    parser.add_argument(
-        "--config",
-        type=Path,
-        help="TOML configuration file (default: $STEADY_CONFIG, else ./config.toml if present)",
-    )
+    config_help = "TOML configuration file (default: $STEADY_CONFIG, else ./config.toml if present)"
+    parser.add_argument("--config", type=Path, help=config_help)
+    # Also accepted after the subcommand (`python -m bot run --config x.toml`); SUPPRESS keeps
+    # a subcommand without it from overwriting one given before it.
+    config_after = argparse.ArgumentParser(add_help=False)
+    config_after.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=config_help)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser(
         "run",
+        parents=[config_after],
         help="connect to Discord and serve (needs DISCORD_TOKEN)",
         description="Migrate the database, connect to Discord with DISCORD_TOKEN and serve "
         "until SIGTERM or Ctrl-C.",
     )
     commands.add_parser(
         "migrate",
+        parents=[config_after],
         help="upgrade the database to the newest schema",
         description="Upgrade the configured database to the newest schema and exit.",
     )
     commands.add_parser(
         "check-config",
+        parents=[config_after],
         help="validate and print the effective configuration (secrets masked)",
         description="Validate the configuration file and STEADY_* variables and print the "
         "effective settings as JSON with secrets masked.",
     )
     sync = commands.add_parser(
         "sync",
+        parents=[config_after],
         help="publish slash commands to Discord (needs DISCORD_TOKEN)",
         description="Publish the slash commands globally (may take up to an hour to appear) "
         "or, with --guild, to one server at once.",
@@ -62,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--guild", type=int, help="a server id to publish to instead of globally")
     commands.add_parser(
         "demo",
+        parents=[config_after],
         help="run a scripted demo offline against the local Discord simulator",
         description="Run a scripted scenario against the local Discord simulator on a fresh "
         "SQLite file and print what each member sees. Needs no Discord account.",
@@ -94,11 +109,22 @@ def _token(settings: Settings) -> str:
 
 
 async def _run(settings: Settings) -> None:
-    from bot.runtime import create_bot, open_database, run_until_stopped
+    from bot.runtime import create_bot, run_until_stopped
 
     token = _token(settings)
-    _check_encryption_keys(settings)
-    database = await open_database(settings)
+    # On SQLite the key file lives beside the database, so the database (and its folder) come
+    # first and a bad database_url is reported as such; elsewhere the keys are configuration
+    # alone and are checked before connecting.
+    on_sqlite = settings.database.get_backend_name() == "sqlite"
+    if not on_sqlite:
+        _check_encryption_keys(settings)
+    database = await _open(settings)
+    if on_sqlite:
+        try:
+            _check_encryption_keys(settings)
+        except BaseException:
+            await database.dispose()
+            raise
     bot = create_bot(settings, database, SystemClock())
     try:
         await run_until_stopped(bot, token)
@@ -114,24 +140,78 @@ def _check_encryption_keys(settings: Settings) -> None:
     # Before connecting, so a missing key stops the start with one line (on SQLite this
     # creates the key file on the first start). The check-in feature hands the cipher to
     # its services; until then nothing else needs it.
-    from bot.security.notes import load_cipher
+    from bot.security.notes import KEYS_ENV, load_cipher
 
     keys = settings.encryption_keys.get_secret_value() if settings.encryption_keys else None
     try:
         load_cipher(keys=keys, database=settings.database)
     except ConfigError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
+    except OSError as exc:
+        raise CliError(
+            f"could not create or read the notes' key file ({exc.filename}): {exc.strerror}. "
+            f"Set {KEYS_ENV} or make the database's folder writable."
+        ) from None
 
 
 async def _migrate(settings: Settings) -> None:
     from bot.db.migrate import current_revision
-    from bot.runtime import open_database
 
-    database = await open_database(settings)
+    database = await _open(settings)
     try:
         print(f"database is at revision {await current_revision(database)}")
     finally:
         await database.dispose()
+
+
+async def _open(settings: Settings) -> Database:
+    """The migrated database, or a one-line `CliError` naming `database_url` and the problem."""
+    from bot.runtime import open_database
+
+    if settings.is_sqlite:
+        _check_sqlite_file(settings.database)
+    try:
+        return await open_database(settings)
+    except (DBAPIError, OSError, PostgresError, InterfaceError) as exc:
+        log.debug("opening the database failed", exc_info=exc)
+        raise CliError(database_problem(settings.database, exc)) from None
+
+
+def _check_sqlite_file(url: URL) -> None:
+    """Open the SQLite file once, synchronously, before the async driver does: a path that
+    cannot be opened is then reported before aiosqlite starts a thread that would outlive the
+    failure (and print its own traceback as the process exits)."""
+    if not url.database or url.database == ":memory:":
+        return
+    path = Path(url.database)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.closing(sqlite3.connect(path)) as connection:
+            connection.execute("PRAGMA schema_version")
+    except (OSError, sqlite3.Error) as exc:
+        raise CliError(database_problem(url, exc)) from None
+
+
+def database_problem(url: URL, exc: BaseException) -> str:
+    """What went wrong opening the database, naming where it is but never the password."""
+    reason = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    if isinstance(reason, ConnectionRefusedError):
+        why = "the connection was refused (is the server running and listening there?)"
+    elif isinstance(reason, socket.gaierror):
+        why = "the host name could not be resolved"
+    elif isinstance(reason, TimeoutError):
+        why = "the connection timed out"
+    else:
+        why = str(reason).strip().splitlines()[0] if str(reason).strip() else type(reason).__name__
+    if url.get_backend_name() == "sqlite":
+        where = f"the SQLite file {url.database}"
+        why += "; check that its folder exists and that Steady may write there"
+    else:
+        where = (
+            f"PostgreSQL database {url.database or '(default)'} on "
+            f"{url.host or 'localhost'}:{url.port or 5432} as user {url.username or '(default)'}"
+        )
+    return f"cannot open {where} (database_url or STEADY_DATABASE_URL): {why}"
 
 
 async def _sync(settings: Settings, guild_id: int | None) -> None:

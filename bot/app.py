@@ -107,6 +107,7 @@ class SteadyBot(commands.Bot):
         # Before the gateway connects, so clicks on buttons sent before a restart are routed.
         self.add_dynamic_items(*PERSISTENT_ITEMS)
         if self._background:
+            await self.services.on_start()
             # Here and not in on_ready, which fires again after every reconnect.
             self.scheduler.start()
             # Real-time wake-ups only with the real clock: with a ManualClock (tests, demo) the

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
         default="UTC", description="IANA zone used when neither member nor guild chose one."
     )
     shutdown_grace_seconds: float = Field(default=10.0, gt=0, le=300)
+    # A Confirm button's life. Under Discord's 15-minute interaction token, so an expired prompt
+    # can still be edited to say so.
+    confirm_timeout_seconds: float = Field(default=600.0, gt=0, le=840)
     discord_token: SecretStr | None = Field(default=None, validation_alias=TOKEN_ENV, exclude=True)
     # Read as STEADY_ENCRYPTION_KEYS; never from the config file (see _TokenFreeToml).
     encryption_keys: SecretStr | None = Field(
@@ -66,6 +69,11 @@ class Settings(BaseSettings):
         exclude=True,
         description="Fernet keys for members' notes, comma separated, newest first.",
     )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _any_case_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator("database_url")
     @classmethod
@@ -159,10 +167,21 @@ def config_file_from_env() -> Path | None:
     return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
 
 
+# Where an operator might put the token by analogy with the other settings: refused, so it is
+# never silently used (or silently ignored) from a place the README says it is not read from.
+_MISPLACED_TOKEN_ENV = (f"{ENV_PREFIX}DISCORD_TOKEN", f"{ENV_PREFIX}TOKEN")
+
+
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Settings from the file, environment and `overrides`, or a `ConfigError` naming the key."""
     if config_file is not None and not config_file.is_file():
         raise ConfigError(f"config file {config_file} does not exist")
+    for name in _MISPLACED_TOKEN_ENV:
+        if os.environ.get(name):
+            raise ConfigError(
+                f"{name}: the Discord token is read only from the {TOKEN_ENV} environment "
+                f"variable; unset {name} and set {TOKEN_ENV} instead"
+            )
 
     class _FromFile(Settings):
         model_config = SettingsConfigDict(toml_file=config_file)

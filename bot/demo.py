@@ -7,15 +7,22 @@ an ephemeral reply only they can see.
 
 from __future__ import annotations
 
+import re
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 from bot.simulator import Simulator
 
 START = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+# Whose local time the section headings show, beside UTC.
+LOCAL_TIMES = (("New York", "America/New_York"), ("London", "Europe/London"))
+_TIMESTAMP = re.compile(r"<t:(-?\d+)(?::([tTdDfFR]))?>")
 
 
 async def run_demo(out: TextIO) -> None:
@@ -24,9 +31,38 @@ async def run_demo(out: TextIO) -> None:
         url = f"sqlite+aiosqlite:///{Path(workdir) / 'steady.db'}"
         async with Simulator() as sim:
             await _scenario(sim, url)
-            out.write(sim.transcript.text() + "\n")
+            assert sim.clock is not None
+            out.write(readable_timestamps(sim.transcript.text(), sim.clock.now()) + "\n")
     elapsed = time.monotonic() - started
     out.write(f"\nDemo finished in {elapsed:.1f} s. Nothing left this machine.\n")
+
+
+def heading(text: str, when: datetime) -> str:
+    """A section heading with the date and the time in UTC and where the members live."""
+    local = " · ".join(
+        f"{when.astimezone(ZoneInfo(zone)):%H:%M} {place}" for place, zone in LOCAL_TIMES
+    )
+    return f"\n── {text} ({when:%a %-d %b %Y}, {when:%H:%M} UTC · {local}) ──"
+
+
+def readable_timestamps(text: str, now: datetime) -> str:
+    """`<t:…>` markup as a member's Discord client shows it (here in UTC; "R" against `now`)."""
+
+    def shown(match: re.Match[str]) -> str:
+        at = datetime.fromtimestamp(int(match.group(1)), tz=UTC)
+        if match.group(2) != "R":
+            return f"{at:%-d %b %Y %H:%M} UTC"
+        minutes = round((now - at).total_seconds() / 60)
+        if abs(minutes) < 1:
+            return "just now"
+        if abs(minutes) < 90:
+            amount = f"{abs(minutes)} minute{'' if abs(minutes) == 1 else 's'}"
+        else:
+            hours = round(abs(minutes) / 60)
+            amount = f"{hours} hour{'' if hours == 1 else 's'}"
+        return f"{amount} ago" if minutes > 0 else f"in {amount}"
+
+    return _TIMESTAMP.sub(shown, text)
 
 
 async def _scenario(sim: Simulator, url: str) -> None:
@@ -41,8 +77,10 @@ async def _scenario(sim: Simulator, url: str) -> None:
 
     def note(text: str, at: datetime | None = None) -> None:
         assert sim.clock is not None
-        when = at or sim.clock.now()
-        sim.transcript.lines.append(f"\n── {text} ({when:%a %d %b %H:%M} UTC) ──")
+        sim.transcript.lines.append(heading(text, at or sim.clock.now()))
+
+    def aside(text: str) -> None:
+        sim.transcript.lines.append(f"    [{text}]")
 
     async def until(instant: datetime, text: str) -> None:
         note(text, instant)
@@ -54,6 +92,10 @@ async def _scenario(sim: Simulator, url: str) -> None:
         await sim.slash(mo, "setup timezone", zone="America/New_York")
         await sim.slash(mo, "setup milestones", channel=milestones, hour=9)
         await sim.slash(mo, "setup show")
+        aside(
+            "bob is not a moderator, so Discord hides /setup from him; the demo bypasses "
+            "Discord's command visibility to show that Steady refuses him itself"
+        )
         await sim.slash(bob, "setup timezone", zone="Asia/Tokyo", bypass_permissions=True)
 
         note("Members set their timezone and counters; everything they see is private")

@@ -16,6 +16,14 @@ if TYPE_CHECKING:
     from bot.app import SteadyBot
 
 
+# Discord shows a command with default_member_permissions only to members holding those
+# permissions; a role gets to see it only through the server's own integration settings.
+ROLE_VISIBILITY = (
+    "open **Server Settings → Integrations → Steady**, choose `/setup`, and under Roles & "
+    "Members add the role (or allow it per command)."
+)
+
+
 def _channel(channel_id: int | None) -> str:
     return f"<#{channel_id}>" if channel_id else "not set"
 
@@ -43,7 +51,8 @@ class SetupCog(
         embed.add_field(
             name="Moderator role",
             value=(
-                f"<@&{view.moderator_role_id}>"
+                f"<@&{view.moderator_role_id}>. Steady treats its members as moderators; for "
+                f"them to see `/setup` in Discord, {ROLE_VISIBILITY}"
                 if view.moderator_role_id
                 else "not set (members with Manage Server are moderators)"
             ),
@@ -101,7 +110,9 @@ class SetupCog(
             return
         await self.bot.services.settings.set_moderator_role(interaction.guild_id, role.id)
         await interaction.response.send_message(
-            f"Members with {role.mention} can now run moderator commands.", ephemeral=True
+            f"Steady now treats members with {role.mention} as moderators. Discord still hides "
+            f"`/setup` from them until the server owner allows it: {ROLE_VISIBILITY}",
+            ephemeral=True,
         )
 
     @app_commands.command(

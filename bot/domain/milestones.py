@@ -6,16 +6,34 @@ stored and incremented, so a missed job, a restart or a DST change cannot make i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import calendar
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
-DEFAULT_LADDER: tuple[int, ...] = (1, 7, 30, 60, 90, 180, 270, 365, 545)
-YEAR_DAYS = 365
+# Counted in days from the start date.
+DEFAULT_DAY_STEPS: tuple[int, ...] = (1, 7, 30, 60, 90, 180, 270)
+# Counted in calendar months: 12 months falls on the first anniversary of the start date and
+# 18 months on the same day of the month a year and a half later (the last day of a shorter
+# month when that day does not exist). A start on 29 February is celebrated on 28 February in
+# common years.
+DEFAULT_MONTH_STEPS: tuple[int, ...] = (12, 18)
 MAX_LADDER_DAYS = 36_500
+
+
+@dataclass(frozen=True, slots=True)
+class Ladder:
+    """Which milestones a streak celebrates: day steps, calendar-month steps, then every calendar
+    anniversary after the highest step ("sobriety birthdays")."""
+
+    days: tuple[int, ...] = ()
+    months: tuple[int, ...] = ()
+
+
+DEFAULT_LADDER = Ladder(DEFAULT_DAY_STEPS, DEFAULT_MONTH_STEPS)
 
 
 def local_today(now: datetime, zone: ZoneInfo) -> date:
@@ -28,34 +46,63 @@ def days_between(start: date, today: date) -> int:
     return max(0, (today - start).days)
 
 
-def is_milestone(days: int, ladder: Sequence[int] = DEFAULT_LADDER) -> bool:
-    if days <= 0:
-        return False
-    if days in ladder:
-        return True
-    return days > max(ladder) and days % YEAR_DAYS == 0
+def calendar_days(start: date, months: int) -> int:
+    """Days from `start` to the same calendar day `months` later (clamped to a month's end, as
+    relativedelta does; written out because every card and plan asks several times)."""
+    total = start.month - 1 + months
+    year, month = start.year + total // 12, total % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return (date(year, month, day) - start).days
 
 
-def next_milestone(days: int, ladder: Sequence[int] = DEFAULT_LADDER) -> int:
-    """The first milestone strictly after `days`: the ladder, then every 365 days after it."""
-    for step in sorted(ladder):
+def _fixed_steps(start: date, ladder: Ladder) -> list[int]:
+    return sorted({*ladder.days, *(calendar_days(start, m) for m in ladder.months)})
+
+
+def next_milestone(start: date, days: int, ladder: Ladder = DEFAULT_LADDER) -> int:
+    """The first milestone strictly after `days`: the ladder's steps, then each anniversary."""
+    fixed = _fixed_steps(start, ladder)
+    for step in fixed:
         if step > days:
             return step
-    return (max(days, max(ladder)) // YEAR_DAYS + 1) * YEAR_DAYS
+    floor = max(days, fixed[-1] if fixed else 0)
+    # Years are 365 or 366 days long, so the anniversary after `floor` is at most two away.
+    year = max(1, floor // 366)
+    while calendar_days(start, 12 * year) <= floor:
+        year += 1
+    return calendar_days(start, 12 * year)
 
 
-def highest_reached(days: int, at_least: int, ladder: Sequence[int] = DEFAULT_LADDER) -> int | None:
+def is_milestone(start: date, days: int, ladder: Ladder = DEFAULT_LADDER) -> bool:
+    return days > 0 and next_milestone(start, days - 1, ladder) == days
+
+
+def highest_reached(
+    start: date, days: int, at_least: int, ladder: Ladder = DEFAULT_LADDER
+) -> int | None:
     """The highest milestone in [at_least, days], or None: what a belated celebration names."""
     best: int | None = None
-    step = at_least if is_milestone(at_least, ladder) else next_milestone(at_least, ladder)
+    step = next_milestone(start, max(at_least, 1) - 1, ladder)
     while step <= days:
         best = step
-        step = next_milestone(step, ladder)
+        step = next_milestone(start, step, ladder)
     return best
 
 
 def milestone_date(start: date, days: int) -> date:
     return start + timedelta(days=days)
+
+
+def milestone_name(start: date, days: int) -> str:
+    """How a milestone is named: "2 years" on an anniversary, "18 months", else "30 days"."""
+    years = max(1, days // 366)
+    while calendar_days(start, 12 * years) < days:
+        years += 1
+    if days > 0 and calendar_days(start, 12 * years) == days:
+        return f"{years} year{'' if years == 1 else 's'}"
+    if days > 0 and calendar_days(start, 18) == days:
+        return "18 months"
+    return f"{days} day{'' if days == 1 else 's'}"
 
 
 def local_instant(day: date, hour: int, zone: ZoneInfo) -> datetime:

@@ -12,12 +12,18 @@ from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import Select, and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db import Database
-from bot.db.models import DueWork, MemberSettings, MilestoneCelebration, SobrietyCounter
+from bot.db.models import (
+    DueWork,
+    GuildSettings,
+    MemberSettings,
+    MilestoneCelebration,
+    SobrietyCounter,
+)
 from bot.db.models.scheduling import PENDING
 from bot.delivery.outbox import Target, enqueue
 from bot.domain import milestones as ms
@@ -26,13 +32,40 @@ from bot.scheduling import ledger, locks
 from bot.scheduling.kinds import DueItem, Lateness, WorkKind
 from bot.services.milestone_messages import Reached, channel_posts, private_congratulation
 from bot.services.milestone_plans import MILESTONE_KIND, ladder_of, plan_next
-from bot.services.settings import GuildSettingsView, MemberContext, SettingsService
+from bot.services.settings import (
+    DEFAULT_CELEBRATION_HOUR,
+    GuildSettingsView,
+    MemberContext,
+    SettingsService,
+)
 
 # More members than this reaching milestones together get one grouped post.
 HANDFUL = 5
 ANNOUNCE_KIND = "milestone.announce"
 DM_PURPOSE = "milestone.dm"
 CHANNEL_PURPOSE = "milestone.channel"
+REPLAN_BATCH = 2000  # counters checked, and re-planned in one transaction, at a time
+
+
+def _in_default_zone(now: datetime) -> Select[int]:
+    """Counters with an upcoming plan whose member and server chose no zone of their own."""
+    return (
+        select(SobrietyCounter.id)
+        .outerjoin(GuildSettings, GuildSettings.guild_id == SobrietyCounter.guild_id)
+        .outerjoin(
+            MemberSettings,
+            and_(
+                MemberSettings.guild_id == SobrietyCounter.guild_id,
+                MemberSettings.user_id == SobrietyCounter.user_id,
+            ),
+        )
+        .where(
+            SobrietyCounter.next_milestone_at > now,
+            SobrietyCounter.next_milestone_days.is_not(None),
+            MemberSettings.timezone.is_(None),
+            GuildSettings.timezone.is_(None),
+        )
+    )
 
 # The guild's celebrations still to be posted, each with its counter.
 Unannounced = list[tuple[MilestoneCelebration, SobrietyCounter]]
@@ -125,6 +158,63 @@ class CelebrationService:
             context = MemberContext(ZoneInfo(zone or guild.effective_timezone), guild)
             await plan_next(session, counter, context, now, catch_up=True)
 
+    async def replan_default_zone(self) -> int:
+        """At start: re-plan the upcoming celebrations of members counted in the default zone
+        (neither they nor their server chose one) that were planned in another zone, because
+        `default_timezone` changed while the bot was stopped. Today's milestone is kept; an
+        overdue plan is left to its handler, which counts in the current zone and celebrates it
+        belatedly. Returns how many counters were re-planned."""
+        now = self._clock.now()
+        zone = ZoneInfo(self._settings.default_zone)
+        replanned, after = 0, 0
+        while True:
+            # Plain columns, not ORM objects: this reads every such counter at every start.
+            async with self._db.read() as session:
+                rows = (
+                    await session.execute(
+                        _in_default_zone(now)
+                        .add_columns(
+                            SobrietyCounter.start_date,
+                            SobrietyCounter.next_milestone_days,
+                            SobrietyCounter.next_milestone_at,
+                            GuildSettings.celebration_hour,
+                        )
+                        .where(SobrietyCounter.id > after)
+                        .order_by(SobrietyCounter.id)
+                        .limit(REPLAN_BATCH)
+                    )
+                ).all()
+            moved = [
+                counter_id
+                for counter_id, start, days, planned, hour in rows
+                if planned
+                != ms.local_instant(
+                    ms.milestone_date(start, days), hour or DEFAULT_CELEBRATION_HOUR, zone
+                )
+            ]
+            if moved:
+                replanned += await self._replan_in_default_zone(moved, now)
+            if len(rows) < REPLAN_BATCH:
+                return replanned
+            after = rows[-1][0]
+
+    async def _replan_in_default_zone(self, counter_ids: list[int], now: datetime) -> int:
+        # One transaction for the batch; the rows are read again under the lock, so a counter
+        # whose member or server chose a zone meanwhile is left to that change's own re-plan.
+        async with self._db.transaction() as session:
+            rows = (
+                await session.execute(
+                    _in_default_zone(now)
+                    .with_only_columns(SobrietyCounter, GuildSettings)
+                    .where(SobrietyCounter.id.in_(counter_ids))
+                    .with_for_update(of=SobrietyCounter)
+                )
+            ).all()
+            for counter, guild_row in rows:
+                context = self._settings.context_from(counter.guild_id, guild_row, None)
+                await plan_next(session, counter, context, now, catch_up=True)
+            return len(rows)
+
     async def _celebrate(
         self, session: AsyncSession, item: DueItem, counter: SobrietyCounter
     ) -> None:
@@ -134,7 +224,7 @@ class CelebrationService:
         context = await self._settings.member_context_in(session, counter.guild_id, counter.user_id)
         days = ms.days_between(counter.start_date, ms.local_today(item.now, context.zone))
         target = counter.next_milestone_days
-        reached = ms.highest_reached(days, target, ladder_of(context.guild))
+        reached = ms.highest_reached(counter.start_date, days, target, ladder_of(context.guild))
         if reached is None:
             # The plan changed underneath (a new timezone or date): plan again, celebrate nothing.
             await plan_next(session, counter, context, item.now, catch_up=True)
@@ -250,7 +340,9 @@ class CelebrationService:
         await enqueue(
             session,
             target=Target("dm", counter.user_id),
-            message=private_congratulation(days, counter.label, belated=belated),
+            message=private_congratulation(
+                ms.milestone_name(counter.start_date, days), counter.label, belated=belated
+            ),
             purpose=DM_PURPOSE,
             subject_id=counter.id,
             guild_id=counter.guild_id,
@@ -280,7 +372,10 @@ class CelebrationService:
             for celebration, counter in rows:
                 await self._send_privately(session, counter, celebration.days, celebration.belated)
             return
-        group = [Reached(c.id, counter.user_id, c.days, c.belated) for c, counter in rows]
+        group = [
+            Reached(c.id, counter.user_id, ms.milestone_name(counter.start_date, c.days), c.belated)
+            for c, counter in rows
+        ]
         by_id = {celebration.id: celebration for celebration, _counter in rows}
         for post, carried in channel_posts(group, HANDFUL):
             post_group = min(carried)

@@ -21,6 +21,11 @@ class Services:
     sobriety: SobrietyService
     celebrations: CelebrationService
 
+    async def on_start(self) -> None:
+        """Once per process start, before timed work runs: repairs plans that depend on
+        settings which may have changed while the bot was stopped."""
+        await self.celebrations.replan_default_zone()
+
     def work_kinds(self) -> list[WorkKind[Any]]:
         """Every kind of timed work the features handle; registered before the scheduler starts."""
         return [*self.celebrations.work_kinds()]

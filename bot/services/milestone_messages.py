@@ -22,27 +22,20 @@ EMBEDS_PER_POST = 10
 class Reached:
     celebration_id: int
     user_id: int
-    days: int
+    name: str  # the milestone as members say it: "30 days", "18 months", "2 years"
     belated: bool
 
 
-def _days(days: int) -> str:
-    if days % 365 == 0:
-        years = days // 365
-        return f"{years} year{'s' if years != 1 else ''}"
-    return f"{days} day{'s' if days != 1 else ''}"
-
-
-def private_congratulation(days: int, label: str, *, belated: bool) -> OutgoingMessage:
-    title = f"🎉 {_days(days)}"
+def private_congratulation(name: str, label: str, *, belated: bool) -> OutgoingMessage:
+    title = f"🎉 {name}"
     if belated:
         body = (
-            f"I'm a little late with this, and I'm sorry: you reached **{_days(days)}** "
+            f"I'm a little late with this, and I'm sorry: you reached **{name}** "
             f"({label}). That is worth celebrating, today as much as on the day."
         )
     else:
         body = (
-            f"Today you reached **{_days(days)}** ({label}). Every one of those days took "
+            f"Today you reached **{name}** ({label}). Every one of those days took "
             "something. Be proud of yourself today."
         )
     embed: dict[str, Any] = {
@@ -58,7 +51,7 @@ def private_congratulation(days: int, label: str, *, belated: bool) -> OutgoingM
 
 def _line(reached: Reached) -> str:
     late = " (a little belated)" if reached.belated else ""
-    return f"<@{reached.user_id}> reached **{_days(reached.days)}**{late}"
+    return f"<@{reached.user_id}> reached **{reached.name}**{late}"
 
 
 def channel_posts(group: list[Reached], handful: int) -> list[tuple[OutgoingMessage, list[int]]]:

@@ -15,9 +15,10 @@ from bot.services.settings import GuildSettingsView, MemberContext
 MILESTONE_KIND = "milestone"
 
 
-def ladder_of(guild: GuildSettingsView) -> tuple[int, ...]:
+def ladder_of(guild: GuildSettingsView) -> ms.Ladder:
+    """The guild's ladder: its own steps stay in days; the default names months and years."""
     if guild.milestone_ladder:
-        return ms.parse_ladder(guild.milestone_ladder)
+        return ms.Ladder(days=ms.parse_ladder(guild.milestone_ladder))
     return ms.DEFAULT_LADDER
 
 
@@ -42,7 +43,10 @@ async def plan_next(
     ladder = ladder_of(context.guild)
     hour = context.guild.celebration_hour
     days = ms.days_between(counter.start_date, ms.local_today(now, context.zone))
-    upcoming = days if ms.is_milestone(days, ladder) else ms.next_milestone(days, ladder)
+    start = counter.start_date
+    upcoming = (
+        days if ms.is_milestone(start, days, ladder) else ms.next_milestone(start, days, ladder)
+    )
     due = ms.local_instant(ms.milestone_date(counter.start_date, upcoming), hour, context.zone)
     if upcoming == days:
         celebrated = await session.scalar(
@@ -53,7 +57,7 @@ async def plan_next(
             )
         )
         if celebrated is not None or (due <= now and not catch_up):
-            upcoming = ms.next_milestone(days, ladder)
+            upcoming = ms.next_milestone(start, days, ladder)
             due = ms.local_instant(
                 ms.milestone_date(counter.start_date, upcoming), hour, context.zone
             )

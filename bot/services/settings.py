@@ -19,6 +19,8 @@ from bot.domain.timezones import parse_timezone
 
 # Called inside the transaction that changed a zone: (session, guild_id, user_id or None for the
 # whole guild). Features whose timed work depends on local time re-plan it here.
+DEFAULT_CELEBRATION_HOUR = 9
+
 ZoneListener = Callable[[AsyncSession, int, int | None], Awaitable[None]]
 
 
@@ -109,7 +111,7 @@ class SettingsService:
             moderator_role_id=row.moderator_role_id if row else None,
             effective_timezone=zone or self.default_zone,
             milestones_channel_id=row.milestones_channel_id if row else None,
-            celebration_hour=row.celebration_hour if row else 9,
+            celebration_hour=row.celebration_hour if row else DEFAULT_CELEBRATION_HOUR,
             milestone_ladder=row.milestone_ladder if row else None,
         )
 

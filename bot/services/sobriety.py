@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -29,6 +30,7 @@ from bot.domain.sobriety_input import (
 )
 from bot.errors import InvalidInput, NotFound
 from bot.scheduling import ledger, locks
+from bot.services import held_congratulations
 from bot.services.celebrations import DM_PURPOSE
 from bot.services.milestone_plans import MILESTONE_KIND, ladder_of, plan_next
 from bot.services.settings import MemberContext, SettingsService
@@ -52,7 +54,15 @@ class CounterCard:
     visibility: str
     celebrate: str
     zone: str
-    held_milestone: int | None = None  # a congratulation that could not reach the member by DM
+    next_milestone_name: str = ""  # "60 days", "18 months", "2 years"
+    counter_id: int = 0
+    # A congratulation that could not reach the member, shown with their next /sobriety show.
+    held_milestone: int | None = None
+    held_name: str | None = None
+    held_because: str | None = None  # "dms_closed" or "post_failed": why it could not reach them
+    # The last congratulation Steady tried to DM was refused (DMs closed), and none got through
+    # since: the card says so, and how to open DMs.
+    dms_closed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +88,23 @@ class ResetPlan:
     new_start: date
     ending_days: int
     streak_number: int
+    start_time: time | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetDone:
+    """A counter started, or the current streak corrected (`corrected_from` is its old start)."""
+
+    card: CounterCard
+    corrected_from: date | None = None
+    previous_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RemovePlan:
+    label: str
+    journey_days: int
+    streaks: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,16 +130,29 @@ class SobrietyService:
         raw_date: str,
         raw_label: str | None = None,
         raw_time: str | None = None,
-    ) -> CounterCard:
+    ) -> SetDone | ResetPlan:
+        """Start a counter, or correct the current streak's start to an earlier date or another
+        time (backdating is not a relapse). A later date on an existing counter is a restart:
+        nothing changes here, and the returned plan is confirmed through `reset`."""
         label = parse_label(raw_label)
         start_time = parse_time(raw_time) if raw_time is not None else None
         async with self._db.transaction() as session:
             context = await self._settings.member_context_in(session, guild_id, user_id)
-            today = ms.local_today(self._clock.now(), context.zone)
+            now = self._clock.now()
+            today = ms.local_today(now, context.zone)
             start = parse_date(raw_date, today=today, what="start date")
+            local_now = now.astimezone(context.zone).time().replace(tzinfo=None)
+            if start == today and start_time is not None and start_time > local_now:
+                raise InvalidInput(
+                    f"It's only {local_now:%H:%M} where you are, so a streak can't have started "
+                    f"at {start_time:%H:%M} today. Give a time that has passed, or leave `time` "
+                    "out."
+                )
             counter = await self._find(session, guild_id, user_id, label)
             if counter is not None:
                 await locks.relock(session, counter)  # lock order: the counter, then its work
+            corrected_from: date | None = None
+            previous_days: int | None = None
             if counter is None:
                 count = await session.scalar(
                     select(func.count())
@@ -124,7 +164,6 @@ class SobrietyService:
                         f"You already have {MAX_COUNTERS} counters, the most Steady keeps. "
                         "Remove one with `/sobriety remove` to start another."
                     )
-                now = self._clock.now()
                 counter = SobrietyCounter(
                     guild_id=guild_id,
                     user_id=user_id,
@@ -135,6 +174,11 @@ class SobrietyService:
                     created_at=now,
                 )
                 session.add(counter)
+            elif start > counter.start_date:
+                # A later start ends the current streak: that is a restart, and a streak is
+                # never lost without the member confirming it.
+                plan = self._validate_reset(counter, context.zone, start.isoformat())
+                return replace(plan, start_time=start_time)
             else:
                 earliest_allowed = await session.scalar(
                     select(func.max(SobrietyStreak.end_date)).where(
@@ -146,14 +190,16 @@ class SobrietyService:
                         f"Your previous streak ended on {earliest_allowed:%Y-%m-%d}, so this "
                         "streak can't start before that. `/sobriety history` shows your streaks."
                     )
+                corrected_from = counter.start_date
+                previous_days = ms.days_between(counter.start_date, today)
             # Backdating or correcting the date is not a relapse: history stays as it is.
             counter.start_date = start
             counter.start_time = start_time
-            counter.updated_at = self._clock.now()
+            counter.updated_at = now
             await session.flush()
             # Milestones already passed are not celebrated; the next one is planned.
-            await plan_next(session, counter, context, self._clock.now(), catch_up=False)
-            return self._card(counter, context)
+            await plan_next(session, counter, context, now, catch_up=False)
+            return SetDone(self._card(counter, context), corrected_from, previous_days)
 
     async def show_own(
         self, guild_id: int, user_id: int, raw_label: str | None
@@ -164,7 +210,12 @@ class SobrietyService:
         async with self._db.read() as session:
             rows = (
                 await session.execute(
-                    select(SobrietyCounter, GuildSettings, MemberSettings.timezone)
+                    select(
+                        SobrietyCounter,
+                        GuildSettings,
+                        MemberSettings.timezone,
+                        held_congratulations.refused_dm(guild_id, user_id),
+                    )
                     .outerjoin(GuildSettings, GuildSettings.guild_id == SobrietyCounter.guild_id)
                     .outerjoin(
                         MemberSettings,
@@ -181,8 +232,9 @@ class SobrietyService:
             raise NotFound(NO_COUNTER)
         counters = [row[0] for row in rows]
         if raw_label is not None:
-            wanted = label_key(parse_label(raw_label))
-            counters = [c for c in counters if c.label_key == wanted]
+            named = parse_label(raw_label)
+            wanted = {label_key(named), named.casefold()}
+            counters = [c for c in counters if c.label_key in wanted]
             if not counters:
                 names = ", ".join(row[0].label for row in rows)
                 raise NotFound(
@@ -190,21 +242,47 @@ class SobrietyService:
                     f"Your counters: {names}."
                 )
         context = self._settings.context_from(guild_id, rows[0][1], rows[0][2])
-        cards = [self._card(counter, context) for counter in counters]
-        held = [(c.id, c.held_milestone_days) for c in counters if c.held_milestone_days]
-        if held:
-            async with self._db.transaction() as session:
-                for counter_id, days in held:
-                    # Only the congratulation shown is cleared; one held since stays held.
-                    await session.execute(
-                        update(SobrietyCounter)
-                        .where(
-                            SobrietyCounter.id == counter_id,
-                            SobrietyCounter.held_milestone_days == days,
-                        )
-                        .values(held_milestone_days=None)
+        refused_dm = rows[0][3]
+        held: dict[int, held_congratulations.Held] = {}
+        dms_closed = False
+        if refused_dm is not None or any(c.held_milestone_days for c in counters):
+            async with self._db.read() as session:
+                if refused_dm is not None:
+                    dms_closed = await held_congratulations.dms_still_closed(
+                        session, guild_id, user_id, refused_dm
                     )
-        return cards
+                held = await held_congratulations.details(session, counters)
+        cards = [
+            replace(self._card(counter, context), dms_closed=dms_closed) for counter in counters
+        ]
+        return [
+            replace(
+                card,
+                held_because=held[card.counter_id].because,
+                held_name=held[card.counter_id].name,
+            )
+            if card.counter_id in held
+            else card
+            for card in cards
+        ]
+
+    async def clear_held(self, shown: Sequence[CounterCard]) -> None:
+        """Forget the congratulations a member has now seen. Called only after the reply that
+        showed them was delivered, so a failed reply keeps them for the next /sobriety show."""
+        held = [(card.counter_id, card.held_milestone) for card in shown if card.held_milestone]
+        if not held:
+            return
+        async with self._db.transaction() as session:
+            for counter_id, days in held:
+                # Only the congratulation shown is cleared; one held since stays held.
+                await session.execute(
+                    update(SobrietyCounter)
+                    .where(
+                        SobrietyCounter.id == counter_id,
+                        SobrietyCounter.held_milestone_days == days,
+                    )
+                    .values(held_milestone_days=None)
+                )
 
     async def show_other(
         self, guild_id: int, owner_id: int, raw_label: str | None
@@ -219,8 +297,9 @@ class SobrietyService:
             )
             if raw_label is not None:
                 try:
+                    named = parse_label(raw_label)
                     query = query.where(
-                        SobrietyCounter.label_key == label_key(parse_label(raw_label))
+                        SobrietyCounter.label_key.in_({label_key(named), named.casefold()})
                     )
                 except InvalidInput:
                     return None
@@ -229,7 +308,9 @@ class SobrietyService:
                 return None
             counter = next((c for c in visible if c.label_key == DEFAULT_LABEL), visible[0])
             context = await self._settings.member_context_in(session, guild_id, owner_id)
-        return replace(self._card(counter, context), held_milestone=None)
+        return replace(
+            self._card(counter, context), held_milestone=None, held_name=None, counter_id=0
+        )
 
     async def plan_reset(
         self, guild_id: int, user_id: int, raw_label: str | None, raw_date: str | None
@@ -248,6 +329,7 @@ class SobrietyService:
         raw_date: str | None,
         *,
         streak_number: int | None = None,
+        start_time: time | None = None,
     ) -> ResetDone:
         """Start a new streak, keeping the ended one. With `streak_number` (from the prompt the
         member confirmed), a second click or a stale prompt changes nothing."""
@@ -267,7 +349,7 @@ class SobrietyService:
                 )
             )
             counter.start_date = plan.new_start
-            counter.start_time = None
+            counter.start_time = start_time
             counter.past_days += plan.ending_days
             counter.streak_number += 1
             counter.updated_at = self._clock.now()
@@ -321,6 +403,11 @@ class SobrietyService:
             context = await self._settings.member_context_in(session, guild_id, user_id)
             return self._card(counter, context)
 
+    async def plan_remove(self, guild_id: int, user_id: int, raw_label: str) -> RemovePlan:
+        """What removing a counter deletes, for the confirmation prompt; changes nothing."""
+        history = await self.history(guild_id, user_id, raw_label)
+        return RemovePlan(history.label, history.journey_days, len(history.streaks))
+
     async def remove(self, guild_id: int, user_id: int, raw_label: str) -> str:
         async with self._db.transaction() as session:
             counter = await self._resolve(session, guild_id, user_id, raw_label)
@@ -365,7 +452,8 @@ class SobrietyService:
     def _card(self, counter: SobrietyCounter, context: MemberContext) -> CounterCard:
         today = ms.local_today(self._clock.now(), context.zone)
         days = ms.days_between(counter.start_date, today)
-        upcoming = ms.next_milestone(days, ladder_of(context.guild))
+        upcoming = ms.next_milestone(counter.start_date, days, ladder_of(context.guild))
+        held = counter.held_milestone_days
         return CounterCard(
             label=counter.label,
             days=days,
@@ -378,7 +466,10 @@ class SobrietyService:
             visibility=counter.visibility,
             celebrate=counter.celebrate,
             zone=context.zone.key,
-            held_milestone=counter.held_milestone_days,
+            next_milestone_name=ms.milestone_name(counter.start_date, upcoming),
+            counter_id=counter.id,
+            held_milestone=held,
+            held_name=ms.milestone_name(counter.start_date, held) if held else None,
         )
 
     def _validate_reset(
@@ -396,6 +487,13 @@ class SobrietyService:
                 "can't be dated before that. To correct the start date itself, use "
                 "`/sobriety set`."
             )
+        if new_start == counter.start_date:
+            raise InvalidInput(
+                f"Your current streak already starts on {new_start:%A %-d %B %Y}, so there's "
+                "nothing to restart: it would end a streak of 0 days. Nothing was changed. "
+                "If today is hard, your mentor is there for you, and `/crisis` lists people "
+                "you can reach right now."
+            )
         return ResetPlan(
             counter.label,
             new_start,
@@ -406,12 +504,16 @@ class SobrietyService:
     async def _find(
         self, session: AsyncSession, guild_id: int, user_id: int, label: str
     ) -> SobrietyCounter | None:
+        # Counters saved before labels were normalised carry their case-folded label as key.
+        keys = {label_key(label), label.casefold()}
         found: SobrietyCounter | None = await session.scalar(
-            select(SobrietyCounter).where(
+            select(SobrietyCounter)
+            .where(
                 SobrietyCounter.guild_id == guild_id,
                 SobrietyCounter.user_id == user_id,
-                SobrietyCounter.label_key == label_key(label),
+                SobrietyCounter.label_key.in_(keys),
             )
+            .limit(1)
         )
         return found
 

@@ -26,3 +26,14 @@ async def test_demo_shows_every_feature_as_members_see_it() -> None:
         assert seen in transcript, seen
     # Carol's DMs are closed: nothing of hers reached any channel.
     assert "@carol reached" not in transcript
+    # /setup status reads as a moderator's client shows it, not as raw markup.
+    assert "<t:" not in transcript
+    assert "DMs closed (403/50007) (just now)" in transcript
+    # A step Discord itself would not allow says so.
+    assert "bypasses Discord's command visibility" in transcript
+    # Headings carry the date and the members' local time.
+    heading = (
+        "── A moderator sets the server up "
+        "(Sun 1 Mar 2026, 12:00 UTC · 07:00 New York · 12:00 London) ──"
+    )
+    assert heading in transcript

@@ -47,6 +47,25 @@ async def test_timezone_autocomplete_offers_iana_places(world: World) -> None:
     assert len(choices) <= 25
 
 
+@pytest.mark.parametrize("zone", ["GMT", "Etc/UTC", "etc/gmt", "US/Eastern"])
+async def test_canonical_iana_names_are_accepted(world: World, zone: str) -> None:
+    reply = await world.sim.slash(world.alice, "timezone set", zone=zone)
+    assert reply.ephemeral
+    assert "Your timezone is now" in reply.content
+
+
+async def test_autocomplete_leads_with_the_city_an_abbreviation_means(world: World) -> None:
+    choices = await world.sim.autocomplete(world.alice, "timezone set", "zone", "est")
+    assert choices[0]["value"] == "America/New_York"
+
+
+async def test_an_invisible_character_is_never_echoed(world: World) -> None:
+    reply = await world.sim.slash(world.alice, "timezone set", zone="Europe/Lon\u200bdon")
+    assert reply.ephemeral
+    assert "\u200b" not in reply.content
+    assert "U+200B" in reply.content
+
+
 async def test_moderator_changes_server_settings(world: World) -> None:
     sim, mo = world.sim, world.mo
     reply = await sim.slash(mo, "setup timezone", zone="America/Chicago")
@@ -145,3 +164,21 @@ async def test_an_unexpected_failure_gives_an_incident_code_matching_the_log(
     ]
     assert len(logged) == 1
     assert "Europe/Paris" not in logged[0].getMessage()
+
+
+async def test_the_moderator_role_reply_says_what_the_owner_must_do(world: World) -> None:
+    sim = world.sim
+    reply = await sim.slash(world.mo, "setup moderator-role", role=world.helpers)
+    # Discord hides /setup from members who only hold the role: the reply must not promise
+    # more than Steady's own check does.
+    assert "can now run moderator commands" not in reply.content
+    assert "Discord still hides `/setup`" in reply.content
+    assert "Server Settings → Integrations → Steady" in reply.content
+    shown = await sim.slash(world.mo, "setup show")
+    fields = {f["name"]: f["value"] for f in shown.embeds[0]["fields"]}
+    assert "Server Settings → Integrations → Steady" in fields["Moderator role"]
+    # And it is true: the simulator, like Discord, still hides /setup from dana.
+    from bot.simulator import CommandNotAvailable
+
+    with pytest.raises(CommandNotAvailable):
+        await sim.slash(world.dana, "setup show")

@@ -286,7 +286,9 @@ async def test_correcting_the_date_after_a_milestone_does_not_celebrate_it_twice
     await sim.slash(alice, "sobriety set", date="2026-02-23")
     await sim.advance(days=1)  # day 7 on 2 March
     assert len(sim.dms(alice)) == 1
-    await sim.slash(alice, "sobriety set", date="2026-02-24")  # day 7 again on 3 March
+    # A correction moves the start earlier; a later date would be a new streak (confirmed
+    # through a prompt) and celebrate again.
+    await sim.slash(alice, "sobriety set", date="2026-02-22")  # day 7 was yesterday
     await sim.advance(days=1)
     assert len(sim.dms(alice)) == 1
 
@@ -299,3 +301,83 @@ async def test_held_congratulation_shows_with_several_counters(world: World, bot
     shown = await sim.slash(carol, "sobriety show")
     assert len(shown.embeds) == 2
     assert "7 days** (alcohol)" in shown.content
+
+
+async def test_a_yearly_milestone_arrives_on_the_calendar_anniversary(
+    world: World, bot: object
+) -> None:
+    sim, alice = world.sim, world.alice
+    # 29 February 2024 lies between: 4 × 365 days is today, 1 March; the anniversary is
+    # tomorrow.
+    await sim.slash(alice, "sobriety set", date="2022-03-02")
+    await _advance_to(sim, datetime(2026, 3, 1, 23, 0, tzinfo=UTC))
+    assert sim.dms(alice) == []
+    await _advance_to(sim, datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    texts = _texts(sim.dms(alice))
+    assert len(texts) == 1
+    assert "🎉 4 years" in texts[0]
+    card = await sim.slash(alice, "sobriety show")
+    assert card.embeds[0]["description"].startswith("4 years since")
+
+
+async def test_eighteen_months_on_the_calendar_date_in_the_channel(
+    world: World, bot: object
+) -> None:
+    sim, alice = world.sim, world.alice
+    await sim.slash(world.mo, "setup milestones", channel=world.milestones)
+    await sim.slash(alice, "sobriety set", date="2024-09-02")  # 18 months: 2 March 2026
+    await sim.slash(alice, "sobriety privacy", celebrate="channel")
+    await _advance_to(sim, datetime(2026, 3, 2, 9, 1, tzinfo=UTC))
+    posts = _texts(sim.messages(world.milestones))
+    assert len(posts) == 1
+    assert "reached **18 months**" in posts[0]
+
+
+async def test_a_held_congratulation_says_why_and_how_to_open_dms(
+    world: World, bot: object
+) -> None:
+    sim, carol = world.sim, world.carol
+    await sim.slash(carol, "sobriety set", date="2026-02-23")
+    await sim.advance(days=1)
+    shown = await sim.slash(carol, "sobriety show")
+    assert "DMs from this server are closed" in shown.content
+    assert "Privacy Settings" in shown.content
+    # While her DMs stay closed the card says so, after the congratulation was shown too.
+    again = await sim.slash(carol, "sobriety show")
+    assert "Congratulations" not in again.content
+    fields = {f["name"]: f["value"] for f in again.embeds[0]["fields"]}
+    assert "Privacy Settings" in fields["Your DMs are closed"]
+
+    # She opens her DMs: the next congratulation reaches her, and the card stops saying so.
+    carol.user.dms_open = True
+    await sim.advance(days=23)  # day 30 on 25 March
+    assert len(sim.dms(carol)) == 1
+    fields = {
+        f["name"]: f["value"] for f in (await sim.slash(carol, "sobriety show")).embeds[0]["fields"]
+    }
+    assert "Your DMs are closed" not in fields
+
+
+async def test_a_held_congratulation_survives_a_reply_that_failed(
+    world: World, bot: object
+) -> None:
+    sim, carol = world.sim, world.carol
+    await sim.slash(carol, "sobriety set", date="2026-02-23")
+    await sim.advance(days=1)
+    # Discord refuses the reply that carries the congratulation.
+    sim.fail_next("POST /interactions/{webhook_id}/{webhook_token}/callback", 400, 50035)
+    failed = await sim.slash(carol, "sobriety show")
+    assert "Congratulations" not in failed.content
+    shown = await sim.slash(carol, "sobriety show")
+    assert "you reached **7 days**" in shown.content
+
+
+async def test_a_held_anniversary_keeps_its_name_after_a_reset(world: World, bot: object) -> None:
+    sim, carol = world.sim, world.carol
+    # 2 years on 2 March 2026 is 730 days; from the new start, 730 days is not an anniversary.
+    await sim.slash(carol, "sobriety set", date="2024-03-02")
+    await _advance_to(sim, datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    prompt = await sim.slash(carol, "sobriety reset")
+    await sim.click(carol, prompt, label="Confirm")
+    shown = await sim.slash(carol, "sobriety show")
+    assert "you reached **2 years** (sobriety)" in shown.content

@@ -10,6 +10,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.db.models import DueWork, MilestoneCelebration, SobrietyCounter, SobrietyStreak
 from bot.services.container import Services, build_services
+from bot.services.sobriety import ResetPlan
 
 GUILD, ALICE = 10, 20
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -86,3 +87,44 @@ async def test_journey_adds_every_streak(services: Services) -> None:
     history = await services.sobriety.history(GUILD, ALICE, None)
     assert [line.days for line in history.streaks] == [31, 31, 28]
     assert history.longest == 31
+
+
+async def test_a_counter_keyed_before_labels_were_normalised_is_still_found(
+    services: Services, database: Database
+) -> None:
+    # Keys used to be the case-folded label only; full-width letters stayed full-width.
+    await services.sobriety.set_counter(GUILD, ALICE, "2026-02-01", "Ａｌｃｏｈｏｌ")
+    async with database.transaction() as session:
+        counter = (await session.scalars(select(SobrietyCounter))).one()
+        counter.label_key = counter.label.casefold()
+    done = await services.sobriety.set_counter(GUILD, ALICE, "2026-01-01", "Ａｌｃｏｈｏｌ")
+    assert not isinstance(done, ResetPlan)
+    assert done.corrected_from is not None
+    async with database.read() as session:
+        assert await session.scalar(select(func.count()).select_from(SobrietyCounter)) == 1
+
+
+async def test_a_later_date_changes_nothing_until_the_restart_is_confirmed(
+    services: Services, database: Database
+) -> None:
+    await services.sobriety.set_counter(GUILD, ALICE, "2026-01-01")
+    plan = await services.sobriety.set_counter(GUILD, ALICE, "2026-02-15", None, "07:30")
+    assert isinstance(plan, ResetPlan)
+    assert plan.ending_days == 45
+    assert (await _counter(database)).start_date.isoformat() == "2026-01-01"
+    await services.sobriety.reset(
+        GUILD,
+        ALICE,
+        plan.label,
+        plan.new_start.isoformat(),
+        streak_number=plan.streak_number,
+        start_time=plan.start_time,
+    )
+    counter = await _counter(database)
+    assert counter.start_date.isoformat() == "2026-02-15"
+    assert counter.past_days == 45
+    async with database.read() as session:
+        streaks = (await session.scalars(select(SobrietyStreak))).all()
+    assert [(s.start_date.isoformat(), s.end_date.isoformat()) for s in streaks] == [
+        ("2026-01-01", "2026-02-15")
+    ]

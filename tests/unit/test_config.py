@@ -16,6 +16,8 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "STEADY_DEFAULT_TIMEZONE",
         "STEADY_DEV_GUILD_ID",
         "STEADY_CONFIG",
+        "STEADY_DISCORD_TOKEN",
+        "STEADY_TOKEN",
         "DISCORD_TOKEN",
     ):
         monkeypatch.delenv(name, raising=False)
@@ -98,3 +100,24 @@ def test_example_config_is_valid() -> None:
     example = Path(__file__).resolve().parents[2] / "config.example.toml"
     settings = load_settings(example)
     assert settings.default_timezone == "UTC"
+
+
+@pytest.mark.parametrize("level", ["debug", "Warning", " info "])
+def test_log_level_is_case_insensitive(tmp_path: Path, level: str) -> None:
+    settings = load_settings(_file(tmp_path, f'log_level = "{level}"'))
+    assert settings.log_level == level.strip().upper()
+
+
+@pytest.mark.parametrize("name", ["STEADY_DISCORD_TOKEN", "STEADY_TOKEN"])
+def test_a_token_in_a_steady_variable_is_refused(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setenv(name, "abc")
+    with pytest.raises(ConfigError, match=f"^{name}: .*DISCORD_TOKEN environment variable"):
+        load_settings()
+
+
+def test_canonical_utc_names_are_a_valid_default_timezone(tmp_path: Path) -> None:
+    assert load_settings(_file(tmp_path, 'default_timezone = "Etc/UTC"')).default_timezone == (
+        "Etc/UTC"
+    )

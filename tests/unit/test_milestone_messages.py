@@ -11,7 +11,7 @@ BIG_ID = 1_575_609_471_797_821_447
 
 
 def _group(size: int) -> list[Reached]:
-    return [Reached(n, BIG_ID + n, 1095, belated=n % 2 == 0) for n in range(size)]
+    return [Reached(n, BIG_ID + n, "3 years", belated=n % 2 == 0) for n in range(size)]
 
 
 def _embed_chars(embeds: tuple[dict[str, object], ...]) -> int:
@@ -46,9 +46,9 @@ def test_a_handful_get_a_post_each_and_six_are_grouped() -> None:
 
 
 def test_private_words_are_kind_and_name_the_label() -> None:
-    on_time = private_congratulation(30, "alcohol", belated=False).embeds[0]
+    on_time = private_congratulation("30 days", "alcohol", belated=False).embeds[0]
     assert on_time["title"] == "🎉 30 days"
     assert "alcohol" in on_time["description"]
-    late = private_congratulation(365, "alcohol", belated=True).embeds[0]
+    late = private_congratulation("1 year", "alcohol", belated=True).embeds[0]
     assert late["title"] == "🎉 1 year"
     assert "late" in late["description"]
