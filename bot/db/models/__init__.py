@@ -3,17 +3,31 @@
 Every schema change also needs an alembic migration (`migrations/versions/`).
 """
 
+from bot.db.models.audit import AuditLog
+from bot.db.models.mentoring import (
+    MentoringOffer,
+    MentoringPair,
+    MentoringRequest,
+    MentoringSettings,
+    MentorProfile,
+)
 from bot.db.models.outbox import DmChannel, OutboxMessage, RequestBudget
 from bot.db.models.scheduling import DueWork, DueWorkRepair
 from bot.db.models.settings import GuildSettings, MemberSettings
 from bot.db.models.sobriety import MilestoneCelebration, SobrietyCounter, SobrietyStreak
 
 __all__ = [
+    "AuditLog",
     "DmChannel",
     "DueWork",
     "DueWorkRepair",
     "GuildSettings",
     "MemberSettings",
+    "MentorProfile",
+    "MentoringOffer",
+    "MentoringPair",
+    "MentoringRequest",
+    "MentoringSettings",
     "MilestoneCelebration",
     "OutboxMessage",
     "RequestBudget",
