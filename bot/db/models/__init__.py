@@ -12,11 +12,13 @@ from bot.db.models.mentoring import (
     MentorProfile,
 )
 from bot.db.models.outbox import DmChannel, OutboxMessage, RequestBudget
+from bot.db.models.privacy import AccessLogEntry
 from bot.db.models.scheduling import DueWork, DueWorkRepair
 from bot.db.models.settings import GuildSettings, MemberSettings
 from bot.db.models.sobriety import MilestoneCelebration, SobrietyCounter, SobrietyStreak
 
 __all__ = [
+    "AccessLogEntry",
     "AuditLog",
     "DmChannel",
     "DueWork",
