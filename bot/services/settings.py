@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -16,6 +16,7 @@ from bot.db import Database
 from bot.db.models import GuildSettings, MemberSettings
 from bot.db.upsert import upsert
 from bot.domain.timezones import parse_timezone
+from bot.services.privacy.registry import MemberData, MemberRef
 
 # Called inside the transaction that changed a zone: (session, guild_id, user_id or None for the
 # whole guild). Features whose timed work depends on local time re-plan it here.
@@ -163,3 +164,29 @@ class SettingsService:
 
     async def member_zone(self, guild_id: int, user_id: int) -> ZoneInfo:
         return ZoneInfo((await self.member_timezone(guild_id, user_id)).zone)
+
+    def member_data(self) -> list[MemberData]:
+        return [
+            MemberData(
+                feature="settings",
+                tables=("member_settings",),
+                export=_export_member_settings,
+                erase=_erase_member_settings,
+            )
+        ]
+
+
+async def _export_member_settings(session: AsyncSession, member: MemberRef) -> dict[str, Any]:
+    row = await session.get(MemberSettings, (member.guild_id, member.user_id))
+    if row is None:
+        return {}
+    return {"timezone": row.timezone, "updated_at": row.updated_at.isoformat()}
+
+
+async def _erase_member_settings(session: AsyncSession, member: MemberRef) -> int:
+    result = await session.execute(
+        delete(MemberSettings).where(
+            MemberSettings.guild_id == member.guild_id, MemberSettings.user_id == member.user_id
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -30,9 +30,10 @@ from bot.domain.sobriety_input import (
 )
 from bot.errors import InvalidInput, NotFound
 from bot.scheduling import ledger, locks
-from bot.services import held_congratulations
+from bot.services import held_congratulations, sobriety_data
 from bot.services.celebrations import DM_PURPOSE
 from bot.services.milestone_plans import MILESTONE_KIND, ladder_of, plan_next
+from bot.services.privacy.registry import MemberData
 from bot.services.settings import MemberContext, SettingsService
 
 MAX_COUNTERS = 10
@@ -120,6 +121,9 @@ class SobrietyService:
         self._db = database
         self._clock = clock
         self._settings = settings
+
+    def member_data(self) -> list[MemberData]:
+        return [sobriety_data.member_data()]
 
     # -- member commands ------------------------------------------------------------------
 
