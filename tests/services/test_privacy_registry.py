@@ -40,6 +40,7 @@ from bot.services.privacy.registry import (
     undeclared_tables,
 )
 from bot.services.privacy.service import DEPARTED_KIND, erased_rows
+from tests.privacy_search import tables_holding
 
 GUILD = 900000000000000001
 ALICE = 111111111111111111
@@ -256,25 +257,12 @@ async def _alice_uses_everything(services: Services, database: Database) -> None
     await services.privacy.member_left(GUILD, ALICE)
 
 
-async def _tables_holding(database: Database, user_id: int) -> dict[str, list[str]]:
-    """Every integer column of every table that still holds `user_id`."""
-    found: dict[str, list[str]] = {}
-    async with database.read() as session:
-        for name, table in Base.metadata.tables.items():
-            columns = [c for c in table.columns if isinstance(c.type, (Integer, BigInteger))]
-            for column in columns:
-                hit = await session.scalar(select(column).where(column == user_id).limit(1))
-                if hit is not None:
-                    found.setdefault(name, []).append(column.name)
-    return found
-
-
 async def test_erasing_a_member_who_used_every_feature_leaves_their_id_nowhere(
     services: Services, database: Database
 ) -> None:
     await _alice_uses_everything(services, database)
     alice = MemberRef(GUILD, ALICE)
-    assert set(await _tables_holding(database, ALICE)) >= {
+    assert set(await tables_holding(database, ALICE)) >= {
         "member_settings",
         "sobriety_counters",
         "mentor_profiles",
@@ -300,7 +288,7 @@ async def test_erasing_a_member_who_used_every_feature_leaves_their_id_nowhere(
 
     erasure = await services.privacy.erase(alice)
     assert erasure.total > 0
-    assert await _tables_holding(database, ALICE) == {}
+    assert await tables_holding(database, ALICE) == {}
 
     async with database.read() as session:
         # Bob keeps his counter, his request (back to waiting) and learns kindly of the end.

@@ -1,0 +1,23 @@
+"""Where a member's id still is: every integer column of every table, searched directly."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Integer, select
+
+import bot.db.models  # noqa: F401  (registers every table)
+from bot.db import Database
+from bot.db.base import Base
+
+
+async def tables_holding(database: Database, user_id: int) -> dict[str, list[str]]:
+    """{table: [columns]} of every integer column that still holds `user_id`."""
+    found: dict[str, list[str]] = {}
+    async with database.read() as session:
+        for name, table in Base.metadata.tables.items():
+            for column in table.columns:
+                if not isinstance(column.type, Integer | BigInteger):
+                    continue
+                hit = await session.scalar(select(column).where(column == user_id).limit(1))
+                if hit is not None:
+                    found.setdefault(name, []).append(column.name)
+    return found
