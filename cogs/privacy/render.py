@@ -135,12 +135,20 @@ def policy(*, members_intent: bool) -> str:
     )
 
 
+# Moderator actions in words; a feature's own actions show as their machine name until added.
+ACTION_NAMES = {
+    "settings.timezone": "changed the server's timezone",
+    "settings.moderator_role": "chose the moderator role",
+    "settings.milestones": "changed the milestone settings",
+}
+
+
 def _action(entry: AuditEntry) -> str:
     rows = erased_rows(entry.action)
     if rows is not None:
         return f"erased a member's data ({rows} item{'s' if rows != 1 else ''})"
     target = f" about {_who(entry.target_id)}" if entry.target_id is not None else ""
-    return f"`{entry.action}`{target}"
+    return ACTION_NAMES.get(entry.action, f"`{entry.action}`") + target
 
 
 def audit(entries: Sequence[AuditEntry], days: int) -> str:

@@ -120,13 +120,18 @@ async def test_moderators_see_audit_and_stats_with_small_counts_hidden(
     assert "active counters: **fewer than 5**" in text
     assert stats.ephemeral
 
+    await sim.slash(mo, "setup timezone", zone="Europe/London")
+    await sim.advance(minutes=1)
     await sim.click(
         mo,
         await sim.slash(mo, "privacy erase-member", user_id=str(alice.id)),
         label="Delete everything",
     )
     audit = await sim.slash(mo, "audit")
-    assert f"<@{mo.id}> erased a member's data" in audit.content
+    newest, oldest = audit.content.splitlines()[1:]
+    assert f"<@{mo.id}> erased a member's data" in newest
+    assert f"<@{mo.id}> changed the server's timezone" in oldest
+    assert "Europe/London" not in audit.content
     assert str(alice.id) not in audit.content
 
     refusals: tuple[tuple[str, dict[str, Any]], ...] = (

@@ -24,6 +24,7 @@ from bot.db.models.privacy import AccessLogEntry
 from bot.errors import InvalidInput
 from bot.scheduling import ledger, locks
 from bot.scheduling.kinds import DueItem, WorkKind
+from bot.services.audit import record_action
 from bot.services.privacy.log_data import FORMER_MEMBER
 from bot.services.privacy.registry import MemberData, MemberRef
 from bot.services.privacy.stats import Figure, StatsSource
@@ -143,14 +144,12 @@ class PrivacyService:
         await ledger.cancel(session, DEPARTED_KIND, member.user_id, key=str(member.guild_id))
         total = sum(by_feature.values())
         if total:
-            session.add(
-                AuditLog(
-                    guild_id=member.guild_id,
-                    actor_id=actor_id if actor_id is not None else FORMER_MEMBER,
-                    action=erasure_action(total),
-                    target_id=None,
-                    at=self._clock.now(),
-                )
+            await record_action(
+                session,
+                guild_id=member.guild_id,
+                actor_id=actor_id if actor_id is not None else FORMER_MEMBER,
+                action=erasure_action(total),
+                at=self._clock.now(),
             )
         return Erasure(total, by_feature)
 
