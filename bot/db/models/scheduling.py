@@ -73,7 +73,9 @@ class DueWork(Base):
         # /setup status counts one server's rows.
         Index("ix_due_work_guild_id_state", "guild_id", "state"),
         # Ids of feature rows, not of members: each feature's eraser cancels the pending work
-        # of the rows it erases (finished rows are pruned after KEEP_FINISHED_WORK).
+        # of the rows it erases (finished rows are pruned after KEEP_FINISHED_WORK). The one
+        # exception, "privacy.departed", names a departed member: an erasure cancels it, and
+        # once it has run, its finished row is all that keeps their id until it is pruned.
         table_privacy(NONE),
     )
 

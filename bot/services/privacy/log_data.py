@@ -16,11 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models.audit import AuditLog
 from bot.db.models.privacy import AccessLogEntry
-from bot.services.privacy.registry import MemberData, MemberRef
+from bot.services.privacy.registry import FORMER_MEMBER, MemberData, MemberRef
 
-# Stands for a member whose data was erased (or for the member themself in an erasure row):
-# no Discord id is 0.
-FORMER_MEMBER = 0
+__all__ = ["FORMER_MEMBER", "access_log_data", "audit_data"]
 
 
 def access_log_data() -> MemberData:

@@ -22,6 +22,9 @@ from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 PRIVACY_KEY = "privacy"
+# Stands for a member whose data was erased, where a row must stay (another member's access
+# log, the audit log): no Discord id is 0.
+FORMER_MEMBER = 0
 MEMBER = "member"
 NONE = "none"
 _VIA = "via:"
@@ -58,6 +61,8 @@ class MemberRef:
 
 
 # Export: JSON-ready data (dicts, lists, str, int, float, bool, None; dates as ISO strings).
+# Another person appears under a key ending in `_member_id` (e.g. "other_member_id"): /privacy
+# export adds their display name beside it. Never another person's private data.
 Exporter = Callable[[AsyncSession, MemberRef], Awaitable[dict[str, Any]]]
 # Erase: the number of rows removed (or anonymised), for the confirmation and the audit log.
 Eraser = Callable[[AsyncSession, MemberRef], Awaitable[int]]
@@ -69,7 +74,10 @@ class MemberData:
 
     Both run inside the caller's transaction. An eraser also removes the member's pending due
     work and undelivered outbox rows of its feature, and tells the other side of anything
-    shared (a pair) through the outbox, kindly and without a reason.
+    shared (a pair) through the outbox, kindly and without a reason. It keeps the lock order:
+    its domain rows first, then their due work, then outbox rows. Where a row must stay for
+    someone else, the member's id in it becomes None or `FORMER_MEMBER`. An eraser run twice
+    removes nothing the second time and returns 0.
     """
 
     feature: str
