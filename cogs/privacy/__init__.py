@@ -3,6 +3,7 @@ erase a member who asked by other means. /help, /audit and /stats live beside it
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 from typing import TYPE_CHECKING
@@ -45,6 +46,10 @@ class PrivacyCog(
     def __init__(self, bot: SteadyBot) -> None:
         self.bot = bot
         self.service = bot.services.privacy
+        # discord.py runs each event's listener as its own task: without this, a member who
+        # leaves and rejoins quickly could have the rejoin handled first, and be erased.
+        # Tasks start in the order events arrived and take the lock before any await.
+        self._membership = asyncio.Lock()
         super().__init__()
 
     @app_commands.command(name="export", description="A copy of everything Steady holds about you")
@@ -152,11 +157,13 @@ class PrivacyCog(
 
     @commands.Cog.listener()
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
-        await self.service.member_left(payload.guild_id, payload.user.id)
+        async with self._membership:
+            await self.service.member_left(payload.guild_id, payload.user.id)
 
     @commands.Cog.listener()
     async def on_member_join(self, member: discord.Member) -> None:
-        await self.service.member_returned(member.guild.id, member.id)
+        async with self._membership:
+            await self.service.member_returned(member.guild.id, member.id)
 
 
 async def _names(guild: discord.Guild, ids: set[int]) -> dict[int, str]:
