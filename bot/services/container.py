@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -36,16 +36,18 @@ class Services:
 
     def member_data(self) -> list[MemberData]:
         """Every feature's exporter and eraser (`bot/services/privacy/registry.py`)."""
-        return self.privacy.owners_list()
+        return list(self.privacy.owners)
 
 
-def member_data_of(settings: SettingsService, sobriety: SobrietyService) -> list[MemberData]:
-    """Every feature's MemberData, in erasure order: the features' domain rows first (coarsest
-    first, as the lock order asks), then the logs, then the outbox. A new feature adds its
-    service's `member_data()` before the logs."""
+class OwnsMemberData(Protocol):
+    def member_data(self) -> list[MemberData]: ...
+
+
+def member_data_of(*features: OwnsMemberData) -> list[MemberData]:
+    """Every feature's MemberData, in erasure order: the features' domain rows first (pass
+    their services coarsest first, as the lock order asks), then the logs, then the outbox."""
     return [
-        *settings.member_data(),
-        *sobriety.member_data(),
+        *(data for feature in features for data in feature.member_data()),
         # Mentoring's tables are on main before its service; its service takes this over.
         mentoring_data.member_data(),
         log_data.access_log_data(),
@@ -63,6 +65,7 @@ def build_services(database: Database, clock: Clock, settings: Settings) -> Serv
     privacy = PrivacyService(
         database,
         clock,
+        # A new feature passes its service here.
         member_data_of(settings_service, sobriety),
         # Features add their figures here (bot/services/privacy/stats.py).
         stats.main_sources(),

@@ -223,3 +223,25 @@ async def test_a_member_who_leaves_is_erased_thirty_days_later_unless_they_retur
     assert "sobriety_counters" in await tables_holding(bot.database, back.id)
     policy = await sim.slash(back, "privacy policy")
     assert "erased 30 days later" in policy.content
+
+
+async def test_an_export_larger_than_the_attachment_limit_comes_in_complete_parts(
+    world: World, bot: SteadyBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sim, alice = world.sim, world.alice
+    labels = [f"counter {n}" for n in range(10)]
+    for label in labels:
+        await sim.slash(alice, "sobriety set", date="2026-01-10", label=label)
+    # Discord tells the bot the limit in each interaction; a small one forces a split.
+    monkeypatch.setattr("bot.simulator.interactions.FILE_SIZE_LIMIT", 2_000)
+
+    export = await sim.slash(alice, "privacy export")
+    assert len(export.files) > 2
+    assert f"in {len(export.files)} files" in export.content
+    counters = []
+    for number, file in enumerate(export.files, start=1):
+        assert len(file.data) <= 2_000
+        part = json.loads(file.text)
+        assert (part["part"], part["parts"]) == (number, len(export.files))
+        counters += part["features"].get("sobriety", {}).get("counters", [])
+    assert sorted(c["label"] for c in counters) == labels

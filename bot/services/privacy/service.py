@@ -108,9 +108,6 @@ class PrivacyService:
         if len(set(features)) != len(features):
             raise ValueError("each feature registers one MemberData")
 
-    def owners_list(self) -> list[MemberData]:
-        return list(self.owners)
-
     # -- a member's own data --------------------------------------------------------------
 
     async def export(self, member: MemberRef) -> dict[str, Any]:
