@@ -4,12 +4,14 @@
 Every table says in its `info` what it holds (`table_privacy`):
 - `MEMBER`: rows about one member; a registered `MemberData` must list the table, so that
   `/privacy export` copies them and `/privacy delete` erases them;
-- `NONE`: nothing about a member (server settings, the audit log's counts);
+- `NONE`: nothing about a member (server settings, the due-work ledger's bookkeeping);
 - `via("parent")`: rows that belong to a member only through a parent row (a streak of a
   counter); erasing the parent erases them, and the parent's feature exports them.
 
 `tests/services/test_privacy_registry.py` walks the metadata and fails on a table that has not
-decided, or a member table that no feature erases: a new feature cannot forget its data.
+decided, a member table that no feature erases, or a `NONE` table with a member-looking id
+column (`user_id`, `mentor_id`, `*_by` …) that its commented allow-list does not excuse: a new
+feature cannot forget its data.
 """
 
 from __future__ import annotations
