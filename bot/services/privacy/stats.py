@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models.audit import AuditLog
@@ -61,8 +61,8 @@ def _duration(seconds: float) -> str:
     return f"{hours} h {rest} min" if rest else f"{hours} h"
 
 
-async def _count(session: AsyncSession, query: object) -> int:
-    return int(await session.scalar(query) or 0)  # type: ignore[call-overload]
+async def _count(session: AsyncSession, query: Select[int]) -> int:
+    return int(await session.scalar(query) or 0)
 
 
 async def sobriety_figures(session: AsyncSession, guild_id: int, since: datetime) -> list[Figure]:
