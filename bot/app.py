@@ -36,10 +36,12 @@ from cogs import EXTENSIONS
 log = logging.getLogger(__name__)
 
 
-def intents() -> discord.Intents:
-    # Slash commands arrive as interactions, so no message-content (or other privileged) intent.
+def intents(settings: Settings | None = None) -> discord.Intents:
+    # Slash commands arrive as interactions, so no message-content intent. The members intent
+    # only when the operator turned it on: it tells Steady who left, to erase their data later.
     chosen = discord.Intents.none()
     chosen.guilds = True
+    chosen.members = settings is not None and settings.members_intent
     return chosen
 
 
@@ -55,7 +57,7 @@ class SteadyBot(commands.Bot):
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
-            intents=intents(),
+            intents=intents(settings),
             tree_cls=SteadyTree,
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,

@@ -7,7 +7,7 @@ bot still decides who is a moderator.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -35,10 +35,21 @@ async def is_moderator(interaction: discord.Interaction[SteadyBot]) -> bool:
     )
 
 
+# The moderator checks handed out, so /help can tell moderator commands from the rest without
+# each feature listing its own.
+_moderator_checks: set[Callable[..., Any]] = set()
+
+
 def moderator_only() -> Callable[[T], T]:
     async def predicate(interaction: discord.Interaction[SteadyBot]) -> bool:
         if not await is_moderator(interaction):
             raise NotModerator(NOT_MODERATOR)
         return True
 
+    _moderator_checks.add(predicate)
     return app_commands.check(predicate)
+
+
+def is_moderator_check(check: Callable[..., Any]) -> bool:
+    """Whether `check` (from a command's `checks`) is `moderator_only`'s."""
+    return check in _moderator_checks

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     # A Confirm button's life. Under Discord's 15-minute interaction token, so an expired prompt
     # can still be edited to say so.
     confirm_timeout_seconds: float = Field(default=600.0, gt=0, le=840)
+    # The privileged Server Members intent (enable it in the Developer Portal first): with it,
+    # a member who leaves has their data erased 30 days later unless they come back.
+    members_intent: bool = False
     discord_token: SecretStr | None = Field(default=None, validation_alias=TOKEN_ENV, exclude=True)
     # Read as STEADY_ENCRYPTION_KEYS; never from the config file (see _TokenFreeToml).
     encryption_keys: SecretStr | None = Field(

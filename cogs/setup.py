@@ -76,7 +76,9 @@ class SetupCog(
         assert interaction.guild_id is not None
         # Re-planning every member's celebrations can take longer than Discord's 3 seconds.
         await interaction.response.defer(ephemeral=True, thinking=True)
-        chosen = await self.bot.services.settings.set_guild_timezone(interaction.guild_id, zone)
+        chosen = await self.bot.services.settings.set_guild_timezone(
+            interaction.guild_id, zone, actor_id=interaction.user.id
+        )
         await interaction.followup.send(
             f"The server's timezone is now **{chosen}**. Members who set their own with "
             "`/timezone set` keep theirs.",
@@ -108,7 +110,9 @@ class SetupCog(
                 ephemeral=True,
             )
             return
-        await self.bot.services.settings.set_moderator_role(interaction.guild_id, role.id)
+        await self.bot.services.settings.set_moderator_role(
+            interaction.guild_id, role.id, actor_id=interaction.user.id
+        )
         await interaction.response.send_message(
             f"Steady now treats members with {role.mention} as moderators. Discord still hides "
             f"`/setup` from them until the server owner allows it: {ROLE_VISIBILITY}",
@@ -138,6 +142,7 @@ class SetupCog(
             channel_id=channel.id if channel else None,
             hour=hour,
             raw_ladder=ladder,
+            actor_id=interaction.user.id,
         )
         where = _channel(view.milestones_channel_id)
         await interaction.followup.send(

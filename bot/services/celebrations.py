@@ -67,6 +67,7 @@ def _in_default_zone(now: datetime) -> Select[int]:
         )
     )
 
+
 # The guild's celebrations still to be posted, each with its counter.
 Unannounced = list[tuple[MilestoneCelebration, SobrietyCounter]]
 
@@ -104,6 +105,7 @@ class CelebrationService:
         channel_id: int | None = None,
         hour: int | None = None,
         raw_ladder: str | None = None,
+        actor_id: int | None = None,
     ) -> GuildSettingsView:
         values: dict[str, object] = {}
         if channel_id is not None:
@@ -129,6 +131,7 @@ class CelebrationService:
             )
         async with self._db.transaction() as session:
             await self._settings.update_guild_in(session, guild_id, **values)
+            await self._settings.audit_in(session, guild_id, actor_id, "settings.milestones")
             if "celebration_hour" in values or "milestone_ladder" in values:
                 await self.replan(session, guild_id, None)
             return await self._settings.guild_in(session, guild_id)

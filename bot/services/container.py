@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -11,6 +11,9 @@ from bot.db import Database
 from bot.delivery.outbox import on_undeliverable
 from bot.scheduling.kinds import WorkKind
 from bot.services.celebrations import CHANNEL_PURPOSE, DM_PURPOSE, CelebrationService
+from bot.services.privacy import delivery_data, log_data, mentoring_data, stats
+from bot.services.privacy.registry import MemberData
+from bot.services.privacy.service import PrivacyService
 from bot.services.settings import SettingsService
 from bot.services.sobriety import SobrietyService
 
@@ -20,6 +23,7 @@ class Services:
     settings: SettingsService
     sobriety: SobrietyService
     celebrations: CelebrationService
+    privacy: PrivacyService
 
     async def on_start(self) -> None:
         """Once per process start, before timed work runs: repairs plans that depend on
@@ -28,16 +32,47 @@ class Services:
 
     def work_kinds(self) -> list[WorkKind[Any]]:
         """Every kind of timed work the features handle; registered before the scheduler starts."""
-        return [*self.celebrations.work_kinds()]
+        return [*self.celebrations.work_kinds(), *self.privacy.work_kinds()]
+
+    def member_data(self) -> list[MemberData]:
+        """Every feature's exporter and eraser (`bot/services/privacy/registry.py`)."""
+        return list(self.privacy.owners)
+
+
+class OwnsMemberData(Protocol):
+    def member_data(self) -> list[MemberData]: ...
+
+
+def member_data_of(*features: OwnsMemberData) -> list[MemberData]:
+    """Every feature's MemberData, in erasure order: the features' domain rows first (pass
+    their services coarsest first, as the lock order asks), then the logs, then the outbox."""
+    return [
+        *(data for feature in features for data in feature.member_data()),
+        # Mentoring's tables are on main before its service; its service takes this over.
+        mentoring_data.member_data(),
+        log_data.access_log_data(),
+        log_data.audit_data(),
+        delivery_data.member_data(),
+    ]
 
 
 def build_services(database: Database, clock: Clock, settings: Settings) -> Services:
     settings_service = SettingsService(database, clock, settings)
+    sobriety = SobrietyService(database, clock, settings_service)
     celebrations = CelebrationService(database, clock, settings_service)
     on_undeliverable(DM_PURPOSE, celebrations.hold_undelivered_dm)
     on_undeliverable(CHANNEL_PURPOSE, celebrations.hold_undelivered_post)
+    privacy = PrivacyService(
+        database,
+        clock,
+        # A new feature passes its service here.
+        member_data_of(settings_service, sobriety),
+        # Features add their figures here (bot/services/privacy/stats.py).
+        stats.main_sources(),
+    )
     return Services(
         settings=settings_service,
-        sobriety=SobrietyService(database, clock, settings_service),
+        sobriety=sobriety,
         celebrations=celebrations,
+        privacy=privacy,
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -16,6 +16,8 @@ from bot.db import Database
 from bot.db.models import GuildSettings, MemberSettings
 from bot.db.upsert import upsert
 from bot.domain.timezones import parse_timezone
+from bot.services.audit import record_action
+from bot.services.privacy.registry import MemberData, MemberRef
 
 # Called inside the transaction that changed a zone: (session, guild_id, user_id or None for the
 # whole guild). Features whose timed work depends on local time re-plan it here.
@@ -115,17 +117,32 @@ class SettingsService:
             milestone_ladder=row.milestone_ladder if row else None,
         )
 
-    async def set_guild_timezone(self, guild_id: int, raw_zone: str) -> str:
+    async def set_guild_timezone(
+        self, guild_id: int, raw_zone: str, *, actor_id: int | None = None
+    ) -> str:
         zone = parse_timezone(raw_zone).key
         async with self._db.transaction() as session:
             await self.update_guild_in(session, guild_id, timezone=zone)
+            await self.audit_in(session, guild_id, actor_id, "settings.timezone")
             for listener in self.zone_listeners:
                 await listener(session, guild_id, None)
         return zone
 
-    async def set_moderator_role(self, guild_id: int, role_id: int | None) -> None:
+    async def set_moderator_role(
+        self, guild_id: int, role_id: int | None, *, actor_id: int | None = None
+    ) -> None:
         async with self._db.transaction() as session:
             await self.update_guild_in(session, guild_id, moderator_role_id=role_id)
+            await self.audit_in(session, guild_id, actor_id, "settings.moderator_role")
+
+    async def audit_in(
+        self, session: AsyncSession, guild_id: int, actor_id: int | None, action: str
+    ) -> None:
+        """A moderator's settings change goes into the audit log (None: not a moderator's)."""
+        if actor_id is not None:
+            await record_action(
+                session, guild_id=guild_id, actor_id=actor_id, action=action, at=self._clock.now()
+            )
 
     async def update_guild_in(self, session: AsyncSession, guild_id: int, **values: Any) -> None:
         await upsert(
@@ -163,3 +180,29 @@ class SettingsService:
 
     async def member_zone(self, guild_id: int, user_id: int) -> ZoneInfo:
         return ZoneInfo((await self.member_timezone(guild_id, user_id)).zone)
+
+    def member_data(self) -> list[MemberData]:
+        return [
+            MemberData(
+                feature="settings",
+                tables=("member_settings",),
+                export=_export_member_settings,
+                erase=_erase_member_settings,
+            )
+        ]
+
+
+async def _export_member_settings(session: AsyncSession, member: MemberRef) -> dict[str, Any]:
+    row = await session.get(MemberSettings, (member.guild_id, member.user_id))
+    if row is None:
+        return {}
+    return {"timezone": row.timezone, "updated_at": row.updated_at.isoformat()}
+
+
+async def _erase_member_settings(session: AsyncSession, member: MemberRef) -> int:
+    result = await session.execute(
+        delete(MemberSettings).where(
+            MemberSettings.guild_id == member.guild_id, MemberSettings.user_id == member.user_id
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

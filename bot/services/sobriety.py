@@ -30,9 +30,11 @@ from bot.domain.sobriety_input import (
 )
 from bot.errors import InvalidInput, NotFound
 from bot.scheduling import ledger, locks
-from bot.services import held_congratulations
+from bot.services import held_congratulations, sobriety_data
 from bot.services.celebrations import DM_PURPOSE
 from bot.services.milestone_plans import MILESTONE_KIND, ladder_of, plan_next
+from bot.services.privacy.access import record_access
+from bot.services.privacy.registry import MemberData
 from bot.services.settings import MemberContext, SettingsService
 
 MAX_COUNTERS = 10
@@ -120,6 +122,9 @@ class SobrietyService:
         self._db = database
         self._clock = clock
         self._settings = settings
+
+    def member_data(self) -> list[MemberData]:
+        return [sobriety_data.member_data()]
 
     # -- member commands ------------------------------------------------------------------
 
@@ -285,11 +290,12 @@ class SobrietyService:
                 )
 
     async def show_other(
-        self, guild_id: int, owner_id: int, raw_label: str | None
+        self, guild_id: int, owner_id: int, raw_label: str | None, *, viewer_id: int
     ) -> CounterCard | None:
         """Another member's counter, or None when it is private (or does not exist: the asker
-        must not learn which)."""
-        async with self._db.read() as session:
+        must not learn which). A counter shown is written to its owner's access log, in the
+        transaction that read it."""
+        async with self._db.transaction() as session:
             query = select(SobrietyCounter).where(
                 SobrietyCounter.guild_id == guild_id,
                 SobrietyCounter.user_id == owner_id,
@@ -308,6 +314,14 @@ class SobrietyService:
                 return None
             counter = next((c for c in visible if c.label_key == DEFAULT_LABEL), visible[0])
             context = await self._settings.member_context_in(session, guild_id, owner_id)
+            await record_access(
+                session,
+                guild_id=guild_id,
+                owner_id=owner_id,
+                viewer_id=viewer_id,
+                what="sobriety.shared",
+                at=self._clock.now(),
+            )
         return replace(
             self._card(counter, context), held_milestone=None, held_name=None, counter_id=0
         )

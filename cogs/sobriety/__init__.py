@@ -96,7 +96,9 @@ class SobrietyCog(
     ) -> None:
         assert interaction.guild_id is not None
         if member is not None and member.id != interaction.user.id:
-            card = await self.service.show_other(interaction.guild_id, member.id, label)
+            card = await self.service.show_other(
+                interaction.guild_id, member.id, label, viewer_id=interaction.user.id
+            )
             if card is None:
                 await interaction.response.send_message(
                     f"{member.display_name}'s counter is private. That's their choice to make, "

@@ -51,3 +51,35 @@ async def test_a_whole_journey_leaves_nothing_personal_in_the_logs(
         text = record.getMessage() + (record.exc_text or "")
         for secret in SECRETS:
             assert secret not in text, f"{record.name} logged {secret!r}"
+
+
+async def test_the_privacy_journeys_leave_nothing_personal_in_the_logs(
+    world: World, bot: SteadyBot, debug_logging: pytest.LogCaptureFixture
+) -> None:
+    caplog = debug_logging
+    sim, alice, bob, mo = world.sim, world.alice, world.bob, world.mo
+    await sim.slash(alice, "sobriety set", date="2026-02-23", label="gambling")
+    await sim.slash(alice, "sobriety privacy", label="gambling", visibility="members")
+    await sim.slash(bob, "sobriety show", member=alice, label="gambling")
+    await sim.slash(alice, "privacy access-log")
+    export = await sim.slash(alice, "privacy export")
+    assert "gambling" in export.files[0].text, "the export must hold what the logs must not"
+    await sim.slash(alice, "help")
+    await sim.slash(alice, "privacy policy")
+    await sim.slash(mo, "privacy erase-member", user_id="rough patch")  # refused, kindly
+    await sim.slash(bob, "sobriety set", date="2026-02-23", label="gambling")
+    await sim.click(
+        mo,
+        await sim.slash(mo, "privacy erase-member", user_id=str(bob.id)),
+        label="Delete everything",
+    )
+    await sim.click(alice, await sim.slash(alice, "privacy delete"), label="Delete everything")
+    await sim.slash(mo, "audit")
+    await sim.slash(mo, "stats")
+    await sim.advance(minutes=1)
+
+    assert caplog.records, "the run logged nothing at all, so this test would prove nothing"
+    for record in caplog.records:
+        text = record.getMessage() + (record.exc_text or "")
+        for secret in SECRETS:
+            assert secret not in text, f"{record.name} logged {secret!r}"

@@ -10,13 +10,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.db.base import Base
 from bot.db.models.scheduling import RowId
 from bot.db.types import UTCDateTime
+from bot.services.privacy.registry import MEMBER, table_privacy
 
 
 class AuditLog(Base):
     """Who did what to whom, and when; never any content, note or reason."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_guild_id_at", "guild_id", "at"),)
+    # Member data: actor and target are members. Erasing a member anonymises their rows (the
+    # ids become NULL / 0) rather than deleting them, so the log still shows that an action
+    # happened.
+    __table_args__ = (Index("ix_audit_log_guild_id_at", "guild_id", "at"), table_privacy(MEMBER))
 
     id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
     guild_id: Mapped[int] = mapped_column(BigInteger)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base
 from bot.db.types import UTCDateTime
+from bot.services.privacy.registry import MEMBER, NONE, table_privacy
 
 # Profile states: applied and waiting for a moderator, taking mentees, or turned away.
 PENDING = "pending"
@@ -65,6 +66,7 @@ class MentorProfile(Base):
         CheckConstraint("capacity BETWEEN 1 AND 10", name="capacity"),
         # Matching reads a server's approved profiles; moderators its pending ones.
         Index("ix_mentor_profiles_guild_id_state", "guild_id", "state"),
+        table_privacy(MEMBER),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -109,6 +111,7 @@ class MentoringRequest(Base):
         ),
         # The waitlist in order: the front first (moved-up requests), then the oldest.
         Index("ix_mentoring_requests_waitlist", "guild_id", "state", "priority", "queued_at"),
+        table_privacy(MEMBER),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -145,6 +148,8 @@ class MentoringOffer(Base):
         ),
         # Whom a mentor declined, and how many offers they have open.
         Index("ix_mentoring_offers_guild_id_mentor_id", "guild_id", "mentor_id"),
+        # The mentor's side of a request (the requester's side goes with the request).
+        table_privacy(MEMBER),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -183,6 +188,7 @@ class MentoringPair(Base):
         ),
         # A mentor's current load.
         Index("ix_mentoring_pairs_guild_id_mentor_id_state", "guild_id", "mentor_id", "state"),
+        table_privacy(MEMBER),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -209,6 +215,7 @@ class MentoringSettings(Base):
     __table_args__ = (
         CheckConstraint("sponsor_days >= 0", name="sponsor_days"),
         CheckConstraint("offer_hours BETWEEN 1 AND 168", name="offer_hours"),
+        table_privacy(NONE),  # channel ids and numbers a moderator chose
     )
 
     guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

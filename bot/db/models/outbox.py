@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.db.base import Base
 from bot.db.models.scheduling import RowId
 from bot.db.types import UTCDateTime
+from bot.services.privacy.registry import MEMBER, NONE, table_privacy
 
 PENDING = "pending"
 # Waits for the row it acts on (`ref_id`: the message an edit changes, the thread a member is
@@ -92,6 +93,8 @@ class OutboxMessage(Base):
         Index("ix_outbox_purpose_subject_id", "purpose", "subject_id"),
         Index("ix_outbox_ref_id", "ref_id"),
         Index("ix_outbox_hook_next_attempt_at", "hook", "next_attempt_at"),
+        # DMs target a member (target_id) and a button press names who pressed it.
+        table_privacy(MEMBER),
     )
 
 
@@ -100,6 +103,7 @@ class DmChannel(Base):
     (discord.py keeps only 128 in memory). A DM channel's id never changes."""
 
     __tablename__ = "dm_channels"
+    __table_args__ = (table_privacy(MEMBER),)
 
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     channel_id: Mapped[int] = mapped_column(BigInteger)
@@ -110,6 +114,7 @@ class RequestBudget(Base):
     processes lease blocks of request slots from this row (times from the database's clock)."""
 
     __tablename__ = "request_budget"
+    __table_args__ = (table_privacy(NONE),)
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     # Seconds since the epoch (the database's clock) of the next free slot.

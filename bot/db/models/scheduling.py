@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base
 from bot.db.types import UTCDateTime
+from bot.services.privacy.registry import NONE, table_privacy
 
 # SQLite only auto-numbers an INTEGER PRIMARY KEY (the rowid alias), not a BIGINT one.
 RowId = BigInteger().with_variant(Integer(), "sqlite")
@@ -71,6 +72,11 @@ class DueWork(Base):
         Index("ix_due_work_state_finished_at", "state", "finished_at"),
         # /setup status counts one server's rows.
         Index("ix_due_work_guild_id_state", "guild_id", "state"),
+        # Ids of feature rows, not of members: each feature's eraser cancels the pending work
+        # of the rows it erases (finished rows are pruned after KEEP_FINISHED_WORK). The one
+        # exception, "privacy.departed", names a departed member: an erasure cancels it, and
+        # once it has run, its finished row is all that keeps their id until it is pruned.
+        table_privacy(NONE),
     )
 
 
@@ -86,4 +92,7 @@ class DueWorkRepair(Base):
     repairs: Mapped[int] = mapped_column(Integer)
     repaired_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    __table_args__ = (Index("ix_due_work_repairs_guild_id_repaired_at", "guild_id", "repaired_at"),)
+    __table_args__ = (
+        Index("ix_due_work_repairs_guild_id_repaired_at", "guild_id", "repaired_at"),
+        table_privacy(NONE),  # counts per kind and server
+    )

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base
 from bot.db.types import UTCDateTime
+from bot.services.privacy.registry import MEMBER, NONE, table_privacy
 
 # Discord snowflakes exceed 32 bits.
 Snowflake = BigInteger
@@ -18,6 +19,8 @@ class GuildSettings(Base):
     """Per-server choices made by moderators."""
 
     __tablename__ = "guild_settings"
+    # Channel and role ids a moderator chose: nothing about one member.
+    __table_args__ = (table_privacy(NONE),)
 
     guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
     timezone: Mapped[str | None] = mapped_column(String(64))
@@ -33,6 +36,7 @@ class MemberSettings(Base):
     """Per-member choices; a member is a user within one server."""
 
     __tablename__ = "member_settings"
+    __table_args__ = (table_privacy(MEMBER),)
 
     guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
     user_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)

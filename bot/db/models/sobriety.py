@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base
 from bot.db.types import UTCDateTime
+from bot.services.privacy.registry import MEMBER, table_privacy, via
 
 
 class SobrietyCounter(Base):
@@ -31,6 +32,7 @@ class SobrietyCounter(Base):
         CheckConstraint("celebrate IN ('channel', 'dm', 'off')", name="celebrate"),
         # Finding who is due reads only the counters due soon, never all of them.
         Index("ix_sobriety_counters_next_milestone_at", "next_milestone_at"),
+        table_privacy(MEMBER),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -62,6 +64,7 @@ class SobrietyStreak(Base):
     """An earlier, ended streak of a counter: kept privately after a reset."""
 
     __tablename__ = "sobriety_streaks"
+    __table_args__ = (table_privacy(via("sobriety_counters")),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     counter_id: Mapped[int] = mapped_column(
@@ -80,6 +83,7 @@ class MilestoneCelebration(Base):
         UniqueConstraint("counter_id", "streak_number", "days"),
         # The announcer reads only a guild's not-yet-announced rows.
         Index("ix_milestone_celebrations_guild_id_announced", "guild_id", "announced"),
+        table_privacy(via("sobriety_counters")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

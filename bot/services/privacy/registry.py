@@ -4,12 +4,14 @@
 Every table says in its `info` what it holds (`table_privacy`):
 - `MEMBER`: rows about one member; a registered `MemberData` must list the table, so that
   `/privacy export` copies them and `/privacy delete` erases them;
-- `NONE`: nothing about a member (server settings, the audit log's counts);
+- `NONE`: nothing about a member (server settings, the due-work ledger's bookkeeping);
 - `via("parent")`: rows that belong to a member only through a parent row (a streak of a
   counter); erasing the parent erases them, and the parent's feature exports them.
 
 `tests/services/test_privacy_registry.py` walks the metadata and fails on a table that has not
-decided, or a member table that no feature erases: a new feature cannot forget its data.
+decided, a member table that no feature erases, or a `NONE` table with a member-looking id
+column (`user_id`, `mentor_id`, `*_by` …) that its commented allow-list does not excuse: a new
+feature cannot forget its data.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 PRIVACY_KEY = "privacy"
+# Stands for a member whose data was erased, where a row must stay (another member's access
+# log, the audit log): no Discord id is 0.
+FORMER_MEMBER = 0
 MEMBER = "member"
 NONE = "none"
 _VIA = "via:"
@@ -58,6 +63,8 @@ class MemberRef:
 
 
 # Export: JSON-ready data (dicts, lists, str, int, float, bool, None; dates as ISO strings).
+# Another person appears under a key ending in `_member_id` (e.g. "other_member_id"): /privacy
+# export adds their display name beside it. Never another person's private data.
 Exporter = Callable[[AsyncSession, MemberRef], Awaitable[dict[str, Any]]]
 # Erase: the number of rows removed (or anonymised), for the confirmation and the audit log.
 Eraser = Callable[[AsyncSession, MemberRef], Awaitable[int]]
@@ -69,7 +76,10 @@ class MemberData:
 
     Both run inside the caller's transaction. An eraser also removes the member's pending due
     work and undelivered outbox rows of its feature, and tells the other side of anything
-    shared (a pair) through the outbox, kindly and without a reason.
+    shared (a pair) through the outbox, kindly and without a reason. It keeps the lock order:
+    its domain rows first, then their due work, then outbox rows. Where a row must stay for
+    someone else, the member's id in it becomes None or `FORMER_MEMBER`. An eraser run twice
+    removes nothing the second time and returns 0.
     """
 
     feature: str
