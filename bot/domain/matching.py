@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -32,12 +33,14 @@ WEEK = timedelta(days=7)
 _SLOT = timedelta(minutes=SLOT_MINUTES)
 
 # The score, in whole points so that the batch solver's totals are exact. Every eligible pair
-# gets BASE_POINTS, so that being matched always beats waiting, whatever else they share.
-BASE_POINTS = 100
+# gets BASE_POINTS, more than all the rest can add together, so that the highest total never
+# leaves a person waiting to give someone else a better fit: one more match always wins.
+BASE_POINTS = 1000
 FOCUS_POINTS = 300  # scaled by the share of the requester's focus areas the mentor covers
 AVAILABILITY_POINTS = 200  # scaled by the overlap, up to FULL_OVERLAP_SLOTS
 FULL_OVERLAP_SLOTS = 10 * 60 // SLOT_MINUTES  # ten hours a week is as good as it gets
 LOAD_POINTS = 100  # scaled by the share of the mentor's capacity still free
+assert BASE_POINTS > FOCUS_POINTS + AVAILABILITY_POINTS + LOAD_POINTS
 
 
 def focus_key(name: str) -> str:
@@ -128,33 +131,41 @@ def _offset_slots(zone: ZoneInfo, instant: datetime) -> int:
     return int(offset.total_seconds()) // 60 // SLOT_MINUTES
 
 
-def _segments(zone: ZoneInfo, start: datetime) -> list[tuple[int, int, int]]:
-    """(first slot, end slot, UTC offset in slots) for each stretch of one offset in the week.
+# Zones change offset at most a few times a year and never twice within three hours, so the
+# offset is read every three hours and, where it changed, the change is found by bisection.
+_PROBE_SLOTS = 3 * 60 // SLOT_MINUTES
 
-    The offset is read at each hour and, where it changed, at each quarter of that hour: zones
-    change at most a few times a year, so this is 168 look-ups rather than 672.
-    """
+
+def _segments(zone: ZoneInfo, start: datetime) -> list[tuple[int, int, int]]:
+    """(first slot, end slot, UTC offset in slots) for each stretch of one offset in the week."""
     segments: list[tuple[int, int, int]] = []
     first = 0
     current = _offset_slots(zone, start)
-    for hour in range(1, 7 * 24 + 1):
-        boundary = min(hour * 4, SLOTS_PER_WEEK)
-        offset = _offset_slots(zone, start + boundary * _SLOT)
-        if offset == current:
+    for probe in range(_PROBE_SLOTS, SLOTS_PER_WEEK + _PROBE_SLOTS, _PROBE_SLOTS):
+        boundary = min(probe, SLOTS_PER_WEEK)
+        if _offset_slots(zone, start + boundary * _SLOT) == current:
             continue
-        change = boundary
-        for slot in range(boundary - 3, boundary):
-            if _offset_slots(zone, start + slot * _SLOT) != current:
-                change = slot
-                break
-        segments.append((first, change, current))
-        first, current = change, _offset_slots(zone, start + change * _SLOT)
+        low, high = boundary - _PROBE_SLOTS, boundary  # same offset at low, changed at high
+        while high - low > 1:
+            middle = (low + high) // 2
+            if _offset_slots(zone, start + middle * _SLOT) == current:
+                low = middle
+            else:
+                high = middle
+        segments.append((first, high, current))
+        first, current = high, _offset_slots(zone, start + high * _SLOT)
     segments.append((first, SLOTS_PER_WEEK, current))
     return segments
 
 
 def weekly_mask(windows: Sequence[Window], zone: ZoneInfo, start: datetime) -> int:
     """The quarter hours of the week from `start` (see `week_start`) inside `windows` locally."""
+    return _weekly_mask(tuple(windows), zone, start)
+
+
+@lru_cache(maxsize=4096)
+def _weekly_mask(windows: tuple[Window, ...], zone: ZoneInfo, start: datetime) -> int:
+    # Cached: many members share a zone and the usual evening windows.
     day = _day_pattern(windows)
     if not day:
         return 0
