@@ -51,9 +51,25 @@ windows = st.tuples(quarters, quarters).filter(lambda w: w[0] != w[1]).map(lambd
 window_lists = st.lists(windows, min_size=0, max_size=4).map(tuple)
 zones = st.sampled_from(ZONES).map(ZoneInfo)
 # 2026 and 2027, so every DST change of those years falls inside some sampled week.
-instants = st.datetimes(
+any_instant = st.datetimes(
     min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
 )
+# 2026's changes in New York, London, Sydney and Lord Howe (a half-hour shift), in UTC.
+CHANGES = [
+    datetime(2026, 3, 8, 7, tzinfo=UTC),
+    datetime(2026, 11, 1, 6, tzinfo=UTC),
+    datetime(2026, 3, 29, 1, tzinfo=UTC),
+    datetime(2026, 10, 25, 1, tzinfo=UTC),
+    datetime(2026, 4, 4, 16, tzinfo=UTC),
+    datetime(2026, 10, 3, 16, tzinfo=UTC),
+    datetime(2026, 4, 4, 15, tzinfo=UTC),
+    datetime(2026, 10, 3, 15, 30, tzinfo=UTC),
+]
+# A week that contains one of them, starting anywhere in the seven days before it.
+dst_weeks = st.tuples(st.sampled_from(CHANGES), st.integers(0, 7 * 24 * 60 - 1)).map(
+    lambda change: change[0] - timedelta(minutes=change[1])
+)
+instants = st.one_of(any_instant, dst_weeks)
 
 
 def wall_clock_reference(windows: tuple[Window, ...], zone: ZoneInfo, start: datetime) -> int:
