@@ -10,6 +10,7 @@ from bot.db import Database
 from bot.delivery.outbox import on_undeliverable
 from bot.scheduling.kinds import WorkKind
 from bot.services.celebrations import CHANNEL_PURPOSE, DM_PURPOSE, CelebrationService
+from bot.services.mentoring import MentoringService, build_mentoring
 from bot.services.settings import SettingsService
 from bot.services.sobriety import SobrietyService
 
@@ -19,10 +20,11 @@ class Services:
     settings: SettingsService
     sobriety: SobrietyService
     celebrations: CelebrationService
+    mentoring: MentoringService
 
     def work_kinds(self) -> list[WorkKind]:
         """Every kind of timed work the features handle; registered before the scheduler starts."""
-        return [*self.celebrations.work_kinds()]
+        return [*self.celebrations.work_kinds(), *self.mentoring.work_kinds()]
 
 
 def build_services(database: Database, clock: Clock, settings: Settings) -> Services:
@@ -34,4 +36,5 @@ def build_services(database: Database, clock: Clock, settings: Settings) -> Serv
         settings=settings_service,
         sobriety=SobrietyService(database, clock, settings_service),
         celebrations=celebrations,
+        mentoring=build_mentoring(database, clock, settings.default_timezone),
     )

@@ -1,0 +1,46 @@
+"""Mentor and sponsor matching: applications, vetting, requests, offers, pairs, the batch.
+
+`MentoringService` holds the parts; cogs call them directly (`services.mentoring.requests…`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from bot.db import Database
+from bot.delivery.outbox import on_undeliverable
+from bot.scheduling.kinds import WorkKind
+from bot.services.mentoring.batch import BatchService
+from bot.services.mentoring.offers import OFFER_PURPOSE, OfferFlow
+from bot.services.mentoring.profiles import ProfileService
+from bot.services.mentoring.requests import RequestService
+from bot.services.mentoring.settings import MentoringSettingsService
+
+
+@dataclass(frozen=True, slots=True)
+class MentoringService:
+    settings: MentoringSettingsService
+    offers: OfferFlow
+    profiles: ProfileService
+    requests: RequestService
+    batch: BatchService
+
+    def work_kinds(self) -> list[WorkKind]:
+        return [*self.offers.work_kinds(), *self.profiles.work_kinds()]
+
+
+def build_mentoring(database: Database, clock: Clock, default_zone: str) -> MentoringService:
+    settings = MentoringSettingsService(database, clock)
+    offers = OfferFlow(database, clock, settings, default_zone)
+    profiles = ProfileService(database, clock, settings, offers, default_zone)
+    requests = RequestService(database, clock, settings, offers, profiles)
+    # An offer DM that cannot reach the mentor passes the request on to the next candidate.
+    on_undeliverable(OFFER_PURPOSE, offers.offer_undeliverable)
+    return MentoringService(
+        settings=settings,
+        offers=offers,
+        profiles=profiles,
+        requests=requests,
+        batch=BatchService(database, clock, offers, default_zone),
+    )

@@ -1,0 +1,479 @@
+"""The offer flow: a request goes to its best candidate, who accepts or declines; a decline,
+an expiry or an undeliverable DM moves it on to the next at once, and when nobody fits it waits.
+
+Lock order, everywhere: the offer row, then its request, then the mentor's profile. Every
+handler and click re-checks the state it found under those locks, so a second click, a click
+after expiry and an expiry after a click each change nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db import Database
+from bot.db.base import Base
+from bot.db.models import MentoringOffer, MentoringPair, MentoringRequest, MentorProfile
+from bot.db.models.mentoring import (
+    ACCEPTED,
+    ACTIVE,
+    APPROVED,
+    DECLINED,
+    EXPIRED,
+    MATCHED,
+    OFFERED,
+    OPEN,
+    WAITING,
+    WITHDRAWN,
+)
+from bot.delivery.outbox import OutgoingMessage, Target, enqueue
+from bot.domain import matching as m
+from bot.scheduling import ledger
+from bot.scheduling.kinds import DueItem, Lateness, WorkKind
+from bot.services.mentoring import texts
+from bot.services.mentoring.buttons import offer_buttons
+from bot.services.mentoring.candidates import (
+    guild_zone,
+    load_pool,
+    member_zone,
+    to_request,
+)
+from bot.services.mentoring.settings import MentoringSettingsService
+
+EXPIRY_KIND = "mentoring.offer_expiry"
+OFFER_PURPOSE = "mentoring.offer"
+NOTICE_PURPOSE = "mentoring.notice"
+INTRO_PURPOSE = "mentoring.intro"
+EXPIRIES_BEFORE_PAUSE = 3
+
+ALREADY_ACCEPTED = "You've already accepted this offer; you're paired. `/mentor status` shows it."
+ALREADY_DECLINED = "You declined this offer earlier, so it has gone to someone else."
+ALREADY_EXPIRED = "This offer expired before it was answered, so it went to someone else."
+NO_LONGER_OPEN = "This request isn't open any more, so there's nothing to answer. Thank you."
+NOT_YOURS = "This offer was sent to someone else, so only they can answer it."
+GONE = "I can't find this offer any more; nothing was changed."
+
+_Row = TypeVar("_Row", bound=Base)
+
+
+async def lock(session: AsyncSession, model: type[_Row], row_id: int) -> _Row | None:
+    """The row, read afresh and locked for this transaction (FOR UPDATE on PostgreSQL; on
+    SQLite the write transaction already holds the database's write lock)."""
+    primary_key = model.__mapper__.primary_key[0]
+    found: _Row | None = await session.scalar(
+        select(model)
+        .where(primary_key == row_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return found
+
+
+async def lock_profile(session: AsyncSession, guild_id: int, user_id: int) -> MentorProfile | None:
+    found: MentorProfile | None = await session.scalar(
+        select(MentorProfile)
+        .where(MentorProfile.guild_id == guild_id, MentorProfile.user_id == user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the clicker of Accept or Decline is told, and whether anything changed."""
+
+    text: str
+    changed: bool
+
+
+def dm(user_id: int) -> Target:
+    return Target("dm", user_id)
+
+
+class OfferFlow:
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        settings: MentoringSettingsService,
+        default_zone: str,
+    ) -> None:
+        self._db = database
+        self._clock = clock
+        self._settings = settings
+        self._default_zone = default_zone
+
+    def work_kinds(self) -> list[WorkKind]:
+        # An offer that expired while the bot was down still has to move on at start.
+        return [WorkKind(name=EXPIRY_KIND, handle=self._expire_due, lateness=Lateness.DELIVER)]
+
+    # -- offering -------------------------------------------------------------------------
+
+    async def offer_next(
+        self, session: AsyncSession, request: MentoringRequest, now: datetime
+    ) -> MentoringOffer | None:
+        """Offer a (locked) open request to its best candidate, or leave it waiting."""
+        start = m.week_start(now)
+        fallback = await guild_zone(session, request.guild_id, self._default_zone)
+        pool = await load_pool(session, request.guild_id, start, fallback)
+        zone = await member_zone(session, request.guild_id, request.requester_id, fallback)
+        wanted = await to_request(session, request, zone, start)
+        candidate = m.best(wanted, pool.mentors)
+        request.updated_at = now
+        if candidate is None:
+            request.state = WAITING
+            return None
+        return await self.offer_to(
+            session, request, candidate, pool.zones.get(candidate.mentor.user_id), now
+        )
+
+    async def offer_to(
+        self,
+        session: AsyncSession,
+        request: MentoringRequest,
+        candidate: m.Candidate,
+        mentor_zone: ZoneInfo | None,
+        now: datetime,
+    ) -> MentoringOffer:
+        """Offer a (locked) open request to one eligible candidate: the DM with Accept and
+        Decline, and its expiry as due work, in the caller's transaction."""
+        settings = await self._settings.view_in(session, request.guild_id)
+        start = m.week_start(now)
+        mentor_id = candidate.mentor.user_id
+        names = {m.focus_key(name): name for name in settings.focus_list}
+        names.update({m.focus_key(name): name for name in request.focus})
+        reasons = m.explain(candidate.fit, focus_names=names, zone=mentor_zone, start=start)
+        offer = MentoringOffer(
+            request_id=request.id,
+            guild_id=request.guild_id,
+            mentor_id=mentor_id,
+            state=OPEN,
+            points=candidate.fit.total,
+            reasons=reasons[:400],
+            offered_at=now,
+            expires_at=now + timedelta(hours=settings.offer_hours),
+        )
+        session.add(offer)
+        await session.flush()
+        message = OutgoingMessage(
+            content=texts.offer(
+                requester_id=request.requester_id,
+                kind=request.kind,
+                focus=request.focus,
+                language=request.language,
+                note=request.note,
+                reasons=reasons,
+                expires_at=offer.expires_at,
+            ),
+            components=(offer_buttons(offer.id),),
+        )
+        offer.outbox_id = await enqueue(
+            session,
+            target=dm(mentor_id),
+            message=message,
+            purpose=OFFER_PURPOSE,
+            subject_id=offer.id,
+            guild_id=request.guild_id,
+        )
+        await ledger.schedule(session, EXPIRY_KIND, offer.id, offer.expires_at)
+        request.state = OFFERED
+        request.updated_at = now
+        return offer
+
+    async def serve_waitlist(self, session: AsyncSession, guild_id: int, now: datetime) -> int:
+        """Offer waiting requests, front of the list first, while any mentor has room; how
+        many offers went out. Called when a mentor is approved, resumes or frees a place."""
+        waiting = list(
+            await session.scalars(
+                select(MentoringRequest.id)
+                .where(MentoringRequest.guild_id == guild_id, MentoringRequest.state == WAITING)
+                .order_by(
+                    MentoringRequest.priority.desc(),
+                    MentoringRequest.queued_at,
+                    MentoringRequest.id,
+                )
+            )
+        )
+        sent = 0
+        for request_id in waiting:
+            request = await lock(session, MentoringRequest, request_id)
+            if request is None or request.state != WAITING:
+                continue
+            if await self.offer_next(session, request, now) is not None:
+                sent += 1
+                continue
+            fallback = await guild_zone(session, guild_id, self._default_zone)
+            if not (await load_pool(session, guild_id, m.week_start(now), fallback)).has_room():
+                break
+        return sent
+
+    async def _move_on(self, session: AsyncSession, request_id: int, now: datetime) -> None:
+        """After an offer closed unaccepted: the next candidate, or the requester is told the
+        request is waiting."""
+        request = await lock(session, MentoringRequest, request_id)
+        if request is None or request.state not in (OFFERED, WAITING):
+            return
+        if await self.offer_next(session, request, now) is None:
+            await enqueue(
+                session,
+                target=dm(request.requester_id),
+                message=OutgoingMessage(content=texts.still_looking(request.kind)),
+                purpose=NOTICE_PURPOSE,
+                subject_id=request.id,
+                guild_id=request.guild_id,
+            )
+
+    # -- answers --------------------------------------------------------------------------
+
+    async def accept(self, offer_id: int, user_id: int) -> Answer:
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            offer = await lock(session, MentoringOffer, offer_id)
+            refusal = self._refusal(offer, user_id)
+            if refusal is not None:
+                return refusal
+            assert offer is not None
+            if now >= offer.expires_at:
+                # The expiry is due but has not run yet (a busy or restarting bot): it counts.
+                await self._expire(session, offer, now)
+                return Answer(ALREADY_EXPIRED, changed=True)
+            request = await lock(session, MentoringRequest, offer.request_id)
+            profile = await lock_profile(session, offer.guild_id, user_id)
+            problem = await self._cannot_take(session, offer, request, profile)
+            if problem is not None:
+                offer.state = WITHDRAWN
+                offer.decided_at = now
+                await ledger.cancel(session, EXPIRY_KIND, offer.id)
+                await self._move_on(session, offer.request_id, now)
+                return Answer(problem, changed=True)
+            assert request is not None
+            assert profile is not None
+            offer.state = ACCEPTED
+            offer.decided_at = now
+            await ledger.cancel(session, EXPIRY_KIND, offer.id)
+            request.state = MATCHED
+            request.updated_at = now
+            profile.consecutive_expiries = 0
+            pair = MentoringPair(
+                guild_id=offer.guild_id,
+                mentee_id=request.requester_id,
+                mentor_id=user_id,
+                kind=request.kind,
+                request_id=request.id,
+                state=ACTIVE,
+                started_at=now,
+            )
+            session.add(pair)
+            await session.flush()
+            await self._introduce(session, pair, offer.reasons, profile)
+            return Answer(
+                f"Thank you for accepting. You're now {texts.who(request.requester_id)}'s "
+                f"{texts.kind_word(request.kind)}; I've sent you both an introduction.",
+                changed=True,
+            )
+
+    async def decline(self, offer_id: int, user_id: int) -> Answer:
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            offer = await lock(session, MentoringOffer, offer_id)
+            refusal = self._refusal(offer, user_id)
+            if refusal is not None:
+                return refusal
+            assert offer is not None
+            if now >= offer.expires_at:
+                await self._expire(session, offer, now)
+                return Answer(ALREADY_EXPIRED, changed=True)
+            offer.state = DECLINED
+            offer.decided_at = now
+            await ledger.cancel(session, EXPIRY_KIND, offer.id)
+            profile = await lock_profile(session, offer.guild_id, user_id)
+            if profile is not None:
+                profile.consecutive_expiries = 0  # an answer, even a no, is a response
+            await self._move_on(session, offer.request_id, now)
+            return Answer(
+                "Thanks for letting me know. It's gone to someone else, and the member won't be "
+                "told who declined.",
+                changed=True,
+            )
+
+    def _refusal(self, offer: MentoringOffer | None, user_id: int) -> Answer | None:
+        if offer is None:
+            return Answer(GONE, changed=False)
+        if offer.mentor_id != user_id:
+            return Answer(NOT_YOURS, changed=False)
+        if offer.state == ACCEPTED:
+            return Answer(ALREADY_ACCEPTED, changed=False)
+        if offer.state == DECLINED:
+            return Answer(ALREADY_DECLINED, changed=False)
+        if offer.state == EXPIRED:
+            return Answer(ALREADY_EXPIRED, changed=False)
+        if offer.state != OPEN:
+            return Answer(NO_LONGER_OPEN, changed=False)
+        return None
+
+    async def _cannot_take(
+        self,
+        session: AsyncSession,
+        offer: MentoringOffer,
+        request: MentoringRequest | None,
+        profile: MentorProfile | None,
+    ) -> str | None:
+        if request is None or request.state != OFFERED:
+            return NO_LONGER_OPEN
+        if profile is None or profile.state != APPROVED:
+            return "You're not an approved mentor here any more, so this offer was passed on."
+        active = await session.scalar(
+            select(func.count())
+            .select_from(MentoringPair)
+            .where(
+                MentoringPair.guild_id == offer.guild_id,
+                MentoringPair.mentor_id == profile.user_id,
+                MentoringPair.state == ACTIVE,
+            )
+        )
+        if (active or 0) >= profile.capacity:
+            return (
+                f"You're already supporting {profile.capacity} people, your capacity, so this "
+                "offer was passed on to someone else. Thank you."
+            )
+        taken = await session.scalar(
+            select(MentoringPair.id).where(
+                MentoringPair.guild_id == offer.guild_id,
+                MentoringPair.mentee_id == request.requester_id,
+                MentoringPair.kind == request.kind,
+                MentoringPair.state == ACTIVE,
+            )
+        )
+        if taken is not None:
+            return NO_LONGER_OPEN
+        return None
+
+    async def _introduce(
+        self, session: AsyncSession, pair: MentoringPair, reasons: str, profile: MentorProfile
+    ) -> None:
+        # The private thread for the pair comes with the delivery layer's thread operation;
+        # until then both get an introduction by DM.
+        about = [f"About {texts.who(pair.mentor_id)}: {profile.about}"] if profile.about else []
+        await enqueue(
+            session,
+            target=dm(pair.mentee_id),
+            message=OutgoingMessage(
+                content=texts.matched_mentee(pair.mentor_id, pair.kind, reasons)
+                + (f"\n{about[0]}" if about else "")
+            ),
+            purpose=INTRO_PURPOSE,
+            subject_id=pair.id,
+            guild_id=pair.guild_id,
+        )
+        await enqueue(
+            session,
+            target=dm(pair.mentor_id),
+            message=OutgoingMessage(
+                content=texts.matched_mentor(pair.mentee_id, pair.kind, reasons, [])
+            ),
+            purpose=INTRO_PURPOSE,
+            subject_id=pair.id,
+            guild_id=pair.guild_id,
+        )
+
+    # -- expiry and undeliverable offers ----------------------------------------------------
+
+    async def _expire_due(self, session: AsyncSession, item: DueItem) -> None:
+        offer = await lock(session, MentoringOffer, item.subject_id)
+        # Answered (or withdrawn) since the expiry was planned: nothing to do.
+        if offer is None or offer.state != OPEN:
+            return
+        await self._expire(session, offer, item.now)
+
+    async def _expire(self, session: AsyncSession, offer: MentoringOffer, now: datetime) -> None:
+        """Close a locked open offer as expired; three in a row pause the mentor."""
+        offer.state = EXPIRED
+        offer.decided_at = now
+        await ledger.cancel(session, EXPIRY_KIND, offer.id)
+        request_id = offer.request_id
+        request = await lock(session, MentoringRequest, request_id)
+        profile = await lock_profile(session, offer.guild_id, offer.mentor_id)
+        if profile is not None:
+            profile.consecutive_expiries += 1
+            if profile.consecutive_expiries >= EXPIRIES_BEFORE_PAUSE and not profile.paused:
+                profile.paused = True
+                profile.paused_until = None
+                profile.updated_at = now
+                await enqueue(
+                    session,
+                    target=dm(profile.user_id),
+                    message=OutgoingMessage(content=texts.paused_after_expiries()),
+                    purpose=NOTICE_PURPOSE,
+                    subject_id=profile.id,
+                    guild_id=profile.guild_id,
+                )
+        del request  # locked in order above; _move_on reads it again under that lock
+        await self._move_on(session, request_id, now)
+
+    async def offer_undeliverable(
+        self, session: AsyncSession, subject_id: int | None, reason: str
+    ) -> None:
+        """The offer DM could not reach the mentor (DMs closed): pass the request on, without
+        counting it against the mentor as an expiry."""
+        if subject_id is None:
+            return
+        offer = await lock(session, MentoringOffer, subject_id)
+        if offer is None or offer.state != OPEN:
+            return
+        now = self._clock.now()
+        offer.state = WITHDRAWN
+        offer.decided_at = now
+        await ledger.cancel(session, EXPIRY_KIND, offer.id)
+        await self._move_on(session, offer.request_id, now)
+
+    async def open_offer_of(self, session: AsyncSession, request_id: int) -> MentoringOffer | None:
+        """The request's open offer, locked (lock it before the request)."""
+        offer_id = await session.scalar(
+            select(MentoringOffer.id).where(
+                MentoringOffer.request_id == request_id, MentoringOffer.state == OPEN
+            )
+        )
+        if offer_id is None:
+            return None
+        offer = await lock(session, MentoringOffer, offer_id)
+        return offer if offer is not None and offer.state == OPEN else None
+
+    async def withdraw(self, session: AsyncSession, offer: MentoringOffer, now: datetime) -> None:
+        """Close a locked open offer without moving its request on (the caller decides)."""
+        offer.state = WITHDRAWN
+        offer.decided_at = now
+        await ledger.cancel(session, EXPIRY_KIND, offer.id)
+
+    async def lock_open_offers(
+        self, session: AsyncSession, guild_id: int, mentor_id: int
+    ) -> list[MentoringOffer]:
+        ids = list(
+            await session.scalars(
+                select(MentoringOffer.id)
+                .where(
+                    MentoringOffer.guild_id == guild_id,
+                    MentoringOffer.mentor_id == mentor_id,
+                    MentoringOffer.state == OPEN,
+                )
+                .order_by(MentoringOffer.id)
+            )
+        )
+        offers = [await lock(session, MentoringOffer, offer_id) for offer_id in ids]
+        return [offer for offer in offers if offer is not None and offer.state == OPEN]
+
+    async def withdraw_open_offers(
+        self, session: AsyncSession, guild_id: int, mentor_id: int, now: datetime
+    ) -> None:
+        """Close a mentor's open offers (they were removed) and pass each request on."""
+        for offer in await self.lock_open_offers(session, guild_id, mentor_id):
+            offer.state = WITHDRAWN
+            offer.decided_at = now
+            await ledger.cancel(session, EXPIRY_KIND, offer.id)
+            await self._move_on(session, offer.request_id, now)
