@@ -12,7 +12,8 @@ from bot.delivery.buttons import PRIMARY, SECONDARY, action_row
 
 ACCEPT_PREFIX = "steady:mentoring:accept:"
 DECLINE_PREFIX = "steady:mentoring:decline:"
-# "Find me a new mentor" after a mentor ended the pairing: carries the kind asked for again.
+# "Find me a new mentor" after a mentor ended the pairing, in a DM (which has no server), so it
+# carries the server and the kind to ask for again: steady:mentoring:again:<guild>:<kind>.
 REQUEST_AGAIN_PREFIX = "steady:mentoring:again:"
 
 
@@ -27,6 +28,6 @@ def offer_buttons(offer_id: int) -> dict[str, Any]:
     )
 
 
-def request_again_button(kind: str) -> dict[str, Any]:
+def request_again_button(guild_id: int, kind: str) -> dict[str, Any]:
     label = "Find me a new sponsor" if kind == "sponsor" else "Find me a new mentor"
-    return action_row(_button(label, f"{REQUEST_AGAIN_PREFIX}{kind}", PRIMARY))
+    return action_row(_button(label, f"{REQUEST_AGAIN_PREFIX}{guild_id}:{kind}", PRIMARY))

@@ -293,6 +293,7 @@ class OfferFlow:
             offer.state = DECLINED
             offer.decided_at = now
             await ledger.cancel(session, EXPIRY_KIND, offer.id)
+            await lock(session, MentoringRequest, offer.request_id)  # the lock order
             profile = await lock_profile(session, offer.guild_id, user_id)
             if profile is not None:
                 profile.consecutive_expiries = 0  # an answer, even a no, is a response
@@ -454,6 +455,8 @@ class OfferFlow:
     async def lock_open_offers(
         self, session: AsyncSession, guild_id: int, mentor_id: int
     ) -> list[MentoringOffer]:
+        """A mentor's open offers and their requests, locked in the lock order, so that the
+        caller may lock the mentor's profile next."""
         ids = list(
             await session.scalars(
                 select(MentoringOffer.id)
@@ -466,7 +469,10 @@ class OfferFlow:
             )
         )
         offers = [await lock(session, MentoringOffer, offer_id) for offer_id in ids]
-        return [offer for offer in offers if offer is not None and offer.state == OPEN]
+        still_open = [offer for offer in offers if offer is not None and offer.state == OPEN]
+        for offer in still_open:
+            await lock(session, MentoringRequest, offer.request_id)
+        return still_open
 
     async def withdraw_open_offers(
         self, session: AsyncSession, guild_id: int, mentor_id: int, now: datetime

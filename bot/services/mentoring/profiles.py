@@ -376,7 +376,7 @@ class ProfileService:
         reason = parse_text(raw_reason, what="reason")
         now = self._clock.now()
         async with self._db.transaction() as session:
-            # Lock order: the mentor's open offers first, then the profile.
+            # Lock order: the mentor's open offers and their requests, then the profile.
             await self._offers.lock_open_offers(session, guild_id, user_id)
             profile = await lock_profile(session, guild_id, user_id)
             if profile is None or profile.state != APPROVED:

@@ -249,7 +249,7 @@ class RequestService:
             pair.ended_at = now
             pair.ended_by = user_id
             other = pair.mentor_id if by_mentee else pair.mentee_id
-            components = () if by_mentee else (request_again_button(pair.kind),)
+            components = () if by_mentee else (request_again_button(pair.guild_id, pair.kind),)
             await enqueue(
                 session,
                 target=dm(other),
