@@ -136,6 +136,58 @@ class SetupCog(
             ephemeral=True,
         )
 
+    @app_commands.command(name="mentoring", description="Mentor and sponsor matching settings")
+    @app_commands.describe(
+        channel="Where each pair's private thread is created",
+        review_channel="Gets a notice of each new application; must be hidden from @everyone",
+        sponsor_days="Sober days a sponsor needs (default 365)",
+        offer_hours="How long an offer waits for an answer (default 24)",
+        focus_list="The focus areas members choose from, comma separated (or `default`)",
+    )
+    @app_commands.rename(
+        review_channel="review-channel",
+        sponsor_days="sponsor-days",
+        offer_hours="offer-hours",
+        focus_list="focus-list",
+    )
+    @moderator_only()
+    async def mentoring(
+        self,
+        interaction: discord.Interaction[SteadyBot],
+        channel: discord.TextChannel | None = None,
+        review_channel: discord.TextChannel | None = None,
+        sponsor_days: app_commands.Range[int, 0, 36500] | None = None,
+        offer_hours: app_commands.Range[int, 1, 168] | None = None,
+        focus_list: app_commands.Range[str, 1, 1000] | None = None,
+    ) -> None:
+        assert interaction.guild is not None
+        if (
+            review_channel is not None
+            and review_channel.permissions_for(interaction.guild.default_role).view_channel
+        ):
+            await interaction.response.send_message(
+                f"{review_channel.mention} can be seen by @everyone, and applications are for "
+                "moderators only. Please choose a channel hidden from @everyone. Nothing was "
+                "changed.",
+                ephemeral=True,
+            )
+            return
+        view = await self.bot.services.mentoring.settings.configure(
+            interaction.guild.id,
+            interaction.user.id,
+            channel_id=channel.id if channel else None,
+            review_channel_id=review_channel.id if review_channel else None,
+            sponsor_days=sponsor_days,
+            offer_hours=offer_hours,
+            raw_focus_list=focus_list,
+        )
+        await interaction.response.send_message(
+            f"Mentoring: pairs' channel {_channel(view.channel_id)}, applications to "
+            f"{_channel(view.review_channel_id)}, sponsors need {view.sponsor_days} sober days, "
+            f"offers wait {view.offer_hours} hours. Focus list: {', '.join(view.focus_list)}.",
+            ephemeral=True,
+        )
+
     @app_commands.command(
         name="status", description="Show the health of Steady's scheduled work and deliveries"
     )
