@@ -163,7 +163,7 @@ def weekly_mask(windows: Sequence[Window], zone: ZoneInfo, start: datetime) -> i
     return _weekly_mask(tuple(windows), zone, start)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=16384)
 def _weekly_mask(windows: tuple[Window, ...], zone: ZoneInfo, start: datetime) -> int:
     # Cached: many members share a zone and the usual evening windows.
     day = _day_pattern(windows)
@@ -330,8 +330,21 @@ def rank(request: Request, mentors: Iterable[Mentor]) -> list[Candidate]:
 
 
 def best(request: Request, mentors: Iterable[Mentor]) -> Candidate | None:
-    ranked = rank(request, mentors)
-    return ranked[0] if ranked else None
+    """The first of `rank`, without scoring every pair in full: an offer is made while the
+    member waits for the reply, and a server may have thousands of mentors."""
+    top: Mentor | None = None
+    top_key = (0, 0, 0)
+    for mentor in mentors:
+        if ineligibility(request, mentor) is not None:
+            continue
+        key = (
+            pair_points(request, mentor) + load_points(mentor.load, mentor.capacity),
+            -mentor.load,
+            -mentor.user_id,
+        )
+        if top is None or key > top_key:
+            top, top_key = mentor, key
+    return Candidate(top, fit(request, top)) if top is not None else None
 
 
 PartOfDay = Literal["morning", "afternoon", "evening", "night"]

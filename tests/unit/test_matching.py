@@ -18,6 +18,7 @@ from bot.domain.matching import (
     Mentor,
     Request,
     Window,
+    best,
     decode_windows,
     encode_windows,
     explain,
@@ -222,6 +223,13 @@ def test_ranking_offers_only_eligible_mentors_best_first(mentors: list[Mentor]) 
     }
     totals = [c.fit.total for c in ranked]
     assert totals == sorted(totals, reverse=True)
+    chosen = best(REQUEST, mentors)
+    if ranked:
+        assert chosen is not None
+        assert chosen.mentor is ranked[0].mentor
+        assert chosen.fit == ranked[0].fit
+    else:
+        assert chosen is None
 
 
 def test_shared_focus_and_overlap_raise_the_score_and_fewer_mentees_come_first() -> None:

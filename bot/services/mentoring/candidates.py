@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Text, and_, func, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
@@ -53,7 +55,8 @@ async def member_zone(
 async def load_pool(
     session: AsyncSession, guild_id: int, start: datetime, fallback: ZoneInfo
 ) -> Pool:
-    """Every approved mentor of the server; an open offer holds a place like a mentee."""
+    """The server's approved mentors who are taking offers and have a free place; an open
+    offer holds a place like a mentee."""
     pairs = (
         select(MentoringPair.mentor_id.label("user_id"), func.count().label("n"))
         .where(MentoringPair.guild_id == guild_id, MentoringPair.state == ACTIVE)
@@ -66,10 +69,20 @@ async def load_pool(
         .group_by(MentoringOffer.mentor_id)
         .subquery()
     )
+    # Columns, not ORM objects: this runs while a member waits for their reply, and a server
+    # may have thousands of mentors.
     rows = (
         await session.execute(
             select(
-                MentorProfile,
+                MentorProfile.user_id,
+                MentorProfile.kind,
+                MentorProfile.capacity,
+                # The JSON text itself: many mentors share a list, and each distinct text is
+                # decoded once (see _focus_keys, _languages).
+                type_coerce(MentorProfile.focus, Text),
+                type_coerce(MentorProfile.languages, Text),
+                MentorProfile.availability,
+                MentorProfile.paused,
                 func.coalesce(pairs.c.n, 0),
                 func.coalesce(offers.c.n, 0),
                 MemberSettings.timezone,
@@ -83,32 +96,68 @@ async def load_pool(
                     MemberSettings.user_id == MentorProfile.user_id,
                 ),
             )
-            .where(MentorProfile.guild_id == guild_id, MentorProfile.state == APPROVED)
+            .where(
+                MentorProfile.guild_id == guild_id,
+                MentorProfile.state == APPROVED,
+                MentorProfile.paused.is_(False),
+                MentorProfile.capacity
+                > func.coalesce(pairs.c.n, 0) + func.coalesce(offers.c.n, 0),
+            )
             .order_by(MentorProfile.user_id)
         )
     ).all()
     mentors: list[m.Mentor] = []
     zones: dict[int, ZoneInfo] = {}
-    for profile, active, held, zone_name in rows:
-        zone = ZoneInfo(zone_name) if zone_name else fallback
-        zones[profile.user_id] = zone
-        mentors.append(to_mentor(profile, int(active) + int(held), zone, start))
+    for user_id, kind, capacity, focus, languages, hours, paused, active, held, zone_name in rows:
+        zone = _zone(zone_name) if zone_name else fallback
+        zones[user_id] = zone
+        mentors.append(
+            m.Mentor(
+                user_id=user_id,
+                kind=m.SPONSOR if kind == m.SPONSOR else m.MENTOR,
+                capacity=capacity,
+                load=int(active) + int(held),
+                focus=_focus_keys(focus),
+                languages=_languages(languages),
+                availability=m.weekly_mask(_windows(hours), zone, start),
+                approved=True,
+                paused=paused,
+            )
+        )
     return Pool(mentors, zones)
 
 
-def to_mentor(profile: MentorProfile, load: int, zone: ZoneInfo, start: datetime) -> m.Mentor:
-    windows = m.decode_windows(profile.availability) or m.DEFAULT_DAY
-    return m.Mentor(
-        user_id=profile.user_id,
-        kind="sponsor" if profile.kind == m.SPONSOR else "mentor",
-        capacity=profile.capacity,
-        load=load,
-        focus=frozenset(m.focus_key(name) for name in profile.focus),
-        languages=frozenset(profile.languages),
-        availability=m.weekly_mask(windows, zone, start),
-        approved=profile.state == APPROVED,
-        paused=profile.paused,
-    )
+@lru_cache(maxsize=1024)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _names(stored: str | list[str]) -> tuple[str, ...]:
+    # SQLite hands back the JSON text; asyncpg has already decoded it into a list.
+    return _decoded(stored) if isinstance(stored, str) else tuple(stored)
+
+
+@lru_cache(maxsize=8192)
+def _decoded(text: str) -> tuple[str, ...]:
+    return tuple(json.loads(text))
+
+
+@lru_cache(maxsize=8192)
+def _keys(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(m.focus_key(name) for name in names)
+
+
+def _focus_keys(stored: str | list[str]) -> frozenset[str]:
+    return _keys(_names(stored))
+
+
+def _languages(stored: str | list[str]) -> frozenset[str]:
+    return frozenset(_names(stored))
+
+
+@lru_cache(maxsize=4096)
+def _windows(stored: str | None) -> tuple[m.Window, ...]:
+    return m.decode_windows(stored) or m.DEFAULT_DAY
 
 
 async def excluded_mentors(session: AsyncSession, request: MentoringRequest) -> frozenset[int]:
