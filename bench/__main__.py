@@ -1,5 +1,5 @@
-"""`python -m bench [sweep] [startup] [dms] [sobriety] [matching]`: run the benchmarks (all by
-default) and print their figures. SQLite by default; STEADY_BENCH_DATABASE_URL=postgresql+asyncpg://…
+"""`python -m bench [sweep] [startup] [dms] [sobriety] [matching] [mentor-request]`: run the
+benchmarks (all by default) and print their figures. SQLite by default; STEADY_BENCH_DATABASE_URL=postgresql+asyncpg://…
 for PostgreSQL (the sobriety benchmark is SQLite only, as its targets are; matching uses no
 database)."""
 
@@ -16,8 +16,9 @@ BENCHMARKS = {
     "startup": startup.run,
     "dms": dms.run,
     "sobriety": sobriety_scale.main_async,
-    # Last: it exits non-zero when its targets are missed.
+    # Last: these exit non-zero when their targets are missed.
     "matching": matching.run,
+    "mentor-request": matching.run_request,
 }
 
 

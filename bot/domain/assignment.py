@@ -62,7 +62,8 @@ class Assignment:
         return self.total / len(self.pairs) if self.pairs else 0.0
 
 
-def _bits(masks: Sequence[int]) -> npt.NDArray[np.float32]:
+def mask_bits(masks: Sequence[int]) -> npt.NDArray[np.float32]:
+    """Weekly masks as rows of 0/1, so that overlaps are matrix products."""
     raw = b"".join(mask.to_bytes(_MASK_BYTES, "little") for mask in masks)
     packed = np.frombuffer(raw, dtype=np.uint8).reshape(len(masks), _MASK_BYTES)
     return np.unpackbits(packed, axis=1, bitorder="little")[:, :SLOTS_PER_WEEK].astype(np.float32)
@@ -100,7 +101,8 @@ class _Table:
         focus = np.where(counts > 0, FOCUS_POINTS * shared // np.maximum(counts, 1), 0)
 
         overlap = np.rint(
-            _bits([r.availability for r in requests]) @ _bits([m.availability for m in mentors]).T
+            mask_bits([r.availability for r in requests])
+            @ mask_bits([m.availability for m in mentors]).T
         ).astype(np.int64)
         availability = (
             AVAILABILITY_POINTS * np.minimum(overlap, FULL_OVERLAP_SLOTS) // FULL_OVERLAP_SLOTS
@@ -135,11 +137,11 @@ class _Table:
 
     def load_points(self, extra: IntArray) -> IntArray:
         """Each mentor's load points with `extra` more mentees than now."""
-        return _load_points(self.load + extra, self.capacity)
+        return load_points_array(self.load + extra, self.capacity)
 
 
-def _load_points(load: IntArray, capacity: IntArray) -> IntArray:
-    # matching.load_points for arrays.
+def load_points_array(load: IntArray, capacity: IntArray) -> IntArray:
+    """matching.load_points for arrays."""
     return np.where(
         capacity > 0, LOAD_POINTS * np.maximum(0, capacity - load) // np.maximum(capacity, 1), 0
     )
@@ -169,7 +171,7 @@ def _greedy(table: _Table) -> Assignment:
         usable = (points >= 0) & (load < capacity)
         if not usable.any():
             continue
-        bonus = _load_points(load, capacity)
+        bonus = load_points_array(load, capacity)
         total = points + bonus
         key = np.where(usable, total * load_scale + (load_scale - 1 - load), -1)
         column = int(np.argmax(key))
@@ -243,7 +245,7 @@ def _solve(table: _Table, rows: IntArray, columns: IntArray) -> tuple[IntArray, 
     slot_rank = np.arange(len(slot_mentor), dtype=np.int64) - np.repeat(
         np.cumsum(free) - free, free
     )
-    slot_cost = -_load_points(table.load[slot_mentor] + slot_rank, table.capacity[slot_mentor])
+    slot_cost = -load_points_array(table.load[slot_mentor] + slot_rank, table.capacity[slot_mentor])
     request_nodes = np.arange(n_requests, dtype=np.int64)
     tails = np.concatenate([rows, request_nodes, n_requests + slot_mentor])
     heads = np.concatenate(

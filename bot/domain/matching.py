@@ -117,6 +117,16 @@ def week_start(now: datetime) -> datetime:
     return instant.replace(minute=floored, second=0, microsecond=0)
 
 
+def coming_week(now: datetime) -> datetime:
+    """The week services score availability over: from the start of `now`'s UTC day.
+
+    Coarser than `week_start` on purpose: every mentor's mask depends on it, and a start that
+    moves once a day lets those masks be computed once a day rather than every quarter hour.
+    """
+    instant = now.astimezone(UTC)
+    return instant.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def _day_pattern(windows: Iterable[Window]) -> int:
     pattern = 0
     for window in windows:

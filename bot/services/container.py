@@ -36,5 +36,7 @@ def build_services(database: Database, clock: Clock, settings: Settings) -> Serv
         settings=settings_service,
         sobriety=SobrietyService(database, clock, settings_service),
         celebrations=celebrations,
-        mentoring=build_mentoring(database, clock, settings.default_timezone),
+        mentoring=build_mentoring(
+            database, clock, settings.default_timezone, settings_service.zone_listeners
+        ),
     )

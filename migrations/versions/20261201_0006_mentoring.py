@@ -119,6 +119,7 @@ def upgrade() -> None:
         sa.Column("sponsor_days", sa.Integer(), server_default="365", nullable=False),
         sa.Column("offer_hours", sa.Integer(), server_default="24", nullable=False),
         sa.Column("focus_list", sa.JSON(), nullable=True),
+        sa.Column("pool_version", sa.Integer(), server_default="0", nullable=False),
         sa.Column("updated_at", bot.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "offer_hours BETWEEN 1 AND 168", name=op.f("ck_mentoring_settings_offer_hours")

@@ -25,6 +25,7 @@ from bot.errors import InvalidInput, NotFound
 from bot.scheduling.kinds import KindRegistry
 from bot.scheduling.runner import LedgerRunner
 from bot.services.container import Services, build_services
+from bot.services.mentoring.candidates import bump_pool
 from bot.services.mentoring.offers import EXPIRY_KIND, OFFER_PURPOSE
 from bot.services.mentoring.profiles import RESUME_KIND
 
@@ -55,6 +56,7 @@ async def _mentor(
     capacity: int | None = None,
     raw_focus: str | None = None,
     raw_languages: str | None = None,
+    raw_availability: str | None = None,
 ) -> None:
     await services.mentoring.profiles.apply(
         GUILD,
@@ -63,6 +65,7 @@ async def _mentor(
         capacity=capacity,
         raw_focus=raw_focus,
         raw_languages=raw_languages,
+        raw_availability=raw_availability,
     )
     await services.mentoring.profiles.approve(GUILD, MOD, user_id)
 
@@ -522,6 +525,7 @@ async def test_the_batch_preview_changes_nothing_and_sending_offers_each_pair(
     async with database.transaction() as session:
         for profile in (await session.scalars(select(MentorProfile))).all():
             profile.state = "approved"
+        await bump_pool(session, GUILD, NOW)  # as every change to approved mentors does
 
     preview = await services.mentoring.batch.preview(GUILD)
     assert (preview.waiting, preview.free_places, len(preview.pairs)) == (3, 2, 2)
@@ -533,3 +537,34 @@ async def test_the_batch_preview_changes_nothing_and_sending_offers_each_pair(
     # Sending again offers nothing more: those requests are no longer waiting.
     assert await services.mentoring.batch.send(GUILD, MOD, preview.pairs) == 0
     assert await _count(database, AuditLog, AuditLog.action == "mentors.match_waitlist") == 2
+
+
+async def test_a_pause_made_by_another_process_is_seen_at_once(
+    services: Services, database: Database, clock: ManualClock
+) -> None:
+    await _mentor(services, ANA)
+    await _mentor(services, BEN)
+    await services.mentoring.requests.request(GUILD, DEV)  # this process now knows both
+    first = await _open_offer(database)
+    other_process = build_services(database, clock, Settings())
+    other = BEN if first.mentor_id == ANA else ANA
+    await other_process.mentoring.profiles.pause(GUILD, other)
+    outcome = await services.mentoring.requests.request(GUILD, ELI)
+    offers = [o for o in await _offers(database) if o.state == "open"]
+    # The only mentor left is the one already holding Dev's offer; the paused one is skipped.
+    assert {o.mentor_id for o in offers} == {first.mentor_id}
+    assert outcome.state == "offered"
+
+
+async def test_a_mentors_new_timezone_moves_their_hours(
+    services: Services, database: Database
+) -> None:
+    await _mentor(services, ANA, raw_availability="18:00-22:00")  # UTC until she sets a zone
+    for requester in (DEV, ELI):
+        await services.settings.set_member_timezone(GUILD, requester, "America/Los_Angeles")
+    await services.mentoring.requests.request(GUILD, DEV)
+    assert "hours a week overlap" in (await _offers(database))[0].reasons
+    await services.settings.set_member_timezone(GUILD, ANA, "Asia/Tokyo")
+    await services.mentoring.requests.request(GUILD, ELI)
+    # 18:00–22:00 in Tokyo is 01:00–05:00 in Los Angeles: no waking hours in common.
+    assert "overlap" not in (await _offers(database))[1].reasons

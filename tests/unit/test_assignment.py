@@ -21,6 +21,7 @@ from bot.domain.matching import (
     load_points,
     pair_points,
 )
+from bot.domain.mentor_index import MentorIndex
 
 FOCUS = ["alcohol", "family", "secular", "veterans"]
 LANGUAGES = ["en", "es", "fr"]
@@ -168,3 +169,22 @@ def test_an_empty_waitlist_or_no_mentors_matches_nobody() -> None:
     assert optimal([], [Mentor(1, MENTOR, 2, 0)]).pairs == ()
     assert optimal([Request(1, MENTOR)], []).pairs == ()
     assert greedy([Request(1, MENTOR)], []).pairs == ()
+
+
+@given(instances(max_requests=3, max_mentors=8))
+def test_the_mentor_index_picks_what_matching_best_picks(
+    instance: tuple[list[Request], list[Mentor]],
+) -> None:
+    requests, mentors = instance
+    # The index holds mentors without their load; the loads come with each request.
+    index = MentorIndex([replace(m, load=0) for m in mentors])
+    loads = {m.user_id: m.load for m in mentors if m.load}
+    for request in requests:
+        expected = best(request, mentors)
+        got = index.best(request, loads)
+        if expected is None:
+            assert got is None
+        else:
+            assert got is not None
+            assert got.mentor == expected.mentor
+            assert got.fit == expected.fit

@@ -224,4 +224,7 @@ class MentoringSettings(Base):
     )
     # The focus areas members choose from; NULL means the default list.
     focus_list: Mapped[list[str] | None] = mapped_column(JSON)
+    # Raised by every change to the server's approved mentors (a profile, a pause, a mentor's
+    # timezone), so each process knows when its in-memory copy of them is stale.
+    pool_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

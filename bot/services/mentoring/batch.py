@@ -15,7 +15,7 @@ from bot.db.models.mentoring import WAITING
 from bot.domain import matching as m
 from bot.domain.assignment import optimal
 from bot.services import audit
-from bot.services.mentoring.candidates import guild_zone, load_pool, member_zone, to_request
+from bot.services.mentoring.candidates import guild_zone, member_zone, to_request
 from bot.services.mentoring.offers import OfferFlow, lock
 
 PREVIEW_PAIRS = 10
@@ -49,10 +49,10 @@ class BatchService:
 
     async def preview(self, guild_id: int) -> BatchPreview:
         """Changes nothing. The solve runs in a worker thread, off the event loop."""
-        start = m.week_start(self._clock.now())
+        start = m.coming_week(self._clock.now())
         async with self._db.read() as session:
             fallback = await guild_zone(session, guild_id, self._default_zone)
-            pool = await load_pool(session, guild_id, start, fallback)
+            pool = await self._offers.pool.load(session, guild_id, start, fallback)
             rows = list(
                 await session.scalars(
                     select(MentoringRequest)
@@ -81,11 +81,11 @@ class BatchService:
         """Offer each previewed pair that still holds (the request still waiting, the mentor
         still eligible); how many offers went out."""
         now = self._clock.now()
-        start = m.week_start(now)
+        start = m.coming_week(now)
         sent = 0
         async with self._db.transaction() as session:
             fallback = await guild_zone(session, guild_id, self._default_zone)
-            pool = await load_pool(session, guild_id, start, fallback)
+            pool = await self._offers.pool.load(session, guild_id, start, fallback)
             mentors = {x.user_id: x for x in pool.mentors}
             for pair in pairs:
                 request = await lock(session, MentoringRequest, pair.request_id)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Text, and_, func, or_, select, type_coerce
+from sqlalchemy import Text, and_, func, or_, select, type_coerce, union
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
@@ -17,21 +18,38 @@ from bot.db.models import (
     MentoringOffer,
     MentoringPair,
     MentoringRequest,
+    MentoringSettings,
     MentorProfile,
 )
 from bot.db.models.mentoring import ACTIVE, APPROVED, DECLINED, ENDED, OPEN
 from bot.domain import matching as m
+from bot.domain.mentor_index import MentorIndex
 
 
 @dataclass(frozen=True, slots=True)
 class Pool:
-    """A server's mentors as matching sees them, with each one's zone for the explanations."""
+    """A server's approved mentors taking offers, their current loads, and each one's zone
+    (for the explanations)."""
 
-    mentors: list[m.Mentor]
+    index: MentorIndex
+    loads: dict[int, int]
     zones: dict[int, ZoneInfo]
 
+    def best(self, request: m.Request) -> m.Candidate | None:
+        return self.index.best(request, self.loads)
+
+    @property
+    def mentors(self) -> list[m.Mentor]:
+        """Those with a free place, each with their load."""
+        chosen = []
+        for mentor in self.index.mentors:
+            load = self.loads.get(mentor.user_id, 0)
+            if load < mentor.capacity:
+                chosen.append(replace(mentor, load=load) if load else mentor)
+        return chosen
+
     def has_room(self) -> bool:
-        return any(x.approved and not x.paused and x.free > 0 for x in self.mentors)
+        return any(self.loads.get(x.user_id, 0) < x.capacity for x in self.index.mentors)
 
 
 async def guild_zone(session: AsyncSession, guild_id: int, default_zone: str) -> ZoneInfo:
@@ -52,79 +70,129 @@ async def member_zone(
     return ZoneInfo(chosen) if chosen else fallback
 
 
-async def load_pool(
-    session: AsyncSession, guild_id: int, start: datetime, fallback: ZoneInfo
-) -> Pool:
-    """The server's approved mentors who are taking offers and have a free place; an open
-    offer holds a place like a mentee."""
-    pairs = (
-        select(MentoringPair.mentor_id.label("user_id"), func.count().label("n"))
-        .where(MentoringPair.guild_id == guild_id, MentoringPair.state == ACTIVE)
-        .group_by(MentoringPair.mentor_id)
-        .subquery()
-    )
-    offers = (
-        select(MentoringOffer.mentor_id.label("user_id"), func.count().label("n"))
-        .where(MentoringOffer.guild_id == guild_id, MentoringOffer.state == OPEN)
-        .group_by(MentoringOffer.mentor_id)
-        .subquery()
-    )
-    # Columns, not ORM objects: this runs while a member waits for their reply, and a server
-    # may have thousands of mentors.
-    rows = (
-        await session.execute(
-            select(
-                MentorProfile.user_id,
-                MentorProfile.kind,
-                MentorProfile.capacity,
-                # The JSON text itself: many mentors share a list, and each distinct text is
-                # decoded once (see _focus_keys, _languages).
-                type_coerce(MentorProfile.focus, Text),
-                type_coerce(MentorProfile.languages, Text),
-                MentorProfile.availability,
-                MentorProfile.paused,
-                func.coalesce(pairs.c.n, 0),
-                func.coalesce(offers.c.n, 0),
-                MemberSettings.timezone,
-            )
-            .outerjoin(pairs, pairs.c.user_id == MentorProfile.user_id)
-            .outerjoin(offers, offers.c.user_id == MentorProfile.user_id)
-            .outerjoin(
-                MemberSettings,
-                and_(
-                    MemberSettings.guild_id == MentorProfile.guild_id,
-                    MemberSettings.user_id == MentorProfile.user_id,
-                ),
-            )
-            .where(
-                MentorProfile.guild_id == guild_id,
-                MentorProfile.state == APPROVED,
-                MentorProfile.paused.is_(False),
-                MentorProfile.capacity
-                > func.coalesce(pairs.c.n, 0) + func.coalesce(offers.c.n, 0),
-            )
-            .order_by(MentorProfile.user_id)
+async def bump_pool(session: AsyncSession, guild_id: int, now: datetime) -> None:
+    """Mark the server's approved mentors as changed, in the transaction that changed them."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(MentoringSettings).values(guild_id=guild_id, pool_version=1, updated_at=now)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["guild_id"],
+            set_={"pool_version": MentoringSettings.pool_version + 1},
         )
-    ).all()
-    mentors: list[m.Mentor] = []
-    zones: dict[int, ZoneInfo] = {}
-    for user_id, kind, capacity, focus, languages, hours, paused, active, held, zone_name in rows:
-        zone = _zone(zone_name) if zone_name else fallback
-        zones[user_id] = zone
-        mentors.append(
-            m.Mentor(
-                user_id=user_id,
-                kind=m.SPONSOR if kind == m.SPONSOR else m.MENTOR,
-                capacity=capacity,
-                load=int(active) + int(held),
-                focus=_focus_keys(focus),
-                languages=_languages(languages),
-                availability=m.weekly_mask(_windows(hours), zone, start),
-                approved=True,
-                paused=paused,
-            )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    version: int
+    start: datetime
+    fallback: ZoneInfo
+    index: MentorIndex  # approved, not paused, with load 0
+    zones: dict[int, ZoneInfo]
+
+
+class MentorPool:
+    """Each server's approved mentors, kept in memory between requests.
+
+    An offer is made while the member waits for the reply, and a server may have thousands of
+    mentors: reading and decoding all of them for every request would be most of the time. The
+    copy is read again whenever the server's `pool_version` moved (`bump_pool`), so several
+    processes stay correct; only the loads (active pairs and open offers) are read every time.
+    """
+
+    def __init__(self) -> None:
+        self._snapshots: dict[int, _Snapshot] = {}
+
+    async def load(
+        self, session: AsyncSession, guild_id: int, start: datetime, fallback: ZoneInfo
+    ) -> Pool:
+        """The server's approved mentors who are taking offers and have a free place; an open
+        offer holds a place like a mentee."""
+        version = await session.scalar(
+            select(MentoringSettings.pool_version).where(MentoringSettings.guild_id == guild_id)
         )
-    return Pool(mentors, zones)
+        snapshot = self._snapshots.get(guild_id)
+        if (
+            snapshot is None
+            or snapshot.version != (version or 0)
+            or snapshot.start != start
+            or snapshot.fallback != fallback
+        ):
+            snapshot = await self._read(session, guild_id, version or 0, start, fallback)
+            self._snapshots[guild_id] = snapshot
+        return Pool(snapshot.index, await _loads(session, guild_id), snapshot.zones)
+
+    async def _read(
+        self,
+        session: AsyncSession,
+        guild_id: int,
+        version: int,
+        start: datetime,
+        fallback: ZoneInfo,
+    ) -> _Snapshot:
+        rows = (
+            await session.execute(
+                select(
+                    MentorProfile.user_id,
+                    MentorProfile.kind,
+                    MentorProfile.capacity,
+                    # The JSON text itself where the driver gives it: many mentors share a
+                    # list, and each distinct text is decoded once.
+                    type_coerce(MentorProfile.focus, Text),
+                    type_coerce(MentorProfile.languages, Text),
+                    MentorProfile.availability,
+                    MemberSettings.timezone,
+                )
+                .outerjoin(
+                    MemberSettings,
+                    and_(
+                        MemberSettings.guild_id == MentorProfile.guild_id,
+                        MemberSettings.user_id == MentorProfile.user_id,
+                    ),
+                )
+                .where(
+                    MentorProfile.guild_id == guild_id,
+                    MentorProfile.state == APPROVED,
+                    MentorProfile.paused.is_(False),
+                )
+                .order_by(MentorProfile.user_id)
+            )
+        ).all()
+        mentors: list[m.Mentor] = []
+        zones: dict[int, ZoneInfo] = {}
+        for user_id, kind, capacity, focus, languages, hours, zone_name in rows:
+            zone = _zone(zone_name) if zone_name else fallback
+            zones[user_id] = zone
+            mentors.append(
+                m.Mentor(
+                    user_id=user_id,
+                    kind=m.SPONSOR if kind == m.SPONSOR else m.MENTOR,
+                    capacity=capacity,
+                    load=0,
+                    focus=_focus_keys(focus),
+                    languages=_languages(languages),
+                    availability=m.weekly_mask(_windows(hours), zone, start),
+                )
+            )
+        return _Snapshot(version, start, fallback, MentorIndex(mentors), zones)
+
+
+async def _loads(session: AsyncSession, guild_id: int) -> dict[int, int]:
+    """Each mentor's active pairs plus open offers (an offer holds a place)."""
+    loads: dict[int, int] = {}
+    for model, column, state in (
+        (MentoringPair, MentoringPair.mentor_id, ACTIVE),
+        (MentoringOffer, MentoringOffer.mentor_id, OPEN),
+    ):
+        rows = await session.execute(
+            select(column, func.count())
+            .where(model.guild_id == guild_id, model.state == state)
+            .group_by(column)
+        )
+        for user_id, count in rows:
+            loads[user_id] = loads.get(user_id, 0) + int(count)
+    return loads
 
 
 @lru_cache(maxsize=1024)
@@ -186,9 +254,8 @@ async def excluded_mentors(session: AsyncSession, request: MentoringRequest) -> 
         MentoringPair.state == ENDED,
         MentoringPair.mentor_id == request.requester_id,
     )
-    ids: set[int] = set()
-    for query in (offered, declined, ended, ended_as_mentee):
-        ids.update(await session.scalars(query))
+    # One round trip: this runs while the member waits for the reply.
+    ids = set(await session.scalars(union(offered, declined, ended, ended_as_mentee)))
     ids.discard(request.requester_id)
     return frozenset(ids)
 

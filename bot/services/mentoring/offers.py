@@ -39,8 +39,9 @@ from bot.scheduling.kinds import DueItem, Lateness, WorkKind
 from bot.services.mentoring import texts
 from bot.services.mentoring.buttons import offer_buttons
 from bot.services.mentoring.candidates import (
+    MentorPool,
+    bump_pool,
     guild_zone,
-    load_pool,
     member_zone,
     to_request,
 )
@@ -109,6 +110,7 @@ class OfferFlow:
         self._clock = clock
         self._settings = settings
         self._default_zone = default_zone
+        self.pool = MentorPool()
 
     def work_kinds(self) -> list[WorkKind]:
         # An offer that expired while the bot was down still has to move on at start.
@@ -120,12 +122,12 @@ class OfferFlow:
         self, session: AsyncSession, request: MentoringRequest, now: datetime
     ) -> MentoringOffer | None:
         """Offer a (locked) open request to its best candidate, or leave it waiting."""
-        start = m.week_start(now)
+        start = m.coming_week(now)
         fallback = await guild_zone(session, request.guild_id, self._default_zone)
-        pool = await load_pool(session, request.guild_id, start, fallback)
+        pool = await self.pool.load(session, request.guild_id, start, fallback)
         zone = await member_zone(session, request.guild_id, request.requester_id, fallback)
         wanted = await to_request(session, request, zone, start)
-        candidate = m.best(wanted, pool.mentors)
+        candidate = pool.best(wanted)
         request.updated_at = now
         if candidate is None:
             request.state = WAITING
@@ -145,7 +147,7 @@ class OfferFlow:
         """Offer a (locked) open request to one eligible candidate: the DM with Accept and
         Decline, and its expiry as due work, in the caller's transaction."""
         settings = await self._settings.view_in(session, request.guild_id)
-        start = m.week_start(now)
+        start = m.coming_week(now)
         mentor_id = candidate.mentor.user_id
         names = {m.focus_key(name): name for name in settings.focus_list}
         names.update({m.focus_key(name): name for name in request.focus})
@@ -210,7 +212,9 @@ class OfferFlow:
                 sent += 1
                 continue
             fallback = await guild_zone(session, guild_id, self._default_zone)
-            if not (await load_pool(session, guild_id, m.week_start(now), fallback)).has_room():
+            if not (
+                await self.pool.load(session, guild_id, m.coming_week(now), fallback)
+            ).has_room():
                 break
         return sent
 
@@ -407,6 +411,7 @@ class OfferFlow:
                 profile.paused = True
                 profile.paused_until = None
                 profile.updated_at = now
+                await bump_pool(session, profile.guild_id, now)
                 await enqueue(
                     session,
                     target=dm(profile.user_id),

@@ -42,7 +42,7 @@ from bot.scheduling import ledger
 from bot.scheduling.kinds import DueItem, Lateness, WorkKind
 from bot.services import audit
 from bot.services.mentoring import texts
-from bot.services.mentoring.candidates import guild_zone, member_zone
+from bot.services.mentoring.candidates import bump_pool, guild_zone, member_zone
 from bot.services.mentoring.offers import NOTICE_PURPOSE, OfferFlow, dm, lock, lock_profile
 from bot.services.mentoring.settings import MentoringSettingsService
 
@@ -165,6 +165,7 @@ class ProfileService:
             profile.consecutive_expiries = profile.consecutive_expiries if updated else 0
             profile.updated_at = now
             await session.flush()
+            await bump_pool(session, guild_id, now)
             if profile.state == PENDING and settings.review_channel_id is not None:
                 await enqueue(
                     session,
@@ -227,6 +228,7 @@ class ProfileService:
             profile.paused = True
             profile.paused_until = until
             profile.updated_at = now
+            await bump_pool(session, guild_id, now)
             if until is not None:
                 await ledger.schedule(session, RESUME_KIND, profile.id, until)
             else:
@@ -245,6 +247,7 @@ class ProfileService:
         profile.paused_until = None
         profile.consecutive_expiries = 0
         profile.updated_at = now
+        await bump_pool(session, profile.guild_id, now)
         await ledger.cancel(session, RESUME_KIND, profile.id)
         await self._offers.serve_waitlist(session, profile.guild_id, now)
 
@@ -319,6 +322,7 @@ class ProfileService:
             profile.paused = False
             profile.consecutive_expiries = 0
             profile.updated_at = now
+            await bump_pool(session, guild_id, now)
             audit.record(
                 session,
                 guild_id=guild_id,
@@ -386,6 +390,7 @@ class ProfileService:
             profile.decided_at = now
             profile.decided_by = actor_id
             profile.updated_at = now
+            await bump_pool(session, guild_id, now)
             await ledger.cancel(session, RESUME_KIND, profile.id)
             await session.flush()
             await self._offers.withdraw_open_offers(session, guild_id, user_id, now)
