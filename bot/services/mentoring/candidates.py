@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Text, and_, func, or_, select, type_coerce, union
+from sqlalchemy import Text, and_, func, or_, select, type_coerce, union, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,6 +68,19 @@ async def member_zone(
         )
     )
     return ZoneInfo(chosen) if chosen else fallback
+
+
+async def zones_of(
+    session: AsyncSession, guild_id: int, user_id: int, default_zone: str
+) -> tuple[ZoneInfo, ZoneInfo]:
+    """(the server's zone, the member's zone) in one round trip."""
+    server = select(GuildSettings.timezone).where(GuildSettings.guild_id == guild_id)
+    member = select(MemberSettings.timezone).where(
+        MemberSettings.guild_id == guild_id, MemberSettings.user_id == user_id
+    )
+    row = (await session.execute(select(server.scalar_subquery(), member.scalar_subquery()))).one()
+    fallback = _zone(row[0] or default_zone)
+    return fallback, _zone(row[1]) if row[1] else fallback
 
 
 async def bump_pool(session: AsyncSession, guild_id: int, now: datetime) -> None:
@@ -180,18 +193,19 @@ class MentorPool:
 
 async def _loads(session: AsyncSession, guild_id: int) -> dict[int, int]:
     """Each mentor's active pairs plus open offers (an offer holds a place)."""
+    pairs = (
+        select(MentoringPair.mentor_id, func.count())
+        .where(MentoringPair.guild_id == guild_id, MentoringPair.state == ACTIVE)
+        .group_by(MentoringPair.mentor_id)
+    )
+    offers = (
+        select(MentoringOffer.mentor_id, func.count())
+        .where(MentoringOffer.guild_id == guild_id, MentoringOffer.state == OPEN)
+        .group_by(MentoringOffer.mentor_id)
+    )
     loads: dict[int, int] = {}
-    for model, column, state in (
-        (MentoringPair, MentoringPair.mentor_id, ACTIVE),
-        (MentoringOffer, MentoringOffer.mentor_id, OPEN),
-    ):
-        rows = await session.execute(
-            select(column, func.count())
-            .where(model.guild_id == guild_id, model.state == state)
-            .group_by(column)
-        )
-        for user_id, count in rows:
-            loads[user_id] = loads.get(user_id, 0) + int(count)
+    for user_id, count in await session.execute(union_all(pairs, offers)):
+        loads[user_id] = loads.get(user_id, 0) + int(count)
     return loads
 
 

@@ -42,8 +42,8 @@ from bot.services.mentoring.candidates import (
     MentorPool,
     bump_pool,
     guild_zone,
-    member_zone,
     to_request,
+    zones_of,
 )
 from bot.services.mentoring.settings import MentoringSettingsService
 
@@ -123,9 +123,10 @@ class OfferFlow:
     ) -> MentoringOffer | None:
         """Offer a (locked) open request to its best candidate, or leave it waiting."""
         start = m.coming_week(now)
-        fallback = await guild_zone(session, request.guild_id, self._default_zone)
+        fallback, zone = await zones_of(
+            session, request.guild_id, request.requester_id, self._default_zone
+        )
         pool = await self.pool.load(session, request.guild_id, start, fallback)
-        zone = await member_zone(session, request.guild_id, request.requester_id, fallback)
         wanted = await to_request(session, request, zone, start)
         candidate = pool.best(wanted)
         request.updated_at = now
