@@ -103,7 +103,7 @@ class MentorCog(commands.GroupCog, group_name="mentor", group_description="Mento
         about: TEXT | None = None,
     ) -> None:
         assert interaction.guild_id is not None
-        result = await self.service.profiles.apply(
+        result = await self.service.applications.apply(
             interaction.guild_id,
             interaction.user.id,
             kind=kind,
@@ -187,7 +187,7 @@ class MentorCog(commands.GroupCog, group_name="mentor", group_description="Mento
         self, interaction: Interaction, until: app_commands.Range[str, 1, 40] | None = None
     ) -> None:
         assert interaction.guild_id is not None
-        result = await self.service.profiles.pause(interaction.guild_id, interaction.user.id, until)
+        result = await self.service.pauses.pause(interaction.guild_id, interaction.user.id, until)
         when = (
             f" until {discord.utils.format_dt(result.paused_until, 'D')}"
             if result.paused_until
@@ -202,7 +202,7 @@ class MentorCog(commands.GroupCog, group_name="mentor", group_description="Mento
     @app_commands.command(name="resume", description="Get new mentoring offers again")
     async def resume(self, interaction: Interaction) -> None:
         assert interaction.guild_id is not None
-        await self.service.profiles.resume(interaction.guild_id, interaction.user.id)
+        await self.service.pauses.resume(interaction.guild_id, interaction.user.id)
         await interaction.response.send_message(
             "Welcome back: you may get new mentoring offers again.", ephemeral=True
         )

@@ -11,8 +11,8 @@ from discord.ext import commands
 
 from bot.checks import moderator_only
 from bot.services.mentoring import MentoringService
+from bot.services.mentoring.applications import Application
 from bot.services.mentoring.batch import PREVIEW_PAIRS, BatchPair, BatchPreview
-from bot.services.mentoring.profiles import Application
 from bot.tree import explain, send_error
 from cogs.mentoring.member import TEXT, who
 
@@ -109,7 +109,7 @@ class MentorsCog(
     @moderator_only()
     async def pending(self, interaction: Interaction) -> None:
         assert interaction.guild_id is not None
-        applications = await self.service.profiles.pending(interaction.guild_id)
+        applications = await self.service.vetting.pending(interaction.guild_id)
         text = "\n".join(_application_line(a) for a in applications)
         await interaction.response.send_message(
             text[:1900] if text else "No applications are waiting.", ephemeral=True
@@ -119,7 +119,7 @@ class MentorsCog(
     @moderator_only()
     async def approve(self, interaction: Interaction, member: discord.Member) -> None:
         assert interaction.guild_id is not None
-        done = await self.service.profiles.approve(
+        done = await self.service.vetting.approve(
             interaction.guild_id, interaction.user.id, member.id
         )
         await interaction.response.send_message(
@@ -133,7 +133,7 @@ class MentorsCog(
         self, interaction: Interaction, member: discord.Member, reason: TEXT | None = None
     ) -> None:
         assert interaction.guild_id is not None
-        await self.service.profiles.reject(
+        await self.service.vetting.reject(
             interaction.guild_id, interaction.user.id, member.id, reason
         )
         await interaction.response.send_message(
@@ -147,7 +147,7 @@ class MentorsCog(
         self, interaction: Interaction, kind: Literal["mentor", "sponsor"] | None = None
     ) -> None:
         assert interaction.guild_id is not None
-        mentors = await self.service.profiles.listing(interaction.guild_id, kind)
+        mentors = await self.service.vetting.listing(interaction.guild_id, kind)
         lines = [
             f"{who(a.user_id)} — {a.kind}, {a.load} of {a.capacity}"
             + (", paused" if a.paused else "")
@@ -164,7 +164,7 @@ class MentorsCog(
         self, interaction: Interaction, member: discord.Member, reason: TEXT | None = None
     ) -> None:
         assert interaction.guild_id is not None
-        ended = await self.service.profiles.remove(
+        ended = await self.service.vetting.remove(
             interaction.guild_id, interaction.user.id, member.id, reason
         )
         await interaction.response.send_message(

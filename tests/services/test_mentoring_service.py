@@ -27,7 +27,7 @@ from bot.scheduling.runner import LedgerRunner
 from bot.services.container import Services, build_services
 from bot.services.mentoring.candidates import bump_pool
 from bot.services.mentoring.offers import EXPIRY_KIND, OFFER_PURPOSE
-from bot.services.mentoring.profiles import RESUME_KIND
+from bot.services.mentoring.pauses import RESUME_KIND
 
 GUILD, MOD = 10, 99
 ANA, BEN, CARA = 21, 22, 23  # mentors
@@ -58,7 +58,7 @@ async def _mentor(
     raw_languages: str | None = None,
     raw_availability: str | None = None,
 ) -> None:
-    await services.mentoring.profiles.apply(
+    await services.mentoring.applications.apply(
         GUILD,
         user_id,
         kind="mentor",
@@ -67,7 +67,7 @@ async def _mentor(
         raw_languages=raw_languages,
         raw_availability=raw_availability,
     )
-    await services.mentoring.profiles.approve(GUILD, MOD, user_id)
+    await services.mentoring.vetting.approve(GUILD, MOD, user_id)
 
 
 async def _dms(database: Database, user_id: int, purpose: str | None = None) -> list[str]:
@@ -101,7 +101,7 @@ async def test_an_application_waits_for_a_moderator_and_approval_is_audited(
     services: Services, database: Database
 ) -> None:
     await services.mentoring.settings.configure(GUILD, MOD, review_channel_id=555)
-    result = await services.mentoring.profiles.apply(
+    result = await services.mentoring.applications.apply(
         GUILD,
         ANA,
         kind="mentor",
@@ -114,7 +114,7 @@ async def test_an_application_waits_for_a_moderator_and_approval_is_audited(
     assert result.application.state == "pending"
     assert result.application.focus == ("alcohol", "family")
     assert result.application.languages == ("en", "es")
-    assert [a.user_id for a in await services.mentoring.profiles.pending(GUILD)] == [ANA]
+    assert [a.user_id for a in await services.mentoring.vetting.pending(GUILD)] == [ANA]
     async with database.read() as session:
         notice = (
             await session.scalars(select(OutboxMessage).where(OutboxMessage.target_id == 555))
@@ -123,9 +123,9 @@ async def test_an_application_waits_for_a_moderator_and_approval_is_audited(
     assert "<@21>" in notice.payload["content"]
     assert "nurse" not in notice.payload["content"]
 
-    await services.mentoring.profiles.approve(GUILD, MOD, ANA)
+    await services.mentoring.vetting.approve(GUILD, MOD, ANA)
     assert "approved" in (await _dms(database, ANA))[0]
-    listing = await services.mentoring.profiles.listing(GUILD)
+    listing = await services.mentoring.vetting.listing(GUILD)
     assert [(a.user_id, a.load, a.paused) for a in listing] == [(ANA, 0, False)]
     async with database.read() as session:
         audit = (await session.scalars(select(AuditLog).order_by(AuditLog.id))).all()
@@ -138,7 +138,7 @@ async def test_an_application_waits_for_a_moderator_and_approval_is_audited(
 async def test_bad_applications_are_refused_and_change_nothing(
     services: Services, database: Database
 ) -> None:
-    apply = services.mentoring.profiles.apply
+    apply = services.mentoring.applications.apply
     with pytest.raises(InvalidInput, match="Did you mean `alcohol`"):
         await apply(GUILD, ANA, kind="mentor", raw_focus="alcohl")
     with pytest.raises(InvalidInput, match="1 to 10"):
@@ -156,12 +156,12 @@ async def test_a_sponsor_needs_the_servers_minimum_streak(
     services: Services, database: Database
 ) -> None:
     with pytest.raises(InvalidInput, match="at least 365 days"):
-        await services.mentoring.profiles.apply(GUILD, ANA, kind="sponsor")
+        await services.mentoring.applications.apply(GUILD, ANA, kind="sponsor")
     await services.sobriety.set_counter(GUILD, ANA, "2025-06-01")
     with pytest.raises(InvalidInput, match="at least 365 days, and your longest current streak"):
-        await services.mentoring.profiles.apply(GUILD, ANA, kind="sponsor")
+        await services.mentoring.applications.apply(GUILD, ANA, kind="sponsor")
     await services.mentoring.settings.configure(GUILD, MOD, sponsor_days=200)
-    result = await services.mentoring.profiles.apply(GUILD, ANA, kind="sponsor")
+    result = await services.mentoring.applications.apply(GUILD, ANA, kind="sponsor")
     assert result.application.kind == "sponsor"
     assert await _count(database, SobrietyCounter) == 1
 
@@ -169,8 +169,8 @@ async def test_a_sponsor_needs_the_servers_minimum_streak(
 async def test_applying_again_while_pending_updates_the_application(
     services: Services, database: Database
 ) -> None:
-    await services.mentoring.profiles.apply(GUILD, ANA, kind="mentor", capacity=1)
-    again = await services.mentoring.profiles.apply(GUILD, ANA, kind="mentor", capacity=4)
+    await services.mentoring.applications.apply(GUILD, ANA, kind="mentor", capacity=1)
+    again = await services.mentoring.applications.apply(GUILD, ANA, kind="mentor", capacity=4)
     assert again.updated
     assert again.application.capacity == 4
     assert await _count(database, MentorProfile) == 1
@@ -317,7 +317,7 @@ async def test_three_expiries_in_a_row_pause_the_mentor_who_is_told_how_to_resum
     # Paused: a new request waits instead of going to her.
     outcome = await services.mentoring.requests.request(GUILD, 34)
     assert outcome.state == "waiting"
-    await services.mentoring.profiles.resume(GUILD, ANA)
+    await services.mentoring.pauses.resume(GUILD, ANA)
     assert (await _open_offer(database)).mentor_id == ANA
 
 
@@ -327,9 +327,9 @@ async def test_the_waitlist_is_served_when_a_mentor_is_approved(
     outcome = await services.mentoring.requests.request(GUILD, DEV)
     assert outcome.state == "waiting"
     assert "`/crisis`" in outcome.text
-    await services.mentoring.profiles.apply(GUILD, ANA, kind="mentor")
+    await services.mentoring.applications.apply(GUILD, ANA, kind="mentor")
     assert await _offers(database) == []
-    await services.mentoring.profiles.approve(GUILD, MOD, ANA)
+    await services.mentoring.vetting.approve(GUILD, MOD, ANA)
     assert (await _open_offer(database)).mentor_id == ANA
 
 
@@ -417,7 +417,7 @@ async def test_removing_a_mentor_ends_their_pairs_and_puts_mentees_first_in_line
     await services.mentoring.requests.request(GUILD, ELI)  # offered to Ana too
     assert (await _open_offer(database)).mentor_id == ANA
 
-    ended = await services.mentoring.profiles.remove(GUILD, MOD, ANA, "stepping back")
+    ended = await services.mentoring.vetting.remove(GUILD, MOD, ANA, "stepping back")
     assert ended == 1
     assert "isn't about anything you did" in (await _dms(database, DEV, "mentoring.notice"))[0]
     assert "stepping back" in (await _dms(database, ANA, "mentoring.notice"))[-1]
@@ -477,16 +477,16 @@ async def test_pause_until_a_date_resumes_by_itself(
     services: Services, database: Database, clock: ManualClock
 ) -> None:
     await _mentor(services, ANA)
-    paused = await services.mentoring.profiles.pause(GUILD, ANA, "2026-03-05")
+    paused = await services.mentoring.pauses.pause(GUILD, ANA, "2026-03-05")
     assert paused.paused
     # Midnight at the start of that day in her zone (UTC by default).
     assert paused.paused_until == datetime(2026, 3, 5, tzinfo=UTC)
     assert (await services.mentoring.requests.request(GUILD, DEV)).state == "waiting"
     with pytest.raises(InvalidInput, match="after today"):
-        await services.mentoring.profiles.pause(GUILD, ANA, date(2026, 3, 2).isoformat())
+        await services.mentoring.pauses.pause(GUILD, ANA, date(2026, 3, 2).isoformat())
     clock.set(datetime(2026, 3, 5, tzinfo=UTC))
     await _runner(database, clock, services).run_due()
-    assert not (await services.mentoring.profiles.listing(GUILD))[0].paused
+    assert not (await services.mentoring.vetting.listing(GUILD))[0].paused
     assert (await _open_offer(database)).mentor_id == ANA
     assert (
         await _count(database, DueWork, DueWork.kind == RESUME_KIND, DueWork.state == "pending")
@@ -521,7 +521,7 @@ async def test_the_batch_preview_changes_nothing_and_sending_offers_each_pair(
         await services.mentoring.requests.request(GUILD, requester)
     # Approved straight in the database, so nothing is offered before the batch.
     for mentor, capacity in ((ANA, 1), (BEN, 1)):
-        await services.mentoring.profiles.apply(GUILD, mentor, kind="mentor", capacity=capacity)
+        await services.mentoring.applications.apply(GUILD, mentor, kind="mentor", capacity=capacity)
     async with database.transaction() as session:
         for profile in (await session.scalars(select(MentorProfile))).all():
             profile.state = "approved"
@@ -548,7 +548,7 @@ async def test_a_pause_made_by_another_process_is_seen_at_once(
     first = await _open_offer(database)
     other_process = build_services(database, clock, Settings())
     other = BEN if first.mentor_id == ANA else ANA
-    await other_process.mentoring.profiles.pause(GUILD, other)
+    await other_process.mentoring.pauses.pause(GUILD, other)
     outcome = await services.mentoring.requests.request(GUILD, ELI)
     offers = [o for o in await _offers(database) if o.state == "open"]
     # The only mentor left is the one already holding Dev's offer; the paused one is skipped.

@@ -13,12 +13,14 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.delivery.outbox import on_undeliverable
 from bot.scheduling.kinds import WorkKind
+from bot.services.mentoring.applications import ApplicationService
 from bot.services.mentoring.batch import BatchService
 from bot.services.mentoring.candidates import bump_pool
 from bot.services.mentoring.offers import OFFER_PURPOSE, OfferFlow
-from bot.services.mentoring.profiles import ProfileService
+from bot.services.mentoring.pauses import PauseService
 from bot.services.mentoring.requests import RequestService
 from bot.services.mentoring.settings import MentoringSettingsService
+from bot.services.mentoring.vetting import VettingService
 from bot.services.settings import ZoneListener
 
 
@@ -26,12 +28,14 @@ from bot.services.settings import ZoneListener
 class MentoringService:
     settings: MentoringSettingsService
     offers: OfferFlow
-    profiles: ProfileService
+    applications: ApplicationService
+    vetting: VettingService
+    pauses: PauseService
     requests: RequestService
     batch: BatchService
 
     def work_kinds(self) -> list[WorkKind]:
-        return [*self.offers.work_kinds(), *self.profiles.work_kinds()]
+        return [*self.offers.work_kinds(), *self.pauses.work_kinds()]
 
 
 def build_mentoring(
@@ -39,8 +43,8 @@ def build_mentoring(
 ) -> MentoringService:
     settings = MentoringSettingsService(database, clock)
     offers = OfferFlow(database, clock, settings, default_zone)
-    profiles = ProfileService(database, clock, settings, offers, default_zone)
-    requests = RequestService(database, clock, settings, offers, profiles)
+    applications = ApplicationService(database, clock, settings, offers, default_zone)
+    requests = RequestService(database, clock, settings, offers, applications)
     # An offer DM that cannot reach the mentor passes the request on to the next candidate.
     on_undeliverable(OFFER_PURPOSE, offers.offer_undeliverable)
 
@@ -52,7 +56,9 @@ def build_mentoring(
     return MentoringService(
         settings=settings,
         offers=offers,
-        profiles=profiles,
+        applications=applications,
+        vetting=VettingService(database, clock, offers, default_zone),
+        pauses=PauseService(database, clock, offers, default_zone),
         requests=requests,
         batch=BatchService(database, clock, offers, default_zone),
     )

@@ -28,6 +28,7 @@ from bot.domain.matching_input import parse_focus, parse_text
 from bot.errors import InvalidInput, NotFound
 from bot.services import audit
 from bot.services.mentoring import texts
+from bot.services.mentoring.applications import Application, ApplicationService, parse_kind
 from bot.services.mentoring.buttons import request_again_button
 from bot.services.mentoring.offers import (
     INTRO_PURPOSE,
@@ -37,7 +38,6 @@ from bot.services.mentoring.offers import (
     lock,
     lock_profile,
 )
-from bot.services.mentoring.profiles import Application, ProfileService, parse_kind
 from bot.services.mentoring.settings import MentoringSettingsService
 
 
@@ -89,13 +89,13 @@ class RequestService:
         clock: Clock,
         settings: MentoringSettingsService,
         offers: OfferFlow,
-        profiles: ProfileService,
+        applications: ApplicationService,
     ) -> None:
         self._db = database
         self._clock = clock
         self._settings = settings
         self._offers = offers
-        self._profiles = profiles
+        self._applications = applications
 
     async def request(
         self,
@@ -194,7 +194,7 @@ class RequestService:
             mentors=[v for v in views if v.mentee_id == user_id],
             mentees=[v for v in views if v.mentor_id == user_id],
             requests=[RequestView(r.kind, r.state, r.created_at) for r in requests],
-            application=await self._profiles.mine(guild_id, user_id),
+            application=await self._applications.mine(guild_id, user_id),
         )
 
     # -- ending a pairing -------------------------------------------------------------------
