@@ -57,7 +57,7 @@ def build_mentoring(
         settings=settings,
         offers=offers,
         applications=applications,
-        vetting=VettingService(database, clock, offers, default_zone),
+        vetting=VettingService(database, clock, offers),
         pauses=PauseService(database, clock, offers, default_zone),
         requests=requests,
         batch=BatchService(database, clock, offers, default_zone),

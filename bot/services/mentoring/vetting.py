@@ -47,12 +47,10 @@ class VettingService:
         database: Database,
         clock: Clock,
         offers: OfferFlow,
-        default_zone: str,
     ) -> None:
         self._db = database
         self._clock = clock
         self._offers = offers
-        self._default_zone = default_zone
 
     async def pending(self, guild_id: int) -> list[Application]:
         async with self._db.read() as session:
