@@ -568,3 +568,19 @@ async def test_a_mentors_new_timezone_moves_their_hours(
     await services.mentoring.requests.request(GUILD, ELI)
     # 18:00–22:00 in Tokyo is 01:00–05:00 in Los Angeles: no waking hours in common.
     assert "overlap" not in (await _offers(database))[1].reasons
+
+
+async def test_a_place_freed_by_a_decline_goes_to_the_next_on_the_waitlist(
+    services: Services, database: Database
+) -> None:
+    await _mentor(services, ANA, capacity=1)
+    await services.mentoring.requests.request(GUILD, DEV)
+    # Ana's only place is held by Dev's offer, so Eli waits.
+    assert (await services.mentoring.requests.request(GUILD, ELI)).state == "waiting"
+    await services.mentoring.offers.decline((await _open_offer(database)).id, ANA)
+    offer = await _open_offer(database)
+    async with database.read() as session:
+        request = await session.get(MentoringRequest, offer.request_id)
+    assert request is not None
+    assert (request.requester_id, offer.mentor_id) == (ELI, ANA)
+    assert "Still looking" in (await _dms(database, DEV))[0]

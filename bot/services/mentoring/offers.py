@@ -63,14 +63,17 @@ GONE = "I can't find this offer any more; nothing was changed."
 _Row = TypeVar("_Row", bound=Base)
 
 
-async def lock(session: AsyncSession, model: type[_Row], row_id: int) -> _Row | None:
+async def lock(
+    session: AsyncSession, model: type[_Row], row_id: int, *, skip_locked: bool = False
+) -> _Row | None:
     """The row, read afresh and locked for this transaction (FOR UPDATE on PostgreSQL; on
-    SQLite the write transaction already holds the database's write lock)."""
+    SQLite the write transaction already holds the database's write lock). With `skip_locked`,
+    None if another transaction holds it."""
     primary_key = model.__mapper__.primary_key[0]
     found: _Row | None = await session.scalar(
         select(model)
         .where(primary_key == row_id)
-        .with_for_update()
+        .with_for_update(skip_locked=skip_locked)
         .execution_options(populate_existing=True)
     )
     return found
@@ -206,7 +209,9 @@ class OfferFlow:
         )
         sent = 0
         for request_id in waiting:
-            request = await lock(session, MentoringRequest, request_id)
+            # A request another transaction holds is being handled there; waiting for it here
+            # could deadlock two transactions that each serve the list.
+            request = await lock(session, MentoringRequest, request_id, skip_locked=True)
             if request is None or request.state != WAITING:
                 continue
             if await self.offer_next(session, request, now) is not None:
@@ -221,7 +226,8 @@ class OfferFlow:
 
     async def _move_on(self, session: AsyncSession, request_id: int, now: datetime) -> None:
         """After an offer closed unaccepted: the next candidate, or the requester is told the
-        request is waiting."""
+        request is waiting. The mentor's place it held is free again, so the waitlist is served
+        too."""
         request = await lock(session, MentoringRequest, request_id)
         if request is None or request.state not in (OFFERED, WAITING):
             return
@@ -234,6 +240,7 @@ class OfferFlow:
                 subject_id=request.id,
                 guild_id=request.guild_id,
             )
+        await self.serve_waitlist(session, request.guild_id, now)
 
     # -- answers --------------------------------------------------------------------------
 
