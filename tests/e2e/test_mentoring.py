@@ -124,3 +124,33 @@ async def test_only_moderators_run_mentors_commands(world: World, bot: object) -
     assert "for moderators" in refused.content
     listing = await sim.slash(world.mo, "mentors list")
     assert "No approved mentors" in listing.content
+
+
+async def test_an_offer_to_a_mentor_whose_dms_are_closed_goes_to_the_next(
+    world: World, bot: object
+) -> None:
+    sim = world.sim
+    await _approved_mentor(world, world.carol)  # DMs closed
+    await _approved_mentor(world, world.bob)
+    await sim.slash(world.alice, "mentor request")
+    await sim.advance(seconds=1)
+    await sim.advance(seconds=1)
+    assert len(_offers(sim, world.bob)) == 1
+    assert sim.dms(world.alice) == []  # nothing to worry the requester with
+
+
+async def test_a_sponsor_with_enough_sober_time_is_accepted_as_an_applicant(
+    world: World, bot: object
+) -> None:
+    sim, bob = world.sim, world.bob
+    await sim.slash(bob, "sobriety set", date="2024-01-01")
+    applied = await sim.slash(bob, "mentor apply", kind="sponsor", capacity=1)
+    assert "Thank you for offering to be a sponsor" in applied.content
+    pending = await sim.slash(world.mo, "mentors pending")
+    assert "sponsor" in pending.content
+    await sim.slash(world.mo, "mentors approve", member=bob)
+    await sim.slash(world.alice, "mentor request", kind="sponsor")
+    await sim.advance(seconds=1)
+    offer = _offers(sim, bob)[0]
+    assert "sponsor" in offer.content
+    assert "2024" not in offer.content  # a mentor never sees anyone's sobriety date

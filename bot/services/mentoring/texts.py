@@ -90,8 +90,8 @@ def offer(
         lines.append(f"Their note: {note}")
     lines.append(f"Why you fit: {reasons}.")
     lines.append(
-        f"This offer expires {timestamp(expires_at)}. If you decline or it expires, it goes to "
-        "someone else and they won't be told who."
+        f"This offer expires {timestamp(expires_at)}. If you decline, or it expires, I'll ask "
+        "someone else, and they won't be told it was you."
     )
     return "\n".join(lines)
 
