@@ -172,6 +172,16 @@ class SetupCog(
                 ephemeral=True,
             )
             return
+        me = interaction.guild.me
+        if review_channel is not None and me is not None:
+            mine = review_channel.permissions_for(me)
+            if not (mine.view_channel and mine.send_messages):
+                await interaction.response.send_message(
+                    f"I can't post in {review_channel.mention}. Please let Steady view and send "
+                    "messages there, then run this again. Nothing was changed.",
+                    ephemeral=True,
+                )
+                return
         view = await self.bot.services.mentoring.settings.configure(
             interaction.guild.id,
             interaction.user.id,

@@ -154,3 +154,26 @@ async def test_a_sponsor_with_enough_sober_time_is_accepted_as_an_applicant(
     offer = _offers(sim, bob)[0]
     assert "sponsor" in offer.content
     assert "2024" not in offer.content  # a mentor never sees anyone's sobriety date
+
+
+async def test_applications_are_announced_only_in_a_review_channel_hidden_from_everyone(
+    world: World, bot: object
+) -> None:
+    sim, guild = world.sim, world.guild
+    review = guild.add_text_channel("mentor-review")
+    option: dict[str, Any] = {"review-channel": review}
+    refused = await sim.slash(world.mo, "setup mentoring", **option)
+    assert "can be seen by @everyone" in refused.content
+    review.set_permissions(guild.everyone, view_channel=False)
+    blind = await sim.slash(world.mo, "setup mentoring", **option)
+    assert "I can't post in" in blind.content
+    review.set_permissions(guild.bot_role, view_channel=True)
+    done = await sim.slash(world.mo, "setup mentoring", **option)
+    assert "applications to" in done.content
+    await sim.slash(world.bob, "mentor apply", kind="mentor", about="I have been there.")
+    await sim.advance(seconds=1)
+    notices = sim.messages(review)
+    assert len(notices) == 1
+    assert f"<@{world.bob.id}>" in notices[0].content
+    assert "I have been there" not in notices[0].content  # the about stays in /mentors pending
+    assert notices[0].mentions == []
