@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.checks import moderator_only
 from bot.delivery.status import DeliveryHealthReport
+from cogs.mentoring.setup_checks import review_channel_problem
 from cogs.timezone import timezone_autocomplete
 
 if TYPE_CHECKING:
@@ -161,27 +162,10 @@ class SetupCog(
         focus_list: app_commands.Range[str, 1, 1000] | None = None,
     ) -> None:
         assert interaction.guild is not None
-        if (
-            review_channel is not None
-            and review_channel.permissions_for(interaction.guild.default_role).view_channel
-        ):
-            await interaction.response.send_message(
-                f"{review_channel.mention} can be seen by @everyone, and applications are for "
-                "moderators only. Please choose a channel hidden from @everyone. Nothing was "
-                "changed.",
-                ephemeral=True,
-            )
+        problem = review_channel_problem(review_channel) if review_channel else None
+        if problem is not None:
+            await interaction.response.send_message(problem, ephemeral=True)
             return
-        me = interaction.guild.me
-        if review_channel is not None and me is not None:
-            mine = review_channel.permissions_for(me)
-            if not (mine.view_channel and mine.send_messages):
-                await interaction.response.send_message(
-                    f"I can't post in {review_channel.mention}. Please let Steady view and send "
-                    "messages there, then run this again. Nothing was changed.",
-                    ephemeral=True,
-                )
-                return
         view = await self.bot.services.mentoring.settings.configure(
             interaction.guild.id,
             interaction.user.id,
