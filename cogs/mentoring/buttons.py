@@ -51,7 +51,7 @@ class AcceptOffer(_OfferButton, template=re.escape(ACCEPT_PREFIX) + r"(?P<offer_
     default_label = "Accept"
 
     async def callback(self, interaction: discord.Interaction[SteadyBot]) -> None:  # type: ignore[override]
-        answer = await interaction.client.services.mentoring.offers.accept(
+        answer = await interaction.client.services.mentoring.answers.accept(
             self.offer_id, interaction.user.id
         )
         await interaction.response.send_message(answer.text, ephemeral=True)
@@ -63,7 +63,7 @@ class DeclineOffer(_OfferButton, template=re.escape(DECLINE_PREFIX) + r"(?P<offe
     style = discord.ButtonStyle.secondary
 
     async def callback(self, interaction: discord.Interaction[SteadyBot]) -> None:  # type: ignore[override]
-        answer = await interaction.client.services.mentoring.offers.decline(
+        answer = await interaction.client.services.mentoring.answers.decline(
             self.offer_id, interaction.user.id
         )
         await interaction.response.send_message(answer.text, ephemeral=True)

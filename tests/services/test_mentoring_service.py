@@ -207,15 +207,15 @@ async def test_accepting_pairs_them_and_introduces_both_once(
     await services.mentoring.requests.request(GUILD, DEV)
     offer = await _open_offer(database)
 
-    stranger = await services.mentoring.offers.accept(offer.id, BEN)
+    stranger = await services.mentoring.answers.accept(offer.id, BEN)
     assert not stranger.changed
     assert "someone else" in stranger.text
-    answer = await services.mentoring.offers.accept(offer.id, ANA)
+    answer = await services.mentoring.answers.accept(offer.id, ANA)
     assert answer.changed
-    again = await services.mentoring.offers.accept(offer.id, ANA)
+    again = await services.mentoring.answers.accept(offer.id, ANA)
     assert not again.changed
     assert "already accepted" in again.text
-    late_decline = await services.mentoring.offers.decline(offer.id, ANA)
+    late_decline = await services.mentoring.answers.decline(offer.id, ANA)
     assert not late_decline.changed
 
     assert await _count(database, MentoringPair, MentoringPair.state == "active") == 1
@@ -236,13 +236,13 @@ async def test_a_decline_moves_on_at_once_and_nobody_left_means_waiting(
     await _mentor(services, BEN)
     await services.mentoring.requests.request(GUILD, DEV)
     first = await _open_offer(database)
-    await services.mentoring.offers.decline(first.id, first.mentor_id)
+    await services.mentoring.answers.decline(first.id, first.mentor_id)
     second = await _open_offer(database)
     assert {first.mentor_id, second.mentor_id} == {ANA, BEN}
     # The requester is not told about the decline while someone else is being asked.
     assert await _dms(database, DEV) == []
 
-    await services.mentoring.offers.decline(second.id, second.mentor_id)
+    await services.mentoring.answers.decline(second.id, second.mentor_id)
     assert [o.state for o in await _offers(database)] == ["declined", "declined"]
     status = await services.mentoring.requests.status(GUILD, DEV)
     assert [r.state for r in status.requests] == ["waiting"]
@@ -270,7 +270,7 @@ async def test_an_unanswered_offer_expires_after_offer_hours_and_moves_on(
     assert second.mentor_id != first.mentor_id
     assert [o.state for o in await _offers(database)] == ["expired", "open"]
     # A click on the expired offer explains and changes nothing.
-    answer = await services.mentoring.offers.accept(first.id, first.mentor_id)
+    answer = await services.mentoring.answers.accept(first.id, first.mentor_id)
     assert not answer.changed
     assert "expired" in answer.text
 
@@ -294,7 +294,7 @@ async def test_a_click_after_the_expiry_time_counts_as_expired_even_before_the_s
     await services.mentoring.requests.request(GUILD, DEV)
     offer = await _open_offer(database)
     clock.advance(timedelta(hours=24))
-    answer = await services.mentoring.offers.accept(offer.id, ANA)
+    answer = await services.mentoring.answers.accept(offer.id, ANA)
     assert "expired" in answer.text
     assert await _count(database, MentoringPair) == 0
     assert [o.state for o in await _offers(database)] == ["expired"]
@@ -340,7 +340,7 @@ async def test_requesting_twice_or_with_a_mentor_already_is_refused(
     await services.mentoring.requests.request(GUILD, DEV)
     with pytest.raises(InvalidInput, match="already have a request"):
         await services.mentoring.requests.request(GUILD, DEV)
-    await services.mentoring.offers.accept((await _open_offer(database)).id, ANA)
+    await services.mentoring.answers.accept((await _open_offer(database)).id, ANA)
     with pytest.raises(InvalidInput, match="`/mentor end`"):
         await services.mentoring.requests.request(GUILD, DEV)
     with pytest.raises(InvalidInput, match="mentions"):
@@ -355,7 +355,7 @@ async def test_a_mentor_never_gets_more_people_than_their_capacity(
     await services.mentoring.requests.request(GUILD, DEV)
     # The open offer holds her only place, so a second request waits.
     assert (await services.mentoring.requests.request(GUILD, ELI)).state == "waiting"
-    await services.mentoring.offers.accept((await _open_offer(database)).id, ANA)
+    await services.mentoring.answers.accept((await _open_offer(database)).id, ANA)
     assert await _offers(database) != []
     assert [o.state for o in await _offers(database)] == ["accepted"]
 
@@ -365,7 +365,7 @@ async def test_ending_a_pairing_tells_the_other_kindly_and_frees_the_place(
 ) -> None:
     await _mentor(services, ANA, capacity=1)
     await services.mentoring.requests.request(GUILD, DEV)
-    await services.mentoring.offers.accept((await _open_offer(database)).id, ANA)
+    await services.mentoring.answers.accept((await _open_offer(database)).id, ANA)
     await services.mentoring.requests.request(GUILD, ELI)  # waits: Ana is full
 
     plan = await services.mentoring.requests.plan_end(GUILD, ANA, DEV)
@@ -398,7 +398,7 @@ async def test_a_mentee_ends_with_their_mentor_and_the_mentor_is_told(
 ) -> None:
     await _mentor(services, ANA)
     await services.mentoring.requests.request(GUILD, DEV)
-    await services.mentoring.offers.accept((await _open_offer(database)).id, ANA)
+    await services.mentoring.answers.accept((await _open_offer(database)).id, ANA)
     plan = await services.mentoring.requests.plan_end(GUILD, DEV)
     assert (plan.other_id, plan.as_mentee) == (ANA, True)
     await services.mentoring.requests.end(plan.pair_id, DEV)
@@ -413,7 +413,7 @@ async def test_removing_a_mentor_ends_their_pairs_and_puts_mentees_first_in_line
 ) -> None:
     await _mentor(services, ANA)
     await services.mentoring.requests.request(GUILD, DEV)
-    await services.mentoring.offers.accept((await _open_offer(database)).id, ANA)
+    await services.mentoring.answers.accept((await _open_offer(database)).id, ANA)
     await services.mentoring.requests.request(GUILD, ELI)  # offered to Ana too
     assert (await _open_offer(database)).mentor_id == ANA
 
@@ -450,7 +450,7 @@ async def test_moderators_assign_directly_with_checks_they_can_override(
         await assign(GUILD, MOD, DEV, ANA)
     await _mentor(services, ANA, capacity=1)
     await services.mentoring.requests.request(GUILD, ELI)
-    await services.mentoring.offers.accept((await _open_offer(database)).id, ANA)
+    await services.mentoring.answers.accept((await _open_offer(database)).id, ANA)
     with pytest.raises(InvalidInput, match="at capacity"):
         await assign(GUILD, MOD, DEV, ANA)
     assert await _count(database, MentoringPair) == 1
@@ -577,7 +577,7 @@ async def test_a_place_freed_by_a_decline_goes_to_the_next_on_the_waitlist(
     await services.mentoring.requests.request(GUILD, DEV)
     # Ana's only place is held by Dev's offer, so Eli waits.
     assert (await services.mentoring.requests.request(GUILD, ELI)).state == "waiting"
-    await services.mentoring.offers.decline((await _open_offer(database)).id, ANA)
+    await services.mentoring.answers.decline((await _open_offer(database)).id, ANA)
     offer = await _open_offer(database)
     async with database.read() as session:
         request = await session.get(MentoringRequest, offer.request_id)

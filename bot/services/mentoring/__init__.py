@@ -13,6 +13,7 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.delivery.outbox import on_undeliverable
 from bot.scheduling.kinds import WorkKind
+from bot.services.mentoring.answers import OfferAnswers
 from bot.services.mentoring.applications import ApplicationService
 from bot.services.mentoring.batch import BatchService
 from bot.services.mentoring.candidates import bump_pool
@@ -28,6 +29,7 @@ from bot.services.settings import ZoneListener
 class MentoringService:
     settings: MentoringSettingsService
     offers: OfferFlow
+    answers: OfferAnswers
     applications: ApplicationService
     vetting: VettingService
     pauses: PauseService
@@ -56,6 +58,7 @@ def build_mentoring(
     return MentoringService(
         settings=settings,
         offers=offers,
+        answers=OfferAnswers(database, clock, offers),
         applications=applications,
         vetting=VettingService(database, clock, offers),
         pauses=PauseService(database, clock, offers, default_zone),

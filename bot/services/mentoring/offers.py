@@ -1,5 +1,6 @@
-"""The offer flow: a request goes to its best candidate, who accepts or declines; a decline,
-an expiry or an undeliverable DM moves it on to the next at once, and when nobody fits it waits.
+"""The offer flow: a request goes to its best candidate by DM (their answer: answers.py); a
+decline, an expiry or an undeliverable DM moves it on to the next at once, and when nobody
+fits it waits.
 
 Lock order, everywhere: the offer row, then its request, then the mentor's profile. Every
 handler and click re-checks the state it found under those locks, so a second click, a click
@@ -8,25 +9,19 @@ after expiry and an expiry after a click each change nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db import Database
 from bot.db.base import Base
-from bot.db.models import MentoringOffer, MentoringPair, MentoringRequest, MentorProfile
+from bot.db.models import MentoringOffer, MentoringRequest, MentorProfile
 from bot.db.models.mentoring import (
-    ACCEPTED,
-    ACTIVE,
-    APPROVED,
-    DECLINED,
     EXPIRED,
-    MATCHED,
     OFFERED,
     OPEN,
     WAITING,
@@ -53,12 +48,6 @@ NOTICE_PURPOSE = "mentoring.notice"
 INTRO_PURPOSE = "mentoring.intro"
 EXPIRIES_BEFORE_PAUSE = 3
 
-ALREADY_ACCEPTED = "You've already accepted this offer; you're paired. `/mentor status` shows it."
-ALREADY_DECLINED = "You declined this offer earlier, so it has gone to someone else."
-ALREADY_EXPIRED = "This offer expired before it was answered, so it went to someone else."
-NO_LONGER_OPEN = "This request isn't open any more, so there's nothing to answer. Thank you."
-NOT_YOURS = "This offer was sent to someone else, so only they can answer it."
-GONE = "I can't find this offer any more; nothing was changed."
 
 _Row = TypeVar("_Row", bound=Base)
 
@@ -87,14 +76,6 @@ async def lock_profile(session: AsyncSession, guild_id: int, user_id: int) -> Me
         .execution_options(populate_existing=True)
     )
     return found
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """What the clicker of Accept or Decline is told, and whether anything changed."""
-
-    text: str
-    changed: bool
 
 
 def dm(user_id: int) -> Target:
@@ -224,7 +205,7 @@ class OfferFlow:
                 break
         return sent
 
-    async def _move_on(self, session: AsyncSession, request_id: int, now: datetime) -> None:
+    async def move_on(self, session: AsyncSession, request_id: int, now: datetime) -> None:
         """After an offer closed unaccepted: the next candidate, or the requester is told the
         request is waiting. The mentor's place it held is free again, so the waitlist is served
         too."""
@@ -242,170 +223,16 @@ class OfferFlow:
             )
         await self.serve_waitlist(session, request.guild_id, now)
 
-    # -- answers --------------------------------------------------------------------------
-
-    async def accept(self, offer_id: int, user_id: int) -> Answer:
-        now = self._clock.now()
-        async with self._db.transaction() as session:
-            offer = await lock(session, MentoringOffer, offer_id)
-            refusal = self._refusal(offer, user_id)
-            if refusal is not None:
-                return refusal
-            assert offer is not None
-            if now >= offer.expires_at:
-                # The expiry is due but has not run yet (a busy or restarting bot): it counts.
-                await self._expire(session, offer, now)
-                return Answer(ALREADY_EXPIRED, changed=True)
-            request = await lock(session, MentoringRequest, offer.request_id)
-            profile = await lock_profile(session, offer.guild_id, user_id)
-            problem = await self._cannot_take(session, offer, request, profile)
-            if problem is not None:
-                offer.state = WITHDRAWN
-                offer.decided_at = now
-                await ledger.cancel(session, EXPIRY_KIND, offer.id)
-                await self._move_on(session, offer.request_id, now)
-                return Answer(problem, changed=True)
-            assert request is not None
-            assert profile is not None
-            offer.state = ACCEPTED
-            offer.decided_at = now
-            await ledger.cancel(session, EXPIRY_KIND, offer.id)
-            request.state = MATCHED
-            request.updated_at = now
-            profile.consecutive_expiries = 0
-            pair = MentoringPair(
-                guild_id=offer.guild_id,
-                mentee_id=request.requester_id,
-                mentor_id=user_id,
-                kind=request.kind,
-                request_id=request.id,
-                state=ACTIVE,
-                started_at=now,
-            )
-            session.add(pair)
-            await session.flush()
-            await self._introduce(session, pair, offer.reasons, profile)
-            return Answer(
-                f"Thank you for accepting. You're now {texts.who(request.requester_id)}'s "
-                f"{texts.kind_word(request.kind)}; I've sent you both an introduction.",
-                changed=True,
-            )
-
-    async def decline(self, offer_id: int, user_id: int) -> Answer:
-        now = self._clock.now()
-        async with self._db.transaction() as session:
-            offer = await lock(session, MentoringOffer, offer_id)
-            refusal = self._refusal(offer, user_id)
-            if refusal is not None:
-                return refusal
-            assert offer is not None
-            if now >= offer.expires_at:
-                await self._expire(session, offer, now)
-                return Answer(ALREADY_EXPIRED, changed=True)
-            offer.state = DECLINED
-            offer.decided_at = now
-            await ledger.cancel(session, EXPIRY_KIND, offer.id)
-            await lock(session, MentoringRequest, offer.request_id)  # the lock order
-            profile = await lock_profile(session, offer.guild_id, user_id)
-            if profile is not None:
-                profile.consecutive_expiries = 0  # an answer, even a no, is a response
-            await self._move_on(session, offer.request_id, now)
-            return Answer(
-                "Thanks for letting me know. It's gone to someone else, and the member won't be "
-                "told who declined.",
-                changed=True,
-            )
-
-    def _refusal(self, offer: MentoringOffer | None, user_id: int) -> Answer | None:
-        if offer is None:
-            return Answer(GONE, changed=False)
-        if offer.mentor_id != user_id:
-            return Answer(NOT_YOURS, changed=False)
-        if offer.state == ACCEPTED:
-            return Answer(ALREADY_ACCEPTED, changed=False)
-        if offer.state == DECLINED:
-            return Answer(ALREADY_DECLINED, changed=False)
-        if offer.state == EXPIRED:
-            return Answer(ALREADY_EXPIRED, changed=False)
-        if offer.state != OPEN:
-            return Answer(NO_LONGER_OPEN, changed=False)
-        return None
-
-    async def _cannot_take(
-        self,
-        session: AsyncSession,
-        offer: MentoringOffer,
-        request: MentoringRequest | None,
-        profile: MentorProfile | None,
-    ) -> str | None:
-        if request is None or request.state != OFFERED:
-            return NO_LONGER_OPEN
-        if profile is None or profile.state != APPROVED:
-            return "You're not an approved mentor here any more, so this offer was passed on."
-        active = await session.scalar(
-            select(func.count())
-            .select_from(MentoringPair)
-            .where(
-                MentoringPair.guild_id == offer.guild_id,
-                MentoringPair.mentor_id == profile.user_id,
-                MentoringPair.state == ACTIVE,
-            )
-        )
-        if (active or 0) >= profile.capacity:
-            return (
-                f"You're already supporting {profile.capacity} people, your capacity, so this "
-                "offer was passed on to someone else. Thank you."
-            )
-        taken = await session.scalar(
-            select(MentoringPair.id).where(
-                MentoringPair.guild_id == offer.guild_id,
-                MentoringPair.mentee_id == request.requester_id,
-                MentoringPair.kind == request.kind,
-                MentoringPair.state == ACTIVE,
-            )
-        )
-        if taken is not None:
-            return NO_LONGER_OPEN
-        return None
-
-    async def _introduce(
-        self, session: AsyncSession, pair: MentoringPair, reasons: str, profile: MentorProfile
-    ) -> None:
-        # The private thread for the pair comes with the delivery layer's thread operation;
-        # until then both get an introduction by DM.
-        about = [f"About {texts.who(pair.mentor_id)}: {profile.about}"] if profile.about else []
-        await enqueue(
-            session,
-            target=dm(pair.mentee_id),
-            message=OutgoingMessage(
-                content=texts.matched_mentee(pair.mentor_id, pair.kind, reasons)
-                + (f"\n{about[0]}" if about else "")
-            ),
-            purpose=INTRO_PURPOSE,
-            subject_id=pair.id,
-            guild_id=pair.guild_id,
-        )
-        await enqueue(
-            session,
-            target=dm(pair.mentor_id),
-            message=OutgoingMessage(
-                content=texts.matched_mentor(pair.mentee_id, pair.kind, reasons, [])
-            ),
-            purpose=INTRO_PURPOSE,
-            subject_id=pair.id,
-            guild_id=pair.guild_id,
-        )
-
-    # -- expiry and undeliverable offers ----------------------------------------------------
+    # -- closing offers -------------------------------------------------------------------
 
     async def _expire_due(self, session: AsyncSession, item: DueItem) -> None:
         offer = await lock(session, MentoringOffer, item.subject_id)
         # Answered (or withdrawn) since the expiry was planned: nothing to do.
         if offer is None or offer.state != OPEN:
             return
-        await self._expire(session, offer, item.now)
+        await self.expire(session, offer, item.now)
 
-    async def _expire(self, session: AsyncSession, offer: MentoringOffer, now: datetime) -> None:
+    async def expire(self, session: AsyncSession, offer: MentoringOffer, now: datetime) -> None:
         """Close a locked open offer as expired; three in a row pause the mentor."""
         offer.state = EXPIRED
         offer.decided_at = now
@@ -429,7 +256,7 @@ class OfferFlow:
                     guild_id=profile.guild_id,
                 )
         del request  # locked in order above; _move_on reads it again under that lock
-        await self._move_on(session, request_id, now)
+        await self.move_on(session, request_id, now)
 
     async def offer_undeliverable(
         self, session: AsyncSession, subject_id: int | None, reason: str
@@ -445,7 +272,7 @@ class OfferFlow:
         offer.state = WITHDRAWN
         offer.decided_at = now
         await ledger.cancel(session, EXPIRY_KIND, offer.id)
-        await self._move_on(session, offer.request_id, now)
+        await self.move_on(session, offer.request_id, now)
 
     async def open_offer_of(self, session: AsyncSession, request_id: int) -> MentoringOffer | None:
         """The request's open offer, locked (lock it before the request)."""
@@ -495,4 +322,4 @@ class OfferFlow:
             offer.state = WITHDRAWN
             offer.decided_at = now
             await ledger.cancel(session, EXPIRY_KIND, offer.id)
-            await self._move_on(session, offer.request_id, now)
+            await self.move_on(session, offer.request_id, now)
