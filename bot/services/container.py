@@ -11,6 +11,7 @@ from bot.db import Database
 from bot.delivery.outbox import on_undeliverable
 from bot.scheduling.kinds import WorkKind
 from bot.services.celebrations import CHANNEL_PURPOSE, DM_PURPOSE, CelebrationService
+from bot.services.mentoring import MentoringService, build_mentoring
 from bot.services.settings import SettingsService
 from bot.services.sobriety import SobrietyService
 
@@ -20,6 +21,7 @@ class Services:
     settings: SettingsService
     sobriety: SobrietyService
     celebrations: CelebrationService
+    mentoring: MentoringService
 
     async def on_start(self) -> None:
         """Once per process start, before timed work runs: repairs plans that depend on
@@ -28,7 +30,7 @@ class Services:
 
     def work_kinds(self) -> list[WorkKind[Any]]:
         """Every kind of timed work the features handle; registered before the scheduler starts."""
-        return [*self.celebrations.work_kinds()]
+        return [*self.celebrations.work_kinds(), *self.mentoring.work_kinds()]
 
 
 def build_services(database: Database, clock: Clock, settings: Settings) -> Services:
@@ -40,4 +42,7 @@ def build_services(database: Database, clock: Clock, settings: Settings) -> Serv
         settings=settings_service,
         sobriety=SobrietyService(database, clock, settings_service),
         celebrations=celebrations,
+        mentoring=build_mentoring(
+            database, clock, settings.default_timezone, settings_service.zone_listeners
+        ),
     )
