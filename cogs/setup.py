@@ -10,7 +10,11 @@ from discord.ext import commands
 
 from bot.checks import moderator_only
 from bot.delivery.status import DeliveryHealthReport
-from cogs.mentoring.setup_checks import review_channel_problem
+from cogs.mentoring.setup_checks import (
+    pairs_channel_problem,
+    pairs_space_status,
+    review_channel_problem,
+)
 from cogs.timezone import timezone_autocomplete
 
 if TYPE_CHECKING:
@@ -174,6 +178,7 @@ class SetupCog(
     ) -> None:
         assert interaction.guild is not None
         problem = review_channel_problem(review_channel) if review_channel else None
+        problem = problem or (pairs_channel_problem(channel) if channel else None)
         if problem is not None:
             await interaction.response.send_message(problem, ephemeral=True)
             return
@@ -200,7 +205,13 @@ class SetupCog(
     async def status(self, interaction: discord.Interaction[SteadyBot]) -> None:
         assert interaction.guild_id is not None
         report = await self.bot.delivery_health.report(interaction.guild_id)
-        await interaction.response.send_message(embed=render_status(report), ephemeral=True)
+        embed = render_status(report)
+        assert interaction.guild is not None
+        mentoring = await self.bot.services.mentoring.settings.view(interaction.guild_id)
+        pairs = pairs_space_status(interaction.guild, mentoring.channel_id)
+        if mentoring.in_use and pairs is not None:
+            embed.add_field(name="Mentoring pairs", value=pairs, inline=False)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
 
 def render_status(report: DeliveryHealthReport) -> discord.Embed:

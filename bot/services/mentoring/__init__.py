@@ -14,6 +14,7 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.delivery.outbox import on_undeliverable
 from bot.scheduling.kinds import WorkKind
+from bot.services.mentoring import spaces
 from bot.services.mentoring.answers import OfferAnswers
 from bot.services.mentoring.applications import ApplicationService
 from bot.services.mentoring.batch import BatchService
@@ -50,6 +51,8 @@ def build_mentoring(
     requests = RequestService(database, clock, settings, offers, applications)
     # An offer DM that cannot reach the mentor passes the request on to the next candidate.
     on_undeliverable(OFFER_PURPOSE, offers.offer_undeliverable)
+    # Pairs' threads: their ids come back to the pair, or the introductions go by DM.
+    spaces.install()
 
     async def zone_changed(session: AsyncSession, guild_id: int, _user_id: int | None) -> None:
         # A mentor's weekly hours are read in their zone (or the server's).

@@ -26,14 +26,11 @@ from bot.db.models.mentoring import (
     OPEN,
     WITHDRAWN,
 )
-from bot.delivery.outbox import OutgoingMessage, enqueue
 from bot.scheduling import ledger
-from bot.services.mentoring import texts
+from bot.services.mentoring import spaces, texts
 from bot.services.mentoring.offers import (
     EXPIRY_KIND,
-    INTRO_PURPOSE,
     OfferFlow,
-    dm,
     lock,
     lock_profile,
 )
@@ -100,10 +97,10 @@ class OfferAnswers:
             )
             session.add(pair)
             await session.flush()
-            await self._introduce(session, pair, offer.reasons, profile)
+            await spaces.open_space(session, pair)
             return Answer(
                 f"Thank you for accepting. You're now {texts.who(request.requester_id)}'s "
-                f"{texts.kind_word(request.kind)}; I've sent you both an introduction.",
+                f"{texts.kind_word(request.kind)}; I'm introducing you to each other now.",
                 changed=True,
             )
 
@@ -183,31 +180,3 @@ class OfferAnswers:
         if taken is not None:
             return NO_LONGER_OPEN
         return None
-
-    async def _introduce(
-        self, session: AsyncSession, pair: MentoringPair, reasons: str, profile: MentorProfile
-    ) -> None:
-        # The private thread for the pair comes with the delivery layer's thread operation;
-        # until then both get an introduction by DM.
-        about = [f"About {texts.who(pair.mentor_id)}: {profile.about}"] if profile.about else []
-        await enqueue(
-            session,
-            target=dm(pair.mentee_id),
-            message=OutgoingMessage(
-                content=texts.matched_mentee(pair.mentor_id, pair.kind, reasons)
-                + (f"\n{about[0]}" if about else "")
-            ),
-            purpose=INTRO_PURPOSE,
-            subject_id=pair.id,
-            guild_id=pair.guild_id,
-        )
-        await enqueue(
-            session,
-            target=dm(pair.mentor_id),
-            message=OutgoingMessage(
-                content=texts.matched_mentor(pair.mentee_id, pair.kind, reasons, [])
-            ),
-            purpose=INTRO_PURPOSE,
-            subject_id=pair.id,
-            guild_id=pair.guild_id,
-        )

@@ -27,11 +27,10 @@ from bot.domain.languages import parse_language
 from bot.domain.matching_input import parse_focus, parse_text
 from bot.errors import InvalidInput, NotFound
 from bot.services import audit
-from bot.services.mentoring import texts
+from bot.services.mentoring import spaces, texts
 from bot.services.mentoring.applications import Application, ApplicationService, parse_kind
 from bot.services.mentoring.buttons import request_again_button
 from bot.services.mentoring.offers import (
-    INTRO_PURPOSE,
     NOTICE_PURPOSE,
     OfferFlow,
     dm,
@@ -248,6 +247,7 @@ class RequestService:
             pair.state = ENDED
             pair.ended_at = now
             pair.ended_by = user_id
+            await spaces.close_space(session, pair)
             other = pair.mentor_id if by_mentee else pair.mentee_id
             components = () if by_mentee else (request_again_button(pair.guild_id, pair.kind),)
             await enqueue(
@@ -344,18 +344,7 @@ class RequestService:
                 target_id=mentee_id,
                 at=now,
             )
-            for target, content in (
-                (mentee_id, texts.assigned_mentee(mentor_id, chosen)),
-                (mentor_id, texts.assigned_mentor(mentee_id, chosen)),
-            ):
-                await enqueue(
-                    session,
-                    target=dm(target),
-                    message=OutgoingMessage(content=content),
-                    purpose=INTRO_PURPOSE,
-                    subject_id=pair.id,
-                    guild_id=guild_id,
-                )
+            await spaces.open_space(session, pair)
             return PairView(pair.id, chosen, mentee_id, mentor_id, now)
 
     @staticmethod

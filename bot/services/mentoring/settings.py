@@ -29,6 +29,8 @@ class MentoringSettingsView:
     offer_hours: int
     focus_list: tuple[str, ...]
     custom_focus_list: bool
+    # Whether the server has used mentoring at all (settings saved or a mentor approved).
+    in_use: bool = False
 
 
 class MentoringSettingsService:
@@ -105,4 +107,5 @@ def _view(guild_id: int, row: MentoringSettings | None) -> MentoringSettingsView
         offer_hours=row.offer_hours if row else DEFAULT_OFFER_HOURS,
         focus_list=tuple(row.focus_list) if row and row.focus_list else DEFAULT_FOCUS_LIST,
         custom_focus_list=custom,
+        in_use=row is not None,
     )

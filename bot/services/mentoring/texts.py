@@ -136,6 +136,25 @@ def matched_mentor(mentee_id: int, kind: str, reasons: str, about_them: Sequence
     return text
 
 
+def thread_introduction(
+    mentee_id: int, mentor_id: int, kind: str, reasons: str | None, about: str | None
+) -> str:
+    lines = [
+        f"Welcome, {who(mentee_id)} and {who(mentor_id)}. {who(mentor_id)} is now "
+        f"{who(mentee_id)}'s {kind_word(kind)}."
+    ]
+    if reasons:
+        lines.append(f"Why you fit: {reasons}.")
+    if about:
+        lines.append(f"About {who(mentor_id)}: {about}")
+    lines.append(
+        "This thread is private: only the two of you (and the server's moderators) can see it. "
+        "Say hello whenever you're ready. `/mentor end` ends the pairing at any time; the "
+        "thread is then archived and locked, never deleted."
+    )
+    return "\n".join(lines)
+
+
 def offer_expired_for_mentor() -> str:
     return (
         "An offer I sent you expired before it was answered, so it went to someone else. "

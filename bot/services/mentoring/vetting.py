@@ -31,7 +31,7 @@ from bot.domain.matching_input import (
 from bot.errors import NotFound
 from bot.scheduling import ledger
 from bot.services import audit
-from bot.services.mentoring import texts
+from bot.services.mentoring import spaces, texts
 from bot.services.mentoring.applications import Application, parse_kind, to_application
 from bot.services.mentoring.candidates import bump_pool
 from bot.services.mentoring.offers import NOTICE_PURPOSE, OfferFlow, dm, lock_profile
@@ -200,6 +200,7 @@ class VettingService:
         pair.state = ENDED
         pair.ended_at = now
         pair.ended_by = actor_id
+        await spaces.close_space(session, pair)
         original = await session.get(MentoringRequest, pair.request_id) if pair.request_id else None
         has_open = await session.scalar(
             select(MentoringRequest.id).where(
