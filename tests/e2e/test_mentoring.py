@@ -12,6 +12,11 @@ def _offers(sim: Simulator, member: SimMember) -> list[SimMessage]:
     return [m for m in sim.dms(member) if m.components]
 
 
+def _greyed_out(message: SimMessage) -> bool:
+    buttons = [button for row in message.components for button in row["components"]]
+    return bool(buttons) and all(button.get("disabled") for button in buttons)
+
+
 async def _approved_mentor(world: World, member: SimMember, **options: Any) -> None:
     sim = world.sim
     applied = await sim.slash(member, "mentor apply", kind="mentor", **options)
@@ -43,9 +48,13 @@ async def test_a_member_finds_a_mentor_through_an_offer_they_accept(
     accepted = await sim.click(bob, offer, label="Accept")
     assert accepted.ephemeral
     assert "Thank you for accepting" in accepted.content
-    again = await sim.click(bob, offer, label="Accept")
+    again = await sim.click(bob, offer, label="Accept")  # before the DM is edited
     assert "already accepted" in again.content
     await sim.advance(seconds=1)
+    # The offer DM now says what happened, and its buttons can no longer be pressed.
+    assert "You accepted this offer" in offer.content
+    assert "I work nights" in offer.content
+    assert _greyed_out(offer)
     assert any(f"<@{bob.id}> accepted" in m.content for m in sim.dms(alice))
     assert any(f"<@{alice.id}>'s mentor" in m.content for m in sim.dms(bob))
 
@@ -68,6 +77,8 @@ async def test_a_decline_goes_to_the_next_mentor_and_the_first_is_not_named(
     assert "won't be told who declined" in declined.content
     await sim.advance(seconds=1)
     assert len(_offers(sim, second)) == 1
+    assert "You declined this offer" in _offers(sim, first)[0].content
+    assert _greyed_out(_offers(sim, first)[0])
     assert all(str(first.id) not in m.content for m in sim.dms(alice))
 
 
@@ -87,8 +98,12 @@ async def test_an_unanswered_offer_expires_after_the_servers_offer_hours(
     assert _offers(sim, second) == []
     await sim.advance(minutes=2)
     assert len(_offers(sim, second)) == 1
-    late = await sim.click(first, _offers(sim, first)[0], label="Accept")
-    assert "expired" in late.content
+    expired = _offers(sim, first)[0]
+    assert "This offer expired" in expired.content
+    assert _greyed_out(expired)
+    assert not _greyed_out(_offers(sim, second)[0])
+    # Alice is told only what helps: nothing about who let it lapse.
+    assert all(str(first.id) not in m.content for m in sim.dms(alice))
 
 
 async def test_bad_input_gets_a_kind_private_error_and_changes_nothing(
@@ -177,3 +192,20 @@ async def test_applications_are_announced_only_in_a_review_channel_hidden_from_e
     assert f"<@{world.bob.id}>" in notices[0].content
     assert "I have been there" not in notices[0].content  # the about stays in /mentors pending
     assert notices[0].mentions == []
+
+
+async def test_when_the_only_mentor_declines_the_requester_hears_still_looking_not_who(
+    world: World, bot: object
+) -> None:
+    sim, alice, bob = world.sim, world.alice, world.bob
+    await _approved_mentor(world, bob)
+    await sim.slash(alice, "mentor request")
+    await sim.advance(seconds=1)
+    await sim.click(bob, _offers(sim, bob)[0], label="Decline")
+    await sim.advance(seconds=1)
+    [notice] = [m for m in sim.dms(alice) if "Still looking" in m.content]
+    assert str(bob.id) not in notice.content
+    assert "`/crisis`" in notice.content
+    assert "You declined this offer" in _offers(sim, bob)[0].content
+    status = await sim.slash(alice, "mentor status")
+    assert str(bob.id) not in str(status.embeds)

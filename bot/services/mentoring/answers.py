@@ -33,6 +33,7 @@ from bot.services.mentoring.offers import (
     OfferFlow,
     lock,
     lock_profile,
+    settle_dm,
 )
 
 ALREADY_ACCEPTED = "You've already accepted this offer; you're paired. `/mentor status` shows it."
@@ -77,6 +78,7 @@ class OfferAnswers:
                 offer.decided_at = now
                 await ledger.cancel(session, EXPIRY_KIND, offer.id)
                 await self._offers.move_on(session, offer.request_id, now)
+                await settle_dm(session, offer)
                 return Answer(problem, changed=True)
             assert request is not None
             assert profile is not None
@@ -98,6 +100,7 @@ class OfferAnswers:
             session.add(pair)
             await session.flush()
             await spaces.open_space(session, pair)
+            await settle_dm(session, offer)
             return Answer(
                 f"Thank you for accepting. You're now {texts.who(request.requester_id)}'s "
                 f"{texts.kind_word(request.kind)}; I'm introducing you to each other now.",
@@ -123,6 +126,7 @@ class OfferAnswers:
             if profile is not None:
                 profile.consecutive_expiries = 0  # an answer, even a no, is a response
             await self._offers.move_on(session, offer.request_id, now)
+            await settle_dm(session, offer)
             return Answer(
                 "Thanks for letting me know. It's gone to someone else, and the member won't be "
                 "told who declined.",

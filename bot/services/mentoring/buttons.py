@@ -17,14 +17,19 @@ DECLINE_PREFIX = "steady:mentoring:decline:"
 REQUEST_AGAIN_PREFIX = "steady:mentoring:again:"
 
 
-def _button(label: str, custom_id: str, style: int) -> dict[str, Any]:
-    return {"type": 2, "style": style, "label": label, "custom_id": custom_id}
+def _button(label: str, custom_id: str, style: int, *, disabled: bool = False) -> dict[str, Any]:
+    button: dict[str, Any] = {"type": 2, "style": style, "label": label, "custom_id": custom_id}
+    if disabled:
+        button["disabled"] = True
+    return button
 
 
-def offer_buttons(offer_id: int) -> dict[str, Any]:
+def offer_buttons(offer_id: int, *, disabled: bool = False) -> dict[str, Any]:
+    """Accept and Decline; `disabled` once the offer has closed (kept, greyed, so the DM still
+    shows what it was)."""
     return action_row(
-        _button("Accept", f"{ACCEPT_PREFIX}{offer_id}", PRIMARY),
-        _button("Decline", f"{DECLINE_PREFIX}{offer_id}", SECONDARY),
+        _button("Accept", f"{ACCEPT_PREFIX}{offer_id}", PRIMARY, disabled=disabled),
+        _button("Decline", f"{DECLINE_PREFIX}{offer_id}", SECONDARY, disabled=disabled),
     )
 
 

@@ -28,7 +28,7 @@ from bot.db.models.mentoring import (
     WAITING,
     WITHDRAWN,
 )
-from bot.delivery.outbox import OutgoingMessage, Target, enqueue
+from bot.delivery.outbox import OutgoingMessage, Target, enqueue, replace
 from bot.domain import matching as m
 from bot.scheduling import ledger, locks
 from bot.scheduling.kinds import DueItem, Lateness, WorkKind
@@ -77,6 +77,37 @@ async def lock_profile(session: AsyncSession, guild_id: int, user_id: int) -> Me
         .execution_options(populate_existing=True)
     )
     return found
+
+
+def offer_message(offer: MentoringOffer, request: MentoringRequest) -> OutgoingMessage:
+    """The offer DM: open with Accept and Decline, or as it reads once closed."""
+    closed = offer.state != OPEN
+    return OutgoingMessage(
+        content=texts.offer(
+            requester_id=request.requester_id,
+            kind=request.kind,
+            focus=request.focus,
+            language=request.language,
+            note=request.note,
+            reasons=offer.reasons,
+            expires_at=offer.expires_at,
+            outcome=texts.offer_outcome(offer.state) if closed else None,
+        ),
+        components=(offer_buttons(offer.id, disabled=closed),),
+    )
+
+
+async def settle_dm(session: AsyncSession, offer: MentoringOffer) -> None:
+    """Once an offer has closed, its DM says how (buttons greyed out): edited after it was
+    sent, or changed in place if it has not gone yet. Call last in the transaction: it locks
+    the outbox row, which comes after every domain and due-work lock."""
+    request = await session.get(MentoringRequest, offer.request_id)
+    if offer.outbox_id is None or request is None:
+        return
+    try:
+        await replace(session, offer.outbox_id, offer_message(offer, request))
+    except LookupError:
+        return  # the row was pruned a week after it was sent: nothing left to tidy
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,22 +201,10 @@ class OfferFlow:
         )
         session.add(offer)
         await session.flush()
-        message = OutgoingMessage(
-            content=texts.offer(
-                requester_id=request.requester_id,
-                kind=request.kind,
-                focus=request.focus,
-                language=request.language,
-                note=request.note,
-                reasons=reasons,
-                expires_at=offer.expires_at,
-            ),
-            components=(offer_buttons(offer.id),),
-        )
         offer.outbox_id = await enqueue(
             session,
             target=dm(mentor_id),
-            message=message,
+            message=offer_message(offer, request),
             purpose=OFFER_PURPOSE,
             subject_id=offer.id,
             guild_id=request.guild_id,
@@ -279,6 +298,7 @@ class OfferFlow:
                 )
         del request  # locked in order above; _move_on reads it again under that lock
         await self.move_on(session, request_id, now)
+        await settle_dm(session, offer)
 
     async def offer_undeliverable(
         self, session: AsyncSession, subject_id: int | None, reason: str
@@ -309,7 +329,8 @@ class OfferFlow:
         return offer if offer is not None and offer.state == OPEN else None
 
     async def withdraw(self, session: AsyncSession, offer: MentoringOffer, now: datetime) -> None:
-        """Close a locked open offer without moving its request on (the caller decides)."""
+        """Close a locked open offer without moving its request on (the caller decides, and
+        calls `settle_dm` last)."""
         offer.state = WITHDRAWN
         offer.decided_at = now
         await ledger.cancel(session, EXPIRY_KIND, offer.id)
@@ -340,8 +361,11 @@ class OfferFlow:
         self, session: AsyncSession, guild_id: int, mentor_id: int, now: datetime
     ) -> None:
         """Close a mentor's open offers (they were removed) and pass each request on."""
-        for offer in await self.lock_open_offers(session, guild_id, mentor_id):
+        closed = await self.lock_open_offers(session, guild_id, mentor_id)
+        for offer in closed:
             offer.state = WITHDRAWN
             offer.decided_at = now
             await ledger.cancel(session, EXPIRY_KIND, offer.id)
             await self.move_on(session, offer.request_id, now)
+        for offer in closed:
+            await settle_dm(session, offer)

@@ -36,6 +36,7 @@ from bot.services.mentoring.offers import (
     dm,
     lock,
     lock_profile,
+    settle_dm,
 )
 from bot.services.mentoring.settings import MentoringSettingsService
 
@@ -345,6 +346,8 @@ class RequestService:
                 at=now,
             )
             await spaces.open_space(session, pair)
+            if open_offer is not None:
+                await settle_dm(session, open_offer)
             return PairView(pair.id, chosen, mentee_id, mentor_id, now)
 
     @staticmethod

@@ -80,7 +80,10 @@ def offer(
     note: str | None,
     reasons: str,
     expires_at: datetime,
+    outcome: str | None = None,
 ) -> str:
+    """The offer DM; with `outcome`, as it is edited once the offer closed (the outcome in
+    place of the expiry)."""
     lines = [f"**Would you be {who(requester_id)}'s {kind_word(kind)}?**"]
     if focus:
         lines.append(f"Focus: {', '.join(focus)}")
@@ -89,11 +92,28 @@ def offer(
     if note:
         lines.append(f"Their note: {note}")
     lines.append(f"Why you fit: {reasons}.")
+    if outcome is not None:
+        lines.append(outcome)
+        return "\n".join(lines)
     lines.append(
         f"This offer expires {timestamp(expires_at)}. If you decline, or it expires, I'll ask "
         "someone else, and they won't be told it was you."
     )
     return "\n".join(lines)
+
+
+OFFER_OUTCOMES = {
+    "accepted": "**You accepted this offer.** Thank you: you're paired, and `/mentor status` "
+    "shows it.",
+    "declined": "**You declined this offer**, so it went to someone else. Thank you for answering.",
+    "expired": "**This offer expired** before it was answered, so it went to someone else. No "
+    "problem; `/mentor pause` is there if you need a break from offers.",
+}
+OFFER_CLOSED = "**This offer is no longer open**, so there's nothing to answer. Thank you."
+
+
+def offer_outcome(state: str) -> str:
+    return OFFER_OUTCOMES.get(state, OFFER_CLOSED)
 
 
 def request_waiting(kind: str) -> str:
@@ -153,13 +173,6 @@ def thread_introduction(
         "thread is then archived and locked, never deleted."
     )
     return "\n".join(lines)
-
-
-def offer_expired_for_mentor() -> str:
-    return (
-        "An offer I sent you expired before it was answered, so it went to someone else. "
-        "No problem; if you need a break from offers, `/mentor pause` is there."
-    )
 
 
 def paused_after_expiries() -> str:
