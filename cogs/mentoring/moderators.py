@@ -109,7 +109,7 @@ class MentorsCog(
     @moderator_only()
     async def pending(self, interaction: Interaction) -> None:
         assert interaction.guild_id is not None
-        applications = await self.service.vetting.pending(interaction.guild_id)
+        applications = await self.service.vetting.pending(interaction.guild_id, interaction.user.id)
         text = "\n".join(_application_line(a) for a in applications)
         await interaction.response.send_message(
             text[:1900] if text else "No applications are waiting.", ephemeral=True

@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.db.base import Base
 from bot.db.models import (
+    AccessLogEntry,
     AuditLog,
     DueWork,
     MentoringOffer,
@@ -114,8 +115,11 @@ async def test_an_application_waits_for_a_moderator_and_approval_is_audited(
     assert result.application.state == "pending"
     assert result.application.focus == ("alcohol", "family")
     assert result.application.languages == ("en", "es")
-    assert [a.user_id for a in await services.mentoring.vetting.pending(GUILD)] == [ANA]
+    assert [a.user_id for a in await services.mentoring.vetting.pending(GUILD, MOD)] == [ANA]
     async with database.read() as session:
+        # The moderator's look at Ana's application is in her access log (never its content).
+        seen = (await session.scalars(select(AccessLogEntry))).one()
+        assert (seen.owner_id, seen.viewer_id, seen.what) == (ANA, MOD, "mentoring.application")
         notice = (
             await session.scalars(select(OutboxMessage).where(OutboxMessage.target_id == 555))
         ).one()

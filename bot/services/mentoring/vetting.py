@@ -36,6 +36,7 @@ from bot.services.mentoring.applications import Application, parse_kind, to_appl
 from bot.services.mentoring.candidates import bump_pool
 from bot.services.mentoring.offers import NOTICE_PURPOSE, OfferFlow, dm, lock_profile
 from bot.services.mentoring.pauses import RESUME_KIND
+from bot.services.privacy.access import record_access
 
 # A mentee whose mentor was removed goes back to the front of the waitlist.
 FRONT_OF_LIST = 1
@@ -52,13 +53,27 @@ class VettingService:
         self._clock = clock
         self._offers = offers
 
-    async def pending(self, guild_id: int) -> list[Application]:
-        async with self._db.read() as session:
-            rows = await session.scalars(
-                select(MentorProfile)
-                .where(MentorProfile.guild_id == guild_id, MentorProfile.state == PENDING)
-                .order_by(MentorProfile.applied_at, MentorProfile.id)
+    async def pending(self, guild_id: int, viewer_id: int) -> list[Application]:
+        """The applications waiting for a decision, as moderator `viewer_id` is shown them:
+        each one shown is noted in the applicant's access log, in the same transaction."""
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            rows = list(
+                await session.scalars(
+                    select(MentorProfile)
+                    .where(MentorProfile.guild_id == guild_id, MentorProfile.state == PENDING)
+                    .order_by(MentorProfile.applied_at, MentorProfile.id)
+                )
             )
+            for profile in rows:
+                await record_access(
+                    session,
+                    guild_id=guild_id,
+                    owner_id=profile.user_id,
+                    viewer_id=viewer_id,
+                    what="mentoring.application",
+                    at=now,
+                )
             return [to_application(p) for p in rows]
 
     async def listing(self, guild_id: int, kind: str | None = None) -> list[Application]:
