@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 
 from bot.clock import ManualClock
 from bot.config import Settings
@@ -24,6 +24,7 @@ from bot.db.models import (
 )
 from bot.errors import InvalidInput, NotFound
 from bot.scheduling.kinds import KindRegistry
+from bot.scheduling.rebuild import rebuild_all
 from bot.scheduling.runner import LedgerRunner
 from bot.services.container import Services, build_services
 from bot.services.mentoring.candidates import bump_pool
@@ -588,3 +589,27 @@ async def test_a_place_freed_by_a_decline_goes_to_the_next_on_the_waitlist(
     assert request is not None
     assert (request.requester_id, offer.mentor_id) == (ELI, ANA)
     assert "Still looking" in (await _dms(database, DEV))[0]
+
+
+async def test_the_daily_repair_replans_a_lost_offer_expiry_and_a_lost_pause_end(
+    services: Services, database: Database, clock: ManualClock
+) -> None:
+    await _mentor(services, ANA)
+    await _mentor(services, BEN)
+    await services.mentoring.requests.request(GUILD, DEV)
+    first = await _open_offer(database)
+    other = BEN if first.mentor_id == ANA else ANA
+    await services.mentoring.pauses.pause(GUILD, other, "2026-03-10")
+    async with database.transaction() as session:  # lost: a restored backup, a bug
+        await session.execute(delete(DueWork))
+    kinds = KindRegistry(services.work_kinds())
+    report = await rebuild_all(database, clock, kinds)
+    assert report[EXPIRY_KIND] == {GUILD: 1}
+    assert report[RESUME_KIND] == {GUILD: 1}
+    again = await rebuild_all(database, clock, kinds)
+    assert (again[EXPIRY_KIND], again[RESUME_KIND]) == ({}, {})  # nothing missing any more
+    # The repaired expiry runs on time, and the request moves on to the resumed mentor.
+    clock.advance(timedelta(days=9))
+    await _runner(database, clock, services).run_due()
+    assert [o.state for o in await _offers(database)] == ["expired", "open"]
+    assert (await _open_offer(database)).mentor_id == other

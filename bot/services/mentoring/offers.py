@@ -9,18 +9,20 @@ after expiry and an expiry after a click each change nothing.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db import Database
 from bot.db.base import Base
-from bot.db.models import MentoringOffer, MentoringRequest, MentorProfile
+from bot.db.models import DueWork, MentoringOffer, MentoringRequest, MentorProfile
 from bot.db.models.mentoring import (
     EXPIRED,
     OFFERED,
@@ -28,6 +30,7 @@ from bot.db.models.mentoring import (
     WAITING,
     WITHDRAWN,
 )
+from bot.db.models.scheduling import PENDING as DUE_PENDING
 from bot.delivery.outbox import OutgoingMessage, Target, enqueue, replace
 from bot.domain import matching as m
 from bot.scheduling import ledger, locks
@@ -150,7 +153,42 @@ class OfferFlow:
 
     def work_kinds(self) -> list[WorkKind[LockedOffer]]:
         # An offer that expired while the bot was down still has to move on at start.
-        return [WorkKind(EXPIRY_KIND, lock_offer, self._expire_due, lateness=Lateness.DELIVER)]
+        return [
+            WorkKind(
+                EXPIRY_KIND,
+                lock_offer,
+                self._expire_due,
+                lateness=Lateness.DELIVER,
+                rebuild=self.rebuild_expiries,
+            )
+        ]
+
+    async def rebuild_expiries(self, now: datetime) -> Mapping[int | None, int]:
+        """Every open offer has its expiry pending: re-plan any that has none (a failed row, a
+        restored backup), so no request waits for ever on an offer nobody answers."""
+        missing = select(MentoringOffer.id).where(
+            MentoringOffer.state == OPEN,
+            ~exists().where(
+                DueWork.kind == EXPIRY_KIND,
+                DueWork.subject_id == MentoringOffer.id,
+                DueWork.state == DUE_PENDING,
+            ),
+        )
+        async with self._db.read() as session:
+            candidates = list(await session.scalars(missing))
+        repaired: Counter[int | None] = Counter()
+        for offer_id in candidates:
+            async with self._db.transaction() as session:
+                offer = await locks.lock_row(session, MentoringOffer, offer_id)
+                if offer is None or (
+                    await session.scalar(missing.where(MentoringOffer.id == offer_id)) is None
+                ):
+                    continue  # answered, or re-planned, since the read
+                await ledger.schedule(
+                    session, EXPIRY_KIND, offer.id, offer.expires_at, guild_id=offer.guild_id
+                )
+                repaired[offer.guild_id] += 1
+        return repaired
 
     # -- offering -------------------------------------------------------------------------
 

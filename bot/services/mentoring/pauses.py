@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db import Database
-from bot.db.models import (
-    MentorProfile,
-)
+from bot.db.models import DueWork, MentorProfile
 from bot.db.models.mentoring import (
     APPROVED,
 )
+from bot.db.models.scheduling import PENDING as DUE_PENDING
 from bot.delivery.outbox import OutgoingMessage, enqueue
 from bot.domain import milestones as ms
 from bot.errors import InvalidInput, NotFound
@@ -44,9 +46,47 @@ class PauseService:
     def work_kinds(self) -> list[WorkKind[MentorProfile]]:
         return [
             WorkKind(
-                RESUME_KIND, locks.row(MentorProfile), self._resume_due, lateness=Lateness.DELIVER
+                RESUME_KIND,
+                locks.row(MentorProfile),
+                self._resume_due,
+                lateness=Lateness.DELIVER,
+                rebuild=self.rebuild_resumes,
             )
         ]
+
+    async def rebuild_resumes(self, now: datetime) -> Mapping[int | None, int]:
+        """Every pause with an end date has its resume pending: re-plan any that has none."""
+        missing = select(MentorProfile.id).where(
+            MentorProfile.state == APPROVED,
+            MentorProfile.paused.is_(True),
+            MentorProfile.paused_until.is_not(None),
+            ~exists().where(
+                DueWork.kind == RESUME_KIND,
+                DueWork.subject_id == MentorProfile.id,
+                DueWork.state == DUE_PENDING,
+            ),
+        )
+        async with self._db.read() as session:
+            candidates = list(await session.scalars(missing))
+        repaired: Counter[int | None] = Counter()
+        for profile_id in candidates:
+            async with self._db.transaction() as session:
+                profile = await locks.lock_row(session, MentorProfile, profile_id)
+                if (
+                    profile is None
+                    or profile.paused_until is None
+                    or await session.scalar(missing.where(MentorProfile.id == profile_id)) is None
+                ):
+                    continue  # resumed, or re-planned, since the read
+                await ledger.schedule(
+                    session,
+                    RESUME_KIND,
+                    profile.id,
+                    profile.paused_until,
+                    guild_id=profile.guild_id,
+                )
+                repaired[profile.guild_id] += 1
+        return repaired
 
     async def pause(self, guild_id: int, user_id: int, raw_until: str | None = None) -> Application:
         now = self._clock.now()
