@@ -11,8 +11,8 @@ from discord.ext import commands
 from bot.checks import moderator_only
 from bot.delivery.status import DeliveryHealthReport
 from cogs.mentoring.setup_checks import (
+    add_pairs_status,
     pairs_channel_problem,
-    pairs_space_status,
     review_channel_problem,
 )
 from cogs.timezone import timezone_autocomplete
@@ -207,10 +207,7 @@ class SetupCog(
         report = await self.bot.delivery_health.report(interaction.guild_id)
         embed = render_status(report)
         assert interaction.guild is not None
-        mentoring = await self.bot.services.mentoring.settings.view(interaction.guild_id)
-        pairs = pairs_space_status(interaction.guild, mentoring.channel_id)
-        if mentoring.in_use and pairs is not None:
-            embed.add_field(name="Mentoring pairs", value=pairs, inline=False)
+        await add_pairs_status(embed, self.bot.services.mentoring.settings, interaction.guild)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
 

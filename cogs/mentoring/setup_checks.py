@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import discord
+
+if TYPE_CHECKING:
+    from bot.services.mentoring.settings import MentoringSettingsService
 
 
 def review_channel_problem(channel: discord.TextChannel) -> str | None:
@@ -75,3 +80,14 @@ def pairs_space_status(guild: discord.Guild, channel_id: int | None) -> str | No
             "introduced by DM and ended pairs' threads may not lock."
         )
     return None
+
+
+async def add_pairs_status(
+    embed: discord.Embed, settings: MentoringSettingsService, guild: discord.Guild
+) -> None:
+    """`/setup status`: a line on pairs' threads, in a server that uses mentoring, when new
+    pairs are introduced by DM instead."""
+    view = await settings.view(guild.id)
+    problem = pairs_space_status(guild, view.channel_id)
+    if view.in_use and problem is not None:
+        embed.add_field(name="Mentoring pairs", value=problem, inline=False)
