@@ -144,3 +144,18 @@ async def test_losing_the_permission_later_falls_back_to_dms_and_status_says_why
     status = shown((await sim.slash(world.mo, "setup status")).embeds)
     assert "Create Private Threads" in status
     assert "mentoring.thread" in status  # the failed attempt, with Discord's reason
+
+
+async def test_a_member_who_cannot_see_the_channel_gets_their_introduction_by_dm(
+    world: World, bot: object
+) -> None:
+    sim, alice, bob = world.sim, world.alice, world.bob
+    channel = await _pairs_channel(world)
+    channel.set_permissions(alice, view_channel=False)
+    await _paired(world, alice, bob)
+    await sim.advance(minutes=1)
+    [thread] = _threads(channel)
+    assert bob.id in thread.thread_members
+    assert alice.id not in thread.thread_members
+    assert any("Good news" in m.content for m in sim.dms(alice))
+    assert not any("You're now" in m.content for m in sim.dms(bob))  # his is in the thread

@@ -23,13 +23,18 @@ from bot.services.mentoring import texts
 from bot.services.mentoring.offers import INTRO_PURPOSE, dm
 
 THREAD_PURPOSE = "mentoring.thread"  # making the thread (its id comes back to the pair)
-THREAD_MEMBER_PURPOSE = "mentoring.thread_member"
+# One purpose per side, so that a member who could not be added (they cannot see the mentoring
+# channel) is known and gets the introduction by DM.
+ADD_MENTEE_PURPOSE = "mentoring.thread_mentee"
+ADD_MENTOR_PURPOSE = "mentoring.thread_mentor"
 THREAD_CLOSE_PURPOSE = "mentoring.thread_close"
 
 
 def install() -> None:
     ops.on_completed(THREAD_PURPOSE, _made)
     on_undeliverable(THREAD_PURPOSE, _not_made)
+    on_undeliverable(ADD_MENTEE_PURPOSE, _mentee_not_added)
+    on_undeliverable(ADD_MENTOR_PURPOSE, _mentor_not_added)
 
 
 async def open_space(session: AsyncSession, pair: MentoringPair) -> None:
@@ -46,11 +51,14 @@ async def open_space(session: AsyncSession, pair: MentoringPair) -> None:
         guild_id=pair.guild_id,
         subject_id=pair.id,
     )
-    for member_id in (pair.mentee_id, pair.mentor_id):
+    for member_id, purpose in (
+        (pair.mentee_id, ADD_MENTEE_PURPOSE),
+        (pair.mentor_id, ADD_MENTOR_PURPOSE),
+    ):
         await ops.perform(
             session,
             ops.add_thread_member(member_id),
-            purpose=THREAD_MEMBER_PURPOSE,
+            purpose=purpose,
             guild_id=pair.guild_id,
             subject_id=pair.id,
             on=made,
@@ -114,6 +122,33 @@ async def _not_made(session: AsyncSession, subject_id: int | None, _reason: str)
     await _introduce_by_dm(session, pair)
 
 
+async def _mentee_not_added(session: AsyncSession, subject_id: int | None, _reason: str) -> None:
+    await _not_added(session, subject_id, mentee=True)
+
+
+async def _mentor_not_added(session: AsyncSession, subject_id: int | None, _reason: str) -> None:
+    await _not_added(session, subject_id, mentee=False)
+
+
+async def _not_added(session: AsyncSession, subject_id: int | None, *, mentee: bool) -> None:
+    """One of the two could not be added to the thread (they cannot see the channel): their
+    half of the introduction comes by DM, so nobody is left out."""
+    if subject_id is None:
+        return
+    pair = await locks.lock_row(session, MentoringPair, subject_id)
+    if pair is None or pair.state != ACTIVE:
+        return
+    mentee_text, mentor_text = await _dm_texts(session, pair)
+    await enqueue(
+        session,
+        target=dm(pair.mentee_id if mentee else pair.mentor_id),
+        message=OutgoingMessage(content=mentee_text if mentee else mentor_text),
+        purpose=INTRO_PURPOSE,
+        subject_id=pair.id,
+        guild_id=pair.guild_id,
+    )
+
+
 async def _why(session: AsyncSession, pair: MentoringPair) -> str | None:
     """The reasons the accepted offer gave (None for a moderator's direct pairing)."""
     if pair.request_id is None:
@@ -151,6 +186,20 @@ async def _thread_introduction(session: AsyncSession, pair: MentoringPair) -> st
 
 
 async def _introduce_by_dm(session: AsyncSession, pair: MentoringPair) -> None:
+    mentee_text, mentor_text = await _dm_texts(session, pair)
+    for member_id, content in ((pair.mentee_id, mentee_text), (pair.mentor_id, mentor_text)):
+        await enqueue(
+            session,
+            target=dm(member_id),
+            message=OutgoingMessage(content=content),
+            purpose=INTRO_PURPOSE,
+            subject_id=pair.id,
+            guild_id=pair.guild_id,
+        )
+
+
+async def _dm_texts(session: AsyncSession, pair: MentoringPair) -> tuple[str, str]:
+    """The introduction by DM: (the mentee's, the mentor's)."""
     why = await _why(session, pair)
     if why is None:
         mentee_text = texts.assigned_mentee(pair.mentor_id, pair.kind)
@@ -161,12 +210,4 @@ async def _introduce_by_dm(session: AsyncSession, pair: MentoringPair) -> None:
     about = await _about(session, pair)
     if about:
         mentee_text += f"\nAbout {texts.who(pair.mentor_id)}: {about}"
-    for member_id, content in ((pair.mentee_id, mentee_text), (pair.mentor_id, mentor_text)):
-        await enqueue(
-            session,
-            target=dm(member_id),
-            message=OutgoingMessage(content=content),
-            purpose=INTRO_PURPOSE,
-            subject_id=pair.id,
-            guild_id=pair.guild_id,
-        )
+    return mentee_text, mentor_text
