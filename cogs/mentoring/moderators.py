@@ -3,7 +3,7 @@ the whole waitlist at once. Every command checks the moderator in Steady's own c
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import discord
 from discord import app_commands
@@ -12,8 +12,8 @@ from discord.ext import commands
 from bot.checks import moderator_only
 from bot.services.mentoring import MentoringService
 from bot.services.mentoring.applications import Application
-from bot.services.mentoring.batch import PREVIEW_PAIRS, BatchPair, BatchPreview
-from bot.tree import explain, send_error
+from bot.services.mentoring.batch import PREVIEW_PAIRS, BatchPreview
+from cogs.confirm import ConfirmView
 from cogs.mentoring.member import TEXT, who
 
 if TYPE_CHECKING:
@@ -48,48 +48,6 @@ def preview_embed(preview: BatchPreview) -> discord.Embed:
     if shown:
         embed.add_field(name="First pairs", value="\n".join(shown), inline=False)
     return embed
-
-
-class BatchView(discord.ui.View):
-    """Send offers / Cancel under a preview; only the moderator who asked may press them."""
-
-    def __init__(self, service: MentoringService, owner_id: int, pairs: tuple[BatchPair, ...]):
-        super().__init__(timeout=900)
-        self._service = service
-        self._owner_id = owner_id
-        self._pairs = pairs
-
-    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
-        if interaction.user.id != self._owner_id:
-            await interaction.response.send_message(
-                "This preview belongs to another moderator's command.", ephemeral=True
-            )
-            return False
-        return True
-
-    @discord.ui.button(label="Send offers", style=discord.ButtonStyle.primary)
-    async def send(self, interaction: Interaction, _button: discord.ui.Button[BatchView]) -> None:
-        self.stop()
-        assert interaction.guild_id is not None
-        sent = await self._service.batch.send(interaction.guild_id, self._owner_id, self._pairs)
-        await interaction.response.edit_message(
-            content=f"Sent {sent} offers. Each mentor can accept or decline; a decline or an "
-            "expiry moves that request on to the next candidate.",
-            embed=None,
-            view=None,
-        )
-
-    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
-    async def cancel(self, interaction: Interaction, _button: discord.ui.Button[BatchView]) -> None:
-        self.stop()
-        await interaction.response.edit_message(
-            content="Cancelled — no offers were sent.", embed=None, view=None
-        )
-
-    async def on_error(
-        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any], /
-    ) -> None:
-        await send_error(interaction, explain(interaction, error))
 
 
 @app_commands.guild_only()
@@ -207,8 +165,22 @@ class MentorsCog(
                 ephemeral=True,
             )
             return
+        pairs = preview.pairs
+
+        async def send(click: Interaction) -> None:
+            assert click.guild_id is not None
+            sent = await self.service.batch.send(click.guild_id, click.user.id, pairs)
+            await click.response.edit_message(
+                content=f"Sent {sent} offers. Each mentor can accept or decline; a decline or "
+                "an expiry moves that request on to the next candidate.",
+                embed=None,
+                view=None,
+            )
+
         await interaction.followup.send(
             embed=preview_embed(preview),
-            view=BatchView(self.service, interaction.user.id, preview.pairs),
+            view=ConfirmView(
+                interaction, send, again="/mentors match-waitlist", confirm_label="Send offers"
+            ),
             ephemeral=True,
         )

@@ -6,8 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.engine import URL
 
+from bot.app import SteadyBot
+from bot.db.models import MentorProfile
+from bot.services.mentoring.candidates import bump_pool
 from bot.simulator import SimMember, SimMessage, Simulator
 from tests.e2e.conftest import START, World, url_text
 
@@ -149,3 +153,39 @@ async def test_assigning_directly_checks_the_mentor_unless_overridden(
     assert "are paired" in done.content
     await sim.advance(seconds=1)
     assert any("paired you with" in m.content for m in sim.dms(alice))
+
+
+async def _approved_without_offers(bot: SteadyBot, world: World, *mentors: SimMember) -> None:
+    """Mentors approved while the bot was not serving the waitlist (straight in the database,
+    as after a migration from another tool): free places the batch can fill."""
+    for mentor in mentors:
+        await world.sim.slash(mentor, "mentor apply", kind="mentor", capacity=1)
+    async with bot.database.transaction() as session:
+        for profile in (await session.scalars(select(MentorProfile))).all():
+            profile.state = "approved"
+        await bump_pool(session, world.guild.id, START)
+
+
+async def test_the_batch_previews_the_waitlist_and_sends_offers_on_confirm(
+    world: World, bot: SteadyBot
+) -> None:
+    sim = world.sim
+    for member in (world.alice, world.dana):
+        await sim.slash(member, "mentor request")
+    await _approved_without_offers(bot, world, world.bob, world.mo)
+    preview = await sim.slash(world.mo, "mentors match-waitlist")
+    assert preview.ephemeral
+    assert "**2** of 2 waiting requests matched to 2 free places" in str(preview.embeds)
+    await sim.advance(seconds=1)
+    assert _offers(sim, world.bob) == []  # a preview changes nothing
+    cancelled = await sim.click(world.mo, preview, label="Cancel")
+    assert "nothing was changed" in cancelled.content
+
+    preview = await sim.slash(world.mo, "mentors match-waitlist")
+    sent = await sim.click(world.mo, preview, label="Send offers")
+    assert "Sent 2 offers" in sent.content
+    await sim.advance(seconds=1)
+    assert len(_offers(sim, world.bob)) == 1
+    assert len(_offers(sim, world.mo)) == 1
+    again = await sim.slash(world.mo, "mentors match-waitlist")
+    assert "Nobody on the waitlist (0)" in again.content
