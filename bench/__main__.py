@@ -1,8 +1,8 @@
 """`python -m bench [sweep] [startup] [dms] [priority] [processes] [sobriety] [soak]
-[default-zone] [privacy]`: run the benchmarks (all by default) and print their figures. SQLite by
-default; STEADY_BENCH_DATABASE_URL=postgresql+asyncpg://… for PostgreSQL (the sobriety and
-default-zone benchmarks are SQLite only, as their targets are; processes and soak are
-PostgreSQL only)."""
+[default-zone] [privacy] [matching] [mentor-request]`: run the benchmarks (all by default)
+and print their figures. SQLite by default; STEADY_BENCH_DATABASE_URL=postgresql+asyncpg://…
+for PostgreSQL (the sobriety and default-zone benchmarks are SQLite only, as their targets
+are; processes and soak are PostgreSQL only; matching uses no database)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import sys
 from bench import (
     default_zone,
     dms,
+    matching,
     priority,
     privacy,
     processes,
@@ -32,6 +33,9 @@ BENCHMARKS = {
     "soak": soak.run,
     "default-zone": default_zone.run,
     "privacy": privacy.run,
+    # Last: these exit non-zero when their targets are missed.
+    "matching": matching.run,
+    "mentor-request": matching.run_request,
 }
 
 

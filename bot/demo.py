@@ -134,3 +134,27 @@ async def _scenario(sim: Simulator, url: str) -> None:
 
         note("Delivery health, for moderators")
         await sim.slash(mo, "setup status")
+
+        note("Sam finds a mentor: Bob offers, a moderator approves, Sam asks, Bob accepts")
+        mentoring = guild.add_text_channel("mentoring")
+        await sim.slash(mo, "setup mentoring", channel=mentoring)
+        await sim.slash(
+            bob,
+            "mentor apply",
+            kind="mentor",
+            focus="alcohol, family",
+            availability="18:00-22:00",
+            about="Four years sober; evenings are when I'm around.",
+        )
+        await sim.slash(mo, "mentors approve", member=bob)
+        await sim.slash(sam, "mentor request", focus="alcohol", note="Evenings are the hardest")
+        await sim.advance(seconds=1)
+        aside("the offer reaches Bob alone; Sam's note is shown only to mentors it is offered to")
+        [offer] = [message for message in sim.dms(bob) if message.components]
+        await sim.click(bob, offer, label="Accept")
+        await sim.advance(seconds=1)
+        aside(
+            "the pair's private thread in #mentoring: only Sam and Bob (and moderators) see it; "
+            "ending the pairing archives and locks it, never deletes it"
+        )
+        await sim.slash(sam, "mentor status")

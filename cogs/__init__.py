@@ -6,5 +6,6 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.timezone",
     "cogs.sobriety",
     "cogs.crisis",
+    "cogs.mentoring",
     "cogs.privacy",
 )

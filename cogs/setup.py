@@ -10,6 +10,11 @@ from discord.ext import commands
 
 from bot.checks import moderator_only
 from bot.delivery.status import DeliveryHealthReport
+from cogs.mentoring.setup_checks import (
+    add_pairs_status,
+    pairs_channel_problem,
+    review_channel_problem,
+)
 from cogs.timezone import timezone_autocomplete
 
 if TYPE_CHECKING:
@@ -152,6 +157,52 @@ class SetupCog(
             ephemeral=True,
         )
 
+    @app_commands.command(name="mentoring", description="Mentor and sponsor matching settings")
+    @app_commands.describe(
+        channel="Where each pair's private thread is created",
+        review_channel="Gets a notice of each new application; must be hidden from @everyone",
+        sponsor_days="Sober days a sponsor needs (default 365)",
+        offer_hours="How long an offer waits for an answer (default 24)",
+        focus_list="The focus areas members choose from, comma separated (or `default`)",
+    )
+    @app_commands.rename(
+        review_channel="review-channel",
+        sponsor_days="sponsor-days",
+        offer_hours="offer-hours",
+        focus_list="focus-list",
+    )
+    @moderator_only()
+    async def mentoring(
+        self,
+        interaction: discord.Interaction[SteadyBot],
+        channel: discord.TextChannel | None = None,
+        review_channel: discord.TextChannel | None = None,
+        sponsor_days: app_commands.Range[int, 0, 36500] | None = None,
+        offer_hours: app_commands.Range[int, 1, 168] | None = None,
+        focus_list: app_commands.Range[str, 1, 1000] | None = None,
+    ) -> None:
+        assert interaction.guild is not None
+        problem = review_channel_problem(review_channel) if review_channel else None
+        problem = problem or (pairs_channel_problem(channel) if channel else None)
+        if problem is not None:
+            await interaction.response.send_message(problem, ephemeral=True)
+            return
+        view = await self.bot.services.mentoring.settings.configure(
+            interaction.guild.id,
+            interaction.user.id,
+            channel_id=channel.id if channel else None,
+            review_channel_id=review_channel.id if review_channel else None,
+            sponsor_days=sponsor_days,
+            offer_hours=offer_hours,
+            raw_focus_list=focus_list,
+        )
+        await interaction.response.send_message(
+            f"Mentoring: pairs' channel {_channel(view.channel_id)}, applications to "
+            f"{_channel(view.review_channel_id)}, sponsors need {view.sponsor_days} sober days, "
+            f"offers wait {view.offer_hours} hours. Focus list: {', '.join(view.focus_list)}.",
+            ephemeral=True,
+        )
+
     @app_commands.command(
         name="status", description="Show the health of Steady's scheduled work and deliveries"
     )
@@ -159,7 +210,10 @@ class SetupCog(
     async def status(self, interaction: discord.Interaction[SteadyBot]) -> None:
         assert interaction.guild_id is not None
         report = await self.bot.delivery_health.report(interaction.guild_id)
-        await interaction.response.send_message(embed=render_status(report), ephemeral=True)
+        embed = render_status(report)
+        assert interaction.guild is not None
+        await add_pairs_status(embed, self.bot.services.mentoring.settings, interaction.guild)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
 
 def render_status(report: DeliveryHealthReport) -> discord.Embed:

@@ -11,6 +11,7 @@ from bot.db import Database
 from bot.delivery.outbox import on_undeliverable
 from bot.scheduling.kinds import WorkKind
 from bot.services.celebrations import CHANNEL_PURPOSE, DM_PURPOSE, CelebrationService
+from bot.services.mentoring import MentoringService, build_mentoring
 from bot.services.privacy import delivery_data, log_data, mentoring_data, stats
 from bot.services.privacy.registry import MemberData
 from bot.services.privacy.service import PrivacyService
@@ -23,6 +24,7 @@ class Services:
     settings: SettingsService
     sobriety: SobrietyService
     celebrations: CelebrationService
+    mentoring: MentoringService
     privacy: PrivacyService
 
     async def on_start(self) -> None:
@@ -32,7 +34,11 @@ class Services:
 
     def work_kinds(self) -> list[WorkKind[Any]]:
         """Every kind of timed work the features handle; registered before the scheduler starts."""
-        return [*self.celebrations.work_kinds(), *self.privacy.work_kinds()]
+        return [
+            *self.celebrations.work_kinds(),
+            *self.mentoring.work_kinds(),
+            *self.privacy.work_kinds(),
+        ]
 
     def member_data(self) -> list[MemberData]:
         """Every feature's exporter and eraser (`bot/services/privacy/registry.py`)."""
@@ -74,5 +80,8 @@ def build_services(database: Database, clock: Clock, settings: Settings) -> Serv
         settings=settings_service,
         sobriety=sobriety,
         celebrations=celebrations,
+        mentoring=build_mentoring(
+            database, clock, settings.default_timezone, settings_service.zone_listeners
+        ),
         privacy=privacy,
     )

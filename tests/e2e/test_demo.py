@@ -21,6 +21,8 @@ async def test_demo_shows_every_feature_as_members_see_it() -> None:
         "Longest streak: 30 days",
         "988",
         "Delivery status",
+        "**You accepted this offer.**",
+        "#mentoring › Mentor pair #1  Steady: Welcome, @sam and @bob.",
         "Nothing left this machine.",
     ):
         assert seen in transcript, seen
