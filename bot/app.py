@@ -39,6 +39,10 @@ def intents() -> discord.Intents:
     # Slash commands arrive as interactions, so no message-content (or other privileged) intent.
     chosen = discord.Intents.none()
     chosen.guilds = True
+    # Meetings: voice presence counts attendance, and Interested on a meeting's event counts as
+    # an RSVP. Neither intent is privileged.
+    chosen.voice_states = True
+    chosen.guild_scheduled_events = True
     return chosen
 
 

@@ -6,4 +6,5 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.timezone",
     "cogs.sobriety",
     "cogs.crisis",
+    "cogs.meetings",
 )

@@ -67,6 +67,7 @@ def _in_default_zone(now: datetime) -> Select[int]:
         )
     )
 
+
 # The guild's celebrations still to be posted, each with its counter.
 Unannounced = list[tuple[MilestoneCelebration, SobrietyCounter]]
 

@@ -11,6 +11,7 @@ from bot.db import Database
 from bot.delivery.outbox import on_undeliverable
 from bot.scheduling.kinds import WorkKind
 from bot.services.celebrations import CHANNEL_PURPOSE, DM_PURPOSE, CelebrationService
+from bot.services.meetings import MeetingService
 from bot.services.settings import SettingsService
 from bot.services.sobriety import SobrietyService
 
@@ -20,6 +21,7 @@ class Services:
     settings: SettingsService
     sobriety: SobrietyService
     celebrations: CelebrationService
+    meetings: MeetingService
 
     async def on_start(self) -> None:
         """Once per process start, before timed work runs: repairs plans that depend on
@@ -28,7 +30,7 @@ class Services:
 
     def work_kinds(self) -> list[WorkKind[Any]]:
         """Every kind of timed work the features handle; registered before the scheduler starts."""
-        return [*self.celebrations.work_kinds()]
+        return [*self.celebrations.work_kinds(), *self.meetings.work_kinds()]
 
 
 def build_services(database: Database, clock: Clock, settings: Settings) -> Services:
@@ -36,8 +38,11 @@ def build_services(database: Database, clock: Clock, settings: Settings) -> Serv
     celebrations = CelebrationService(database, clock, settings_service)
     on_undeliverable(DM_PURPOSE, celebrations.hold_undelivered_dm)
     on_undeliverable(CHANNEL_PURPOSE, celebrations.hold_undelivered_post)
+    meetings = MeetingService(database, clock, settings_service)
+    meetings.install()
     return Services(
         settings=settings_service,
         sobriety=SobrietyService(database, clock, settings_service),
         celebrations=celebrations,
+        meetings=meetings,
     )

@@ -69,6 +69,7 @@ def upgrade() -> None:
         sa.Column("ends", sa.Date(), nullable=True),
         sa.Column("channel_id", sa.BigInteger(), nullable=True),
         sa.Column("voice_channel_id", sa.BigInteger(), nullable=True),
+        sa.Column("voice_is_stage", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("location", sa.String(length=100), nullable=True),
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("reminders", sa.String(length=80), nullable=False),

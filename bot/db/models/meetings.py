@@ -53,6 +53,8 @@ class Meeting(Base):
     ends: Mapped[date | None] = mapped_column(Date)
     channel_id: Mapped[int | None] = mapped_column(BigInteger)  # reminder posts
     voice_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    # A stage channel's event is a stage-instance event, a voice channel's a voice event.
+    voice_is_stage: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     location: Mapped[str | None] = mapped_column(String(100))
     description: Mapped[str | None] = mapped_column(Text)
     reminders: Mapped[str] = mapped_column(String(80))  # canonical offsets: "24h,1h"
