@@ -15,11 +15,12 @@ _HOOKED = "_steady_meeting_interest"
 
 
 def hook_interest(bot: SteadyBot) -> None:
-    """Dispatch `meeting_interest` for every interest change in an event.
+    """Record every change of interest in an event as an RSVP.
 
     discord.py only dispatches its own scheduled_event_user_add when the user is in its cache,
     and Steady caches no members, so it would drop nearly all of them; the gateway payload has
-    every id needed, so it is read here, after discord.py's own parser has run.
+    every id needed, so it is read here, after discord.py's own parser has run. The work is
+    tracked, so a shutdown waits for an RSVP being written.
     """
     parsers: dict[str, Any] = bot._connection.parsers
     for event, added in _INTEREST.items():
@@ -29,12 +30,13 @@ def hook_interest(bot: SteadyBot) -> None:
 
         def parse(data: Any, original: Any = original, added: bool = added) -> None:
             original(data)
-            bot.dispatch(
-                "meeting_interest",
-                int(data["guild_id"]),
-                int(data["guild_scheduled_event_id"]),
-                int(data["user_id"]),
-                added,
+            bot.track(
+                bot.services.meetings.event_interest(
+                    int(data["guild_id"]),
+                    int(data["guild_scheduled_event_id"]),
+                    int(data["user_id"]),
+                    added,
+                )
             )
 
         setattr(parse, _HOOKED, True)
@@ -52,9 +54,3 @@ class MeetingListeners(commands.Cog):
         left = before.channel.id if before.channel is not None else None
         joined = after.channel.id if after.channel is not None else None
         await self.bot.services.meetings.voice_changed(member.guild.id, member.id, left, joined)
-
-    @commands.Cog.listener()
-    async def on_meeting_interest(
-        self, guild_id: int, event_id: int, user_id: int, added: bool
-    ) -> None:
-        await self.bot.services.meetings.event_interest(guild_id, event_id, user_id, added)

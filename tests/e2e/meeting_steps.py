@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime
 
+from bot.app import SteadyBot
 from bot.simulator import SimChannel, SimGuild, SimMember, SimMessage, SimScheduledEvent, Simulator
 
 STAMP = re.compile(r"<t:(\d+):F>")
@@ -33,3 +35,15 @@ def rsvp_line(message: SimMessage) -> str:
 
 def dm_texts(sim: Simulator, member: SimMember) -> list[str]:
     return [message.text() for message in sim.dms(member)]
+
+
+async def settle(sim: Simulator, bot: SteadyBot, member: SimMember) -> None:
+    """Wait until the bot has handled the gateway events sent so far (interest, voice).
+
+    A command sent after them arrives on the same socket, so once it is answered the bot has
+    read them and started its background work for them; that work is then awaited.
+    """
+    await sim.slash(member, "meeting mine")
+    pending = list(bot._in_flight)  # the bot's tracked background work
+    if pending:
+        await asyncio.wait(pending)

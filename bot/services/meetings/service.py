@@ -658,6 +658,7 @@ class MeetingService:
     ) -> None:
         if left == joined:
             return  # muting, deafening, streaming: still in the same channel
+        at = self._clock.now()  # when it happened, not when the database was free
         async with self._db.transaction() as session:
             await attendance.note_voice(
                 session,
@@ -665,7 +666,7 @@ class MeetingService:
                 user_id=user_id,
                 left_channel=left,
                 joined_channel=joined,
-                at=self._clock.now(),
+                at=at,
             )
 
     async def attendance(
