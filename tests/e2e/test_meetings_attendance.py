@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -117,11 +118,12 @@ async def test_moderators_export_attendance_as_csv(
 
     refused = await sim.slash(world.alice, "meeting attendance-export", meeting="Voice group")
     assert "for moderators" in refused.content
+    dates: dict[str, Any] = {"from": "2026-03-01", "to": "2026-03-01"}  # `from` is a keyword
     reply = await sim.slash(
         world.mo,
         "meeting attendance-export",
         meeting="Voice group",
-        **{"from": "2026-03-01", "to": "2026-03-01"},
+        **dates,
     )
     [file] = reply.files
     assert file.filename.endswith(".csv")

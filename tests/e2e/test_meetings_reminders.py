@@ -4,6 +4,7 @@ across a restart."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.engine import URL
 
@@ -16,7 +17,7 @@ from tests.e2e.meeting_steps import dm_texts, live_events, reminder_posts, stamp
 TODAY_18 = datetime(2026, 3, 1, 18, tzinfo=UTC)
 
 
-async def create_daily(sim: Simulator, world: World, **extra: object) -> None:
+async def create_daily(sim: Simulator, world: World, **extra: Any) -> None:
     reply = await sim.slash(
         world.mo,
         "meeting create",
