@@ -92,12 +92,13 @@ async def test_unknown_meetings_and_dates_without_a_session_are_refused(
 ) -> None:
     await sim.slash(world.mo, "meeting create", **GOOD)
     before = await sim.slash(world.alice, "meeting info", meeting="Tuesday group")
-    for command, options in [
+    unknown: list[tuple[str, dict[str, Any]]] = [
         ("meeting info", {"meeting": "Thursday group"}),
         ("meeting subscribe", {"meeting": "Thursday group"}),
         ("meeting edit", {"meeting": "Thursday group", "time": "20:00"}),
         ("meeting delete", {"meeting": "Thursday group"}),
-    ]:
+    ]
+    for command, options in unknown:
         user = world.mo if command in ("meeting edit", "meeting delete") else world.alice
         reply = await sim.slash(user, command, **options)
         assert reply.ephemeral
