@@ -53,4 +53,7 @@ class MeetingListeners(commands.Cog):
     ) -> None:
         left = before.channel.id if before.channel is not None else None
         joined = after.channel.id if after.channel is not None else None
-        await self.bot.services.meetings.voice_changed(member.guild.id, member.id, left, joined)
+        # Tracked, so a shutdown waits for a stay being written.
+        await self.bot.track(
+            self.bot.services.meetings.voice_changed(member.guild.id, member.id, left, joined)
+        )

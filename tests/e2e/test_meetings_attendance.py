@@ -14,6 +14,7 @@ from bot.app import SteadyBot
 from bot.db.models import AccessLogEntry
 from bot.simulator import Simulator
 from tests.e2e.conftest import World
+from tests.e2e.meeting_steps import settle
 
 TODAY_18 = datetime(2026, 3, 1, 18, tzinfo=UTC)  # 18:00 in London (GMT)
 
@@ -38,12 +39,16 @@ async def test_voice_presence_of_ten_minutes_counts_and_three_does_not(
     await sim.advance(hours=6, minutes=5)  # 18:05
     sim.join_voice(world.alice, room)
     sim.join_voice(world.bob, room)
+    await settle(sim, bot, world.mo)
     await sim.advance(minutes=3)
     sim.leave_voice(world.bob)  # 3 minutes: not counted
+    await settle(sim, bot, world.mo)
     await sim.advance(minutes=7)
     sim.set_voice(world.alice, self_mute=True)  # muting is still being there
+    await settle(sim, bot, world.mo)
     await sim.advance(minutes=5)
     sim.leave_voice(world.alice)  # 15 minutes
+    await settle(sim, bot, world.mo)
     await sim.advance(hours=1)  # the session has ended and been counted
 
     alice = await sim.slash(world.alice, "meeting attendance")
@@ -112,8 +117,10 @@ async def test_moderators_export_attendance_as_csv(
     )
     await sim.advance(hours=6)
     sim.join_voice(world.alice, room)
+    await settle(sim, bot, world.mo)
     await sim.advance(minutes=20)
     sim.leave_voice(world.alice)
+    await settle(sim, bot, world.mo)
     await sim.advance(hours=1)
 
     refused = await sim.slash(world.alice, "meeting attendance-export", meeting="Voice group")
