@@ -47,6 +47,7 @@ from bot.services.settings import SettingsService
 
 UPCOMING_DAYS = 7
 MAX_MEETINGS_PER_SERVER = 100
+REBUILD_BATCH = 200  # meetings re-planned per transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,12 +164,11 @@ class MeetingService:
                 )
             ).all()
         repaired: dict[int | None, int] = {}
-        for meeting_id in ids:
+        for start in range(0, len(ids), REBUILD_BATCH):
             async with self._db.transaction() as session:
-                meeting = await locks.lock_row(session, Meeting, meeting_id)
-                if meeting is None:
-                    continue
-                await planning.plan(session, meeting, now)
+                meetings = await planning.lock_many(session, ids[start : start + REBUILD_BATCH])
+                await planning.plan_many(session, meetings, now)
+            for meeting in meetings:
                 repaired[meeting.guild_id] = repaired.get(meeting.guild_id, 0) + 1
         return repaired
 
