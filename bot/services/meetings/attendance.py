@@ -197,6 +197,11 @@ async def self_report(
     await session.flush()
 
 
+def _cell(text: str) -> str:
+    """A moderator's text as a spreadsheet shows it, never as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def export_csv(rows: Sequence[tuple[MeetingAttendance, str]]) -> bytes:
     """One line per member per occurrence: the meeting's date, the start (UTC), who, whether
     they attended, how it was known and the minutes present in voice."""
@@ -208,7 +213,7 @@ def export_csv(rows: Sequence[tuple[MeetingAttendance, str]]) -> bytes:
             [
                 row.local_day.isoformat(),
                 row.occurrence.isoformat(),
-                title,
+                _cell(title),
                 str(row.user_id),
                 "yes" if row.attended else "no",
                 row.how,

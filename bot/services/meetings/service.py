@@ -47,6 +47,7 @@ from bot.services.settings import SettingsService
 
 UPCOMING_DAYS = 7
 MAX_MEETINGS_PER_SERVER = 100
+MAX_REASON = 200
 REBUILD_BATCH = 200  # meetings re-planned per transaction
 
 
@@ -355,9 +356,10 @@ class MeetingService:
         self, guild_id: int, actor_id: int, raw_meeting: str, raw_date: str, reason: str | None
     ) -> CancelDone:
         day = rule.parse_meeting_date(raw_date, what="date")
-        text = " ".join((reason or "").split())[:200] or None
-        if text is not None:
-            text = rule.parse_location(text)  # plain text, no mentions
+        # Shown to members as typed; it pings nobody (no mention is allowed in the notice).
+        text = " ".join((reason or "").split()) or None
+        if text is not None and len(text) > MAX_REASON:
+            raise InvalidInput(f"Please keep the reason to {MAX_REASON} characters.")
         async with self._db.transaction() as session:
             now = self._clock.now()
             meeting = await self._locked(session, guild_id, raw_meeting)
