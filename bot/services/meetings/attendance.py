@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models.meetings import (
@@ -29,6 +29,7 @@ SELF_REPORT_PURPOSE = "meeting.self_report"
 DEFAULT_MINIMUM = 10
 # Stays are kept a day past the occurrence they might count for, then forgotten.
 KEEP_STAYS = timedelta(days=1)
+OPEN_TOO_LONG = timedelta(hours=12)
 
 
 async def minimum_presence(session: AsyncSession, guild_id: int) -> timedelta:
@@ -117,7 +118,14 @@ async def _count_voice(
             MeetingVoiceStay.guild_id == meeting.guild_id,
             MeetingVoiceStay.channel_id == meeting.voice_channel_id,
             MeetingVoiceStay.joined < end,
-            or_(MeetingVoiceStay.left.is_(None), MeetingVoiceStay.left > start),
+            or_(
+                MeetingVoiceStay.left > start,
+                # A stay still open long before the session began lost its leave while the
+                # bot was away: it counts for nothing rather than for every later session.
+                and_(
+                    MeetingVoiceStay.left.is_(None), MeetingVoiceStay.joined > start - OPEN_TOO_LONG
+                ),
+            ),
         )
     )
     by_member: dict[int, list[Presence]] = defaultdict(list)
@@ -155,8 +163,13 @@ async def _count_voice(
     old = await session.scalars(
         select(MeetingVoiceStay).where(
             MeetingVoiceStay.guild_id == meeting.guild_id,
-            MeetingVoiceStay.left.is_not(None),
-            MeetingVoiceStay.left < now - KEEP_STAYS,
+            or_(
+                MeetingVoiceStay.left < now - KEEP_STAYS,
+                and_(
+                    MeetingVoiceStay.left.is_(None),
+                    MeetingVoiceStay.joined < now - KEEP_STAYS - OPEN_TOO_LONG,
+                ),
+            ),
         )
     )
     for stay in old.all():
