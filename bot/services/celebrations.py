@@ -67,7 +67,6 @@ def _in_default_zone(now: datetime) -> Select[int]:
         )
     )
 
-
 # The guild's celebrations still to be posted, each with its counter.
 Unannounced = list[tuple[MilestoneCelebration, SobrietyCounter]]
 
