@@ -152,3 +152,50 @@ async def test_without_create_events_the_meeting_works_and_the_moderator_is_told
         assert len(sim.dms(alice)) == 1
         await sim.advance(days=1)
         assert len(sim.dms(mo)) == 1
+
+
+async def test_a_stage_meeting_says_which_stage_permissions_are_missing(
+    sim: Simulator, world: World, bot: SteadyBot
+) -> None:
+    stage = world.guild.add_voice_channel("Stage", stage=True)
+    reply = await sim.slash(
+        world.mo,
+        "meeting create",
+        title="Speaker meeting",
+        weekdays="sun",
+        time="19:00",
+        timezone="Europe/London",
+        voice=stage,
+    )
+    assert "is scheduled" in reply.content
+    await sim.advance()
+    # The bot's default role has no Mute or Move Members, which a stage event needs.
+    assert live_events(world.guild) == []
+    [note] = dm_texts(sim, world.mo)
+    assert "Mute Members" in note
+    info = await sim.slash(world.alice, "meeting info", meeting="Speaker meeting")
+    assert f"<#{stage.id}>" in str(info.embeds)
+
+
+async def test_a_stage_meeting_is_a_stage_event_when_the_bot_may_make_one(
+    database_url: URL,
+) -> None:
+    granted = perms.BOT_DEFAULT | perms.MUTE_MEMBERS | perms.MOVE_MEMBERS
+    async with Simulator(bot_permissions=granted) as sim:
+        guild = sim.add_guild("Recovery Circle")
+        mo = guild.add_member("mo", roles=[guild.add_role("Moderators", manage_guild=True)])
+        stage = guild.add_voice_channel("Stage", stage=True)
+        async with sim.run_bot(database_url=url_text(database_url), now=START):
+            await sim.slash(
+                mo,
+                "meeting create",
+                title="Speaker meeting",
+                weekdays="sun",
+                time="19:00",
+                timezone="Europe/London",
+                voice=stage,
+            )
+            await sim.advance()
+            [event] = live_events(guild)
+            assert (event.entity_type, event.channel_id) == (1, stage.id)
+            assert event.starts_at == datetime(2026, 3, 1, 19, tzinfo=UTC)

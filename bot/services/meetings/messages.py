@@ -119,11 +119,16 @@ def self_report(meeting: Meeting, occurrence: datetime) -> OutgoingMessage:
 
 
 def missing_event_permission(meeting: Meeting) -> OutgoingMessage:
+    channel = (
+        "**Manage Channels**, **Mute Members** and **Move Members** on the stage channel"
+        if meeting.voice_is_stage
+        else "**View Channel** and **Connect** on a voice channel"
+    )
     return OutgoingMessage(
         content=(
             f"**{meeting.title}** works as usual (reminders, RSVPs, attendance), but I couldn't "
             "add it to the server's Events: I need the **Create Events** permission (and "
-            "**View Channel** and **Connect** on a voice channel). Grant it to Steady's role "
-            "and the next session will appear in Events. I'll only mention this once."
+            f"{channel}). Grant it to Steady's role and the next session will appear in "
+            "Events. I'll only mention this once."
         )
     )
