@@ -1,8 +1,9 @@
 """`python -m bench [sweep] [startup] [dms] [priority] [processes] [sobriety] [soak]
-[default-zone] [privacy] [matching] [mentor-request]`: run the benchmarks (all by default)
-and print their figures. SQLite by default; STEADY_BENCH_DATABASE_URL=postgresql+asyncpg://…
-for PostgreSQL (the sobriety and default-zone benchmarks are SQLite only, as their targets
-are; processes and soak are PostgreSQL only; matching uses no database)."""
+[default-zone] [privacy] [meetings] [matching] [mentor-request]`: run the benchmarks (all by
+default) and print their figures. SQLite by default; STEADY_BENCH_DATABASE_URL=
+postgresql+asyncpg://… for PostgreSQL (the sobriety and default-zone benchmarks are SQLite
+only, as their targets are; processes and soak are PostgreSQL only; matching uses no
+database)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from bench import (
     default_zone,
     dms,
     matching,
+    meetings,
     priority,
     privacy,
     processes,
@@ -33,6 +35,7 @@ BENCHMARKS = {
     "soak": soak.run,
     "default-zone": default_zone.run,
     "privacy": privacy.run,
+    "meetings": meetings.run,
     # Last: these exit non-zero when their targets are missed.
     "matching": matching.run,
     "mentor-request": matching.run_request,

@@ -42,6 +42,10 @@ def intents(settings: Settings | None = None) -> discord.Intents:
     chosen = discord.Intents.none()
     chosen.guilds = True
     chosen.members = settings is not None and settings.members_intent
+    # Meetings: voice presence counts attendance, and Interested on a meeting's event counts as
+    # an RSVP. Neither intent is privileged.
+    chosen.voice_states = True
+    chosen.guild_scheduled_events = True
     return chosen
 
 

@@ -8,4 +8,5 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.crisis",
     "cogs.mentoring",
     "cogs.privacy",
+    "cogs.meetings",
 )

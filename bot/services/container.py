@@ -11,6 +11,7 @@ from bot.db import Database
 from bot.delivery.outbox import on_undeliverable
 from bot.scheduling.kinds import WorkKind
 from bot.services.celebrations import CHANNEL_PURPOSE, DM_PURPOSE, CelebrationService
+from bot.services.meetings import MeetingService
 from bot.services.mentoring import MentoringService, build_mentoring
 from bot.services.privacy import delivery_data, log_data, mentoring_data, stats
 from bot.services.privacy.registry import MemberData
@@ -24,6 +25,7 @@ class Services:
     settings: SettingsService
     sobriety: SobrietyService
     celebrations: CelebrationService
+    meetings: MeetingService
     mentoring: MentoringService
     privacy: PrivacyService
 
@@ -37,6 +39,7 @@ class Services:
         return [
             *self.celebrations.work_kinds(),
             *self.mentoring.work_kinds(),
+            *self.meetings.work_kinds(),
             *self.privacy.work_kinds(),
         ]
 
@@ -68,11 +71,13 @@ def build_services(database: Database, clock: Clock, settings: Settings) -> Serv
     celebrations = CelebrationService(database, clock, settings_service)
     on_undeliverable(DM_PURPOSE, celebrations.hold_undelivered_dm)
     on_undeliverable(CHANNEL_PURPOSE, celebrations.hold_undelivered_post)
+    meetings = MeetingService(database, clock, settings_service)
+    meetings.install()
     privacy = PrivacyService(
         database,
         clock,
         # A new feature passes its service here.
-        member_data_of(settings_service, sobriety),
+        member_data_of(settings_service, sobriety, meetings),
         # Features add their figures here (bot/services/privacy/stats.py).
         stats.main_sources(),
     )
@@ -84,4 +89,5 @@ def build_services(database: Database, clock: Clock, settings: Settings) -> Serv
             database, clock, settings.default_timezone, settings_service.zone_listeners
         ),
         privacy=privacy,
+        meetings=meetings,
     )

@@ -31,6 +31,9 @@ AUDIENCE_KEY = "audience"
 MENTORS_AUDIENCE = "mentors"
 FIRST = "crisis"  # help that is always one command away comes first
 FIELD_LIMIT = 1024
+# Below Discord's 6,000 characters per embed, leaving room for the title and the footer.
+EMBED_LIMIT = 5_500
+FIELDS_LIMIT = 25
 
 Leaf = app_commands.Command[Any, ..., Any]
 
@@ -80,20 +83,30 @@ def grouped(tree: app_commands.CommandTree[Any]) -> dict[str, list[str]]:
     }
 
 
-def embed_for(groups: dict[str, list[str]], *, moderator: bool) -> discord.Embed:
-    embed = discord.Embed(title="Steady's commands", colour=discord.Colour.teal())
+def embeds_for(groups: dict[str, list[str]], *, moderator: bool) -> list[discord.Embed]:
+    """The groups as embed fields, over as many embeds as Discord's limits need (a field holds
+    1,024 characters, an embed 6,000 and 25 fields): every command is listed, none cut off."""
+    fields: list[tuple[str, str]] = []
     for group, lines in groups.items():
         if group == MODERATORS and not moderator:
             continue
         field, name = "", group
         for line in lines:
             if len(field) + len(line) + 1 > FIELD_LIMIT:
-                embed.add_field(name=name, value=field, inline=False)
+                fields.append((name, field))
                 field, name = "", f"{group} (continued)"
             field = f"{field}\n{line}" if field else line
-        embed.add_field(name=name, value=field, inline=False)
-    embed.set_footer(text="Replies about your own data are only shown to you.")
-    return embed
+        fields.append((name, field))
+    embeds = [discord.Embed(title="Steady's commands", colour=discord.Colour.teal())]
+    size = len(embeds[0].title or "")
+    for name, value in fields:
+        if size + len(name) + len(value) > EMBED_LIMIT or len(embeds[-1].fields) == FIELDS_LIMIT:
+            embeds.append(discord.Embed(colour=discord.Colour.teal()))
+            size = 0
+        embeds[-1].add_field(name=name, value=value, inline=False)
+        size += len(name) + len(value)
+    embeds[-1].set_footer(text="Replies about your own data are only shown to you.")
+    return embeds
 
 
 class HelpCog(commands.Cog):
@@ -104,5 +117,5 @@ class HelpCog(commands.Cog):
     async def help(self, interaction: Interaction) -> None:
         moderator = await is_moderator(interaction)
         await interaction.response.send_message(
-            embed=embed_for(grouped(self.bot.tree), moderator=moderator), ephemeral=True
+            embeds=embeds_for(grouped(self.bot.tree), moderator=moderator), ephemeral=True
         )

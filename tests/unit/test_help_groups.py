@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 
 from bot.checks import moderator_only
-from cogs.privacy.help import MENTORS, MODERATORS, PARTICIPANTS, embed_for, grouped
+from cogs.privacy.help import MENTORS, MODERATORS, PARTICIPANTS, embeds_for, grouped
 
 
 async def _answer(interaction: discord.Interaction[Any]) -> None:
@@ -48,7 +48,7 @@ def test_commands_fall_into_their_audience_with_crisis_first() -> None:
 
 def test_only_moderators_see_the_moderator_group() -> None:
     groups = grouped(_tree())
-    member = [field.name for field in embed_for(groups, moderator=False).fields]
-    moderator = [field.name for field in embed_for(groups, moderator=True).fields]
+    member = [f.name for e in embeds_for(groups, moderator=False) for f in e.fields]
+    moderator = [f.name for e in embeds_for(groups, moderator=True) for f in e.fields]
     assert member == [PARTICIPANTS, MENTORS]
     assert moderator == [PARTICIPANTS, MENTORS, MODERATORS]

@@ -4,6 +4,16 @@ Every schema change also needs an alembic migration (`migrations/versions/`).
 """
 
 from bot.db.models.audit import AuditLog
+from bot.db.models.meetings import (
+    Meeting,
+    MeetingAttendance,
+    MeetingCancellation,
+    MeetingPost,
+    MeetingRsvp,
+    MeetingSettings,
+    MeetingSubscription,
+    MeetingVoiceStay,
+)
 from bot.db.models.mentoring import (
     MentoringOffer,
     MentoringPair,
@@ -24,6 +34,14 @@ __all__ = [
     "DueWork",
     "DueWorkRepair",
     "GuildSettings",
+    "Meeting",
+    "MeetingAttendance",
+    "MeetingCancellation",
+    "MeetingPost",
+    "MeetingRsvp",
+    "MeetingSettings",
+    "MeetingSubscription",
+    "MeetingVoiceStay",
     "MemberSettings",
     "MentorProfile",
     "MentoringOffer",
