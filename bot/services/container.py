@@ -10,7 +10,10 @@ from bot.config import Settings
 from bot.db import Database
 from bot.delivery.outbox import on_undeliverable
 from bot.scheduling.kinds import WorkKind
+from bot.security.notes import NotesCipher, load_cipher
 from bot.services.celebrations import CHANNEL_PURPOSE, DM_PURPOSE, CelebrationService
+from bot.services.checkins import CheckinService
+from bot.services.privacy.registry import MemberData
 from bot.services.settings import SettingsService
 from bot.services.sobriety import SobrietyService
 
@@ -20,6 +23,7 @@ class Services:
     settings: SettingsService
     sobriety: SobrietyService
     celebrations: CelebrationService
+    checkins: CheckinService
 
     async def on_start(self) -> None:
         """Once per process start, before timed work runs: repairs plans that depend on
@@ -28,10 +32,21 @@ class Services:
 
     def work_kinds(self) -> list[WorkKind[Any]]:
         """Every kind of timed work the features handle; registered before the scheduler starts."""
-        return [*self.celebrations.work_kinds()]
+        return [*self.celebrations.work_kinds(), *self.checkins.work_kinds()]
+
+    def member_data(self) -> list[MemberData]:
+        """Every feature's exporter and eraser of member data (bot.services.privacy)."""
+        return [*self.checkins.member_data()]
 
 
-def build_services(database: Database, clock: Clock, settings: Settings) -> Services:
+def build_services(
+    database: Database, clock: Clock, settings: Settings, cipher: NotesCipher | None = None
+) -> Services:
+    if cipher is None:
+        # `python -m bot run` checked the keys before connecting and passes its cipher; other
+        # callers (the simulator, the demo) load it by the same rules here.
+        keys = settings.encryption_keys.get_secret_value() if settings.encryption_keys else None
+        cipher = load_cipher(keys=keys, database=settings.database)
     settings_service = SettingsService(database, clock, settings)
     celebrations = CelebrationService(database, clock, settings_service)
     on_undeliverable(DM_PURPOSE, celebrations.hold_undelivered_dm)
@@ -40,4 +55,5 @@ def build_services(database: Database, clock: Clock, settings: Settings) -> Serv
         settings=settings_service,
         sobriety=SobrietyService(database, clock, settings_service),
         celebrations=celebrations,
+        checkins=CheckinService(database, clock, settings_service, cipher),
     )

@@ -131,9 +131,7 @@ class CheckinAlert(Base):
 
     __tablename__ = "checkin_alerts"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('open', 'claimed', 'resolved', 'stood_down')", name="status"
-        ),
+        CheckConstraint("status IN ('open', 'claimed', 'resolved', 'stood_down')", name="status"),
         # One active alert per member: asking again joins it.
         Index(
             "uq_checkin_alerts_active_member",
