@@ -13,6 +13,7 @@ from bot.scheduling.kinds import WorkKind
 from bot.security.notes import NotesCipher, load_cipher
 from bot.services.celebrations import CHANNEL_PURPOSE, DM_PURPOSE, CelebrationService
 from bot.services.checkins import CheckinService
+from bot.services.checkins.keys import LazyNotesCipher
 from bot.services.privacy.registry import MemberData
 from bot.services.settings import SettingsService
 from bot.services.sobriety import SobrietyService
@@ -43,10 +44,10 @@ def build_services(
     database: Database, clock: Clock, settings: Settings, cipher: NotesCipher | None = None
 ) -> Services:
     if cipher is None:
-        # `python -m bot run` checked the keys before connecting and passes its cipher; other
-        # callers (the simulator, the demo) load it by the same rules here.
+        # `python -m bot run` checked the keys before connecting and passes its cipher; for
+        # other callers (the simulator, the demo) it is loaded by the same rules when needed.
         keys = settings.encryption_keys.get_secret_value() if settings.encryption_keys else None
-        cipher = load_cipher(keys=keys, database=settings.database)
+        cipher = LazyNotesCipher(lambda: load_cipher(keys=keys, database=settings.database))
     settings_service = SettingsService(database, clock, settings)
     celebrations = CelebrationService(database, clock, settings_service)
     on_undeliverable(DM_PURPOSE, celebrations.hold_undelivered_dm)
