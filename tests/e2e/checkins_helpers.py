@@ -70,3 +70,8 @@ def posts(sim: Simulator, channel: SimChannel) -> list[SimMessage]:
 def latest(messages: list[SimMessage]) -> SimMessage:
     assert messages, "no message arrived"
     return messages[-1]
+
+
+def hyphenated(**options: Any) -> dict[str, Any]:
+    """`/setup checkins` options by their Discord names (`alerts_channel` → `alerts-channel`)."""
+    return {name.replace("_", "-"): value for name, value in options.items()}

@@ -3,9 +3,12 @@ the chain escalates, and how a claim stops it everywhere at once."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.engine import URL
 
 from bot.app import SteadyBot
+from bot.db import Database
+from bot.db.models import AuditLog
 from tests.e2e.checkins_helpers import latest, pair, posts, set_up_alerts
 from tests.e2e.conftest import World
 
@@ -96,6 +99,17 @@ async def test_a_second_claim_is_told_who_already_has_it(
     await sim.click(bob, dm, label="I'm reaching out")
     second = await sim.click(world.mo, post, label="I'm reaching out")
     assert second.content.startswith(f"<@{bob.id}> is already reaching out")
+    resolved = await sim.click(world.mo, post, label="Resolved")
+    assert resolved.content == "Marked resolved. Thank you for being there."
+    database = Database.connect(database_url)
+    try:
+        async with database.read() as session:
+            audit = (await session.scalars(select(AuditLog))).all()
+    finally:
+        await database.dispose()
+    assert [
+        (a.actor_id, a.action, a.target_id) for a in audit if a.action.startswith("checkins.alert")
+    ] == [(world.mo.id, "checkins.alert.resolve", alice.id)]
 
 
 async def test_a_bystander_is_refused_kindly_and_nothing_changes(

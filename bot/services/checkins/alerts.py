@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db import Database
-from bot.db.models import GuildSettings, MentoringPair, OutboxMessage
+from bot.db.models import AuditLog, GuildSettings, MentoringPair, OutboxMessage
 from bot.db.models.checkins import SHARE_NONE, AlertCopy, CheckinAlert, CheckinMember
 from bot.db.models.mentoring import ACTIVE as PAIR_ACTIVE
 from bot.db.models.outbox import DEAD, FAILED, URGENT
@@ -463,6 +463,17 @@ class AlertService:
             if transition.refused is esc.Refusal.ALREADY_CLOSED:
                 return Answered(Answer.ALREADY_CLOSED, row.user_id, alert.claimed_by)
             await self._apply(session, row, transition, config, mentors)
+            if is_moderator and by not in mentors:
+                # A moderator acting on a member's alert is a moderator action: audited.
+                session.add(
+                    AuditLog(
+                        guild_id=row.guild_id,
+                        actor_id=by,
+                        action=f"checkins.alert.{action}",
+                        target_id=row.user_id,
+                        at=now,
+                    )
+                )
             return Answered(Answer.DONE, row.user_id, transition.alert.claimed_by)
 
     async def stand_down(self, alert_id: int, *, by: int) -> Answer:
