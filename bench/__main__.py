@@ -1,5 +1,5 @@
 """`python -m bench [sweep] [startup] [dms] [priority] [processes] [sobriety] [soak]
-[default-zone]`: run the benchmarks (all by default) and print their figures. SQLite by
+[default-zone] [checkins]`: run the benchmarks (all by default) and print their figures. SQLite by
 default; STEADY_BENCH_DATABASE_URL=postgresql+asyncpg://… for PostgreSQL (the sobriety and
 default-zone benchmarks are SQLite only, as their targets are; processes and soak are
 PostgreSQL only)."""
@@ -9,7 +9,17 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bench import default_zone, dms, priority, processes, soak, sobriety_scale, startup, sweep
+from bench import (
+    checkins,
+    default_zone,
+    dms,
+    priority,
+    processes,
+    soak,
+    sobriety_scale,
+    startup,
+    sweep,
+)
 from bot.logs import setup_logging
 
 BENCHMARKS = {
@@ -21,6 +31,7 @@ BENCHMARKS = {
     "sobriety": sobriety_scale.main_async,
     "soak": soak.run,
     "default-zone": default_zone.run,
+    "checkins": checkins.run,
 }
 
 
