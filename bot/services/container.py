@@ -30,6 +30,7 @@ class Services:
         """Once per process start, before timed work runs: repairs plans that depend on
         settings which may have changed while the bot was stopped."""
         await self.celebrations.replan_default_zone()
+        await self.checkins.upkeep.plan_retention()
 
     def work_kinds(self) -> list[WorkKind[Any]]:
         """Every kind of timed work the features handle; registered before the scheduler starts."""

@@ -3,7 +3,6 @@ year; and `rotate-keys`, re-encrypting every stored note under the newest key.""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, exists, select, update
@@ -37,7 +36,6 @@ class UpkeepService:
                 lock_subject=locks.nothing_to_lock,
                 handle=self._retention_due,
                 on_failure=self._plan_next,
-                rebuild=self._ensure_planned,
             )
         ]
 
@@ -48,15 +46,15 @@ class UpkeepService:
     async def _plan_next(self, session: AsyncSession, item: DueItem, _subject: int) -> None:
         await ledger.schedule(session, RETENTION_KIND, 0, item.now + DAILY)
 
-    async def _ensure_planned(self, now: datetime) -> Mapping[int | None, int]:
+    async def plan_retention(self) -> None:
+        """At every start: the daily pass is planned if it is not (first start, upgrade)."""
+        now = self._clock.now()
         async with self._db.transaction() as session:
             planned = await session.scalar(
                 select(exists().where(DueWork.kind == RETENTION_KIND, DueWork.state == PENDING))
             )
-            if planned:
-                return {}
-            await ledger.schedule(session, RETENTION_KIND, 0, now)
-            return {None: 1}
+            if not planned:
+                await ledger.schedule(session, RETENTION_KIND, 0, now)
 
 
 async def forget_old(session: AsyncSession, now: datetime) -> None:
