@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.engine import make_url
+
 from bot.simulator import Simulator
 
 START = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -132,5 +134,37 @@ async def _scenario(sim: Simulator, url: str) -> None:
         await sim.slash(sam, "sobriety history", label="alcohol")
         await sim.slash(sam, "crisis")
 
+        note("A check-in asking for support reaches Sam's mentor, who says they're reaching out")
+        # Matching is its own feature; here the pair is recorded as it would record it.
+        await _pair(url, guild.id, mentee=sam.id, mentor=bob.id)
+        form = await sim.slash(sam, "checkin")
+        await sim.submit_modal(
+            sam, form, {"mood": "2", "craving": "7", "note": "rough night", "support": "yes"}
+        )
+        await sim.advance(seconds=2)
+        await sim.click(bob, sim.dms(bob)[-1], label="I'm reaching out")
+        await sim.advance(seconds=2)
+
         note("Delivery health, for moderators")
         await sim.slash(mo, "setup status")
+
+
+async def _pair(url: str, guild_id: int, *, mentee: int, mentor: int) -> None:
+    from bot.db import Database
+    from bot.db.models import MentoringPair
+
+    database = Database.connect(make_url(url))
+    try:
+        async with database.transaction() as session:
+            session.add(
+                MentoringPair(
+                    guild_id=guild_id,
+                    mentee_id=mentee,
+                    mentor_id=mentor,
+                    kind="mentor",
+                    state="active",
+                    started_at=START,
+                )
+            )
+    finally:
+        await database.dispose()

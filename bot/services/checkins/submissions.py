@@ -142,7 +142,10 @@ class SubmissionService:
         return Submitted(
             mood=score,
             craving=crave,
-            trend=trend.mood_trend(score, previous, now=now, zone=context.zone),
+            # A first check-in has nothing to compare with; the reply then names the scores only.
+            trend=trend.mood_trend(score, previous, now=now, zone=context.zone)
+            if previous
+            else None,
             raised=raised,
             crisis=assessment.urgent,
             crisis_lines=lines,
