@@ -4,7 +4,8 @@ support, the time from the check-in's arrival to their mentor's DM leaving the b
 2 s). Exits non-zero when a target is missed.
 
 With the simulator's manual clock the bot's wake-ups are driven here, pass after pass, as the
-real-clock wake-ups would (`bot.run_due`), while the check-ins arrive.
+real-clock wake-ups would (`bot.run_due`), while the check-ins arrive. An interaction counts
+as answered when its callback (the bot's deferral) reaches the simulator, as Discord counts it.
 """
 
 from __future__ import annotations
@@ -55,26 +56,39 @@ async def run(*, members: int = MEMBERS, supported: int = SUPPORTED) -> dict[str
                     )
             sent_at: dict[int, float] = {}
             arrived: dict[int, float] = {}
-            acks: list[float] = []
+            started_at: dict[int, float] = {}
+            answered_at: dict[str, float] = {}  # interaction id → its callback reached Discord
+            interaction_of: dict[int, str] = {}
             done = asyncio.Event()
+            seen = 0
+
+            def watch() -> None:
+                nonlocal seen
+                now = time.perf_counter()
+                requests = sim.requests
+                for request in requests[seen:]:
+                    if request.path.endswith("/callback"):
+                        answered_at.setdefault(request.path.split("/")[-3], now)
+                seen = len(requests)
+                for index, mentor in enumerate(mentors):
+                    if index in sent_at and index not in arrived and sim.dms(mentor):
+                        arrived[index] = now
 
             async def drive() -> None:
                 while not done.is_set() or len(arrived) < supported:
                     await bot.run_due()
-                    now = time.perf_counter()
-                    for index, mentor in enumerate(mentors):
-                        if index in sent_at and index not in arrived and sim.dms(mentor):
-                            arrived[index] = now
-                    await asyncio.sleep(0)
+                    watch()
+                    await asyncio.sleep(0)  # let the interactions in flight progress
 
             async def check_in(index: int) -> None:
-                member = people[index]
                 support = index < supported
-                started = time.perf_counter()
+                started_at[index] = time.perf_counter()
                 if support:
-                    sent_at[index] = started
-                await sim.slash(member, "checkin", mood=3, craving=2, support=support)
-                acks.append(time.perf_counter() - started)
+                    sent_at[index] = started_at[index]
+                result = await sim.slash(
+                    people[index], "checkin", mood=3, craving=2, support=support
+                )
+                interaction_of[index] = str(result.interaction.id)
 
             driver = asyncio.create_task(drive())
             wall = time.perf_counter()
@@ -84,6 +98,7 @@ async def run(*, members: int = MEMBERS, supported: int = SUPPORTED) -> dict[str
             await asyncio.wait_for(driver, timeout=120)
             async with bot.database.read() as session:
                 stored = await session.scalar(select(func.count()).select_from(Checkin))
+    acks = [answered_at[interaction_of[i]] - started_at[i] for i in started_at]
     latencies = [arrived[i] - sent_at[i] for i in sent_at]
     slowest_ack = max(acks)
     p95 = _p95(latencies)

@@ -74,6 +74,9 @@ class CheckinCog(commands.Cog):
                 "Please give both `mood` (1-5) and `craving` (0-10), or run `/checkin` on its "
                 "own to open the form."
             )
+        # Answered at once: when many members check in together, storing and alerting may take
+        # longer than Discord's 3 seconds (a bad value is still explained, in the follow-up).
+        await interaction.response.defer(ephemeral=True, thinking=True)
         result = await self.bot.services.checkins.submissions.submit(
             interaction.guild_id,
             interaction.user.id,
@@ -84,7 +87,7 @@ class CheckinCog(commands.Cog):
         )
         content, embeds = checkin_reply(result)
         view = stand_down_view(result.raised.alert_id) if result.raised else discord.utils.MISSING
-        await interaction.response.send_message(content, embeds=embeds, view=view, ephemeral=True)
+        await interaction.followup.send(content, embeds=embeds, view=view, ephemeral=True)
 
     @app_commands.command(name="sos", description="Ask for help now: a supporter is alerted")
     @app_commands.guild_only()
@@ -93,11 +96,12 @@ class CheckinCog(commands.Cog):
         self, interaction: discord.Interaction[SteadyBot], note: str | None = None
     ) -> None:
         assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
         result = await self.bot.services.checkins.submissions.sos(
             interaction.guild_id, interaction.user.id, note=note
         )
         assert result.raised is not None
-        await interaction.response.send_message(
+        await interaction.followup.send(
             sos_reply(result),
             embeds=[crisis_card(result.crisis_lines)],
             view=stand_down_view(result.raised.alert_id),

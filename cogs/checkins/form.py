@@ -86,6 +86,8 @@ class CheckinForm(ui.Modal, title="Daily check-in"):
 
     async def on_submit(self, interaction: discord.Interaction[SteadyBot]) -> None:  # type: ignore[override]
         typed = self.typed()
+        # Answered at once (see /checkin): the check-in itself may take longer under load.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             result = await interaction.client.services.checkins.submissions.submit(
                 self.guild_id,
@@ -96,7 +98,7 @@ class CheckinForm(ui.Modal, title="Daily check-in"):
                 support=typed.support,
             )
         except InvalidInput as error:
-            await interaction.response.send_message(
+            await interaction.followup.send(
                 f"{error.message}\nNothing was saved yet; press **Try again** to fix it.",
                 view=RetryView(self.guild_id, typed),
                 ephemeral=True,
@@ -104,7 +106,7 @@ class CheckinForm(ui.Modal, title="Daily check-in"):
             return
         content, embeds = checkin_reply(result)
         view = stand_down_view(result.raised.alert_id) if result.raised else discord.utils.MISSING
-        await interaction.response.send_message(content, embeds=embeds, view=view, ephemeral=True)
+        await interaction.followup.send(content, embeds=embeds, view=view, ephemeral=True)
 
 
 class RetryView(ui.View):
