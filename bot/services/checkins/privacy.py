@@ -11,8 +11,9 @@ from bot.db.models.checkins import AlertCopy, Checkin, CheckinAlert, CheckinMemb
 from bot.delivery import outbox
 from bot.scheduling import ledger
 from bot.security.notes import NotesCipher, NoteUnreadable
-from bot.services.checkins.alerts import STEP_KIND
-from bot.services.checkins.prompts import PROMPT_KIND
+from bot.services.checkins.alerts import ALERT_DM, ALERT_POST, MEMBER_DM, STEP_KIND
+from bot.services.checkins.prompts import PROMPT_KIND, PROMPT_PURPOSE
+from bot.services.checkins.submissions import NUDGE_PURPOSE
 from bot.services.privacy.registry import MemberData, MemberRef
 
 TABLES = ("checkin_members", "checkins", "checkin_alerts")
@@ -84,12 +85,15 @@ def member_data(cipher: NotesCipher) -> MemberData:
                 )
             ).all()
         )
+        # Subject ids are unique only within a purpose: alert ids and member-row ids overlap.
         for alert_id in alert_ids:
             await ledger.cancel(session, STEP_KIND, alert_id)
-            await outbox.cancel_pending(session, purpose="checkins.*", subject_id=alert_id)
+            for purpose in (ALERT_DM, ALERT_POST, MEMBER_DM):
+                await outbox.cancel_pending(session, purpose=purpose, subject_id=alert_id)
         if member is not None:
             await ledger.cancel(session, PROMPT_KIND, member.id)
-            await outbox.cancel_pending(session, purpose="checkins.*", subject_id=member.id)
+            for purpose in (PROMPT_PURPOSE, NUDGE_PURPOSE):
+                await outbox.cancel_pending(session, purpose=purpose, subject_id=member.id)
         if alert_ids:
             await session.execute(delete(AlertCopy).where(AlertCopy.alert_id.in_(alert_ids)))
             result = await session.execute(
