@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.checks import moderator_only
 from bot.delivery.status import DeliveryHealthReport
+from cogs.checkins.setup_commands import add_checkin_alerts_status
 from cogs.timezone import timezone_autocomplete
 
 if TYPE_CHECKING:
@@ -154,7 +155,10 @@ class SetupCog(
     async def status(self, interaction: discord.Interaction[SteadyBot]) -> None:
         assert interaction.guild_id is not None
         report = await self.bot.delivery_health.report(interaction.guild_id)
-        await interaction.response.send_message(embed=render_status(report), ephemeral=True)
+        embed = render_status(report)
+        if interaction.guild is not None:
+            await add_checkin_alerts_status(self.bot, interaction.guild, embed)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
 
 def render_status(report: DeliveryHealthReport) -> discord.Embed:

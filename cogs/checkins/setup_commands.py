@@ -64,6 +64,22 @@ def ping_problems(
     return problems
 
 
+async def add_checkin_alerts_status(
+    bot: SteadyBot, guild: discord.Guild, embed: discord.Embed
+) -> None:
+    """/setup status: whether a request for support can reach anyone beyond a mentor here."""
+    config = await bot.services.checkins.config(guild.id)
+    moderator_role = (await bot.services.settings.guild(guild.id)).moderator_role_id
+    problems = ping_problems(guild, config, moderator_role)
+    embed.add_field(
+        name="Check-in alerts",
+        value="\n".join(f"• {p}" for p in problems)[:1024]
+        if problems
+        else "Unclaimed alerts reach the on-call role, then the moderators.",
+        inline=False,
+    )
+
+
 @app_commands.command(name="checkins", description="Check-in alerts: channel, roles, thresholds")
 @app_commands.rename(
     alerts_channel="alerts-channel",

@@ -9,7 +9,7 @@ from sqlalchemy.engine import URL
 from bot.app import SteadyBot
 from bot.db import Database
 from bot.db.models import AuditLog
-from tests.e2e.checkins_helpers import hyphenated
+from tests.e2e.checkins_helpers import hyphenated, set_up_alerts
 from tests.e2e.conftest import World
 
 
@@ -81,3 +81,16 @@ async def test_crisis_lines_are_added_shown_and_removed_with_an_audit_trail(
     finally:
         await database.dispose()
     assert actions == ["checkins.crisis_line.add", "checkins.crisis_line.remove"]
+
+
+async def test_setup_status_says_when_alerts_cannot_reach_anyone(
+    world: World, bot: SteadyBot
+) -> None:
+    sim = world.sim
+    before = await sim.slash(world.mo, "setup status")
+    [field] = [f for f in before.embeds[0]["fields"] if f["name"] == "Check-in alerts"]
+    assert "No alerts channel is set" in field["value"]
+    await set_up_alerts(world)
+    after = await sim.slash(world.mo, "setup status")
+    [field] = [f for f in after.embeds[0]["fields"] if f["name"] == "Check-in alerts"]
+    assert field["value"] == "Unclaimed alerts reach the on-call role, then the moderators."
