@@ -9,13 +9,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import URL
 
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.db import Database
 from bot.db.models import Checkin, CheckinAlert, DueWork
+from bot.scheduling.kinds import KindRegistry
+from bot.scheduling.rebuild import rebuild_all
 from bot.security.notes import KEYS_ENV, NotesCipher, NoteUnreadable, generate_key
 from bot.services.checkins import CheckinService
 from bot.services.checkins.upkeep import forget_old, rotate_notes
@@ -101,3 +103,28 @@ async def test_erasure_removes_check_ins_alerts_and_pending_steps(database: Data
         assert await session.scalar(select(func.count()).select_from(Checkin)) == 0
         assert await session.scalar(select(func.count()).select_from(CheckinAlert)) == 0
         assert await session.scalar(select(func.count()).select_from(DueWork)) == 0
+
+
+async def test_the_rebuild_re_creates_lost_escalation_steps_and_prompts(
+    database: Database,
+) -> None:
+    clock = ManualClock(NOW)
+    service = _service(database, clock, NotesCipher([generate_key().encode()]))
+    await service.submissions.submit(GUILD, ALICE, mood=3, craving=2, note=None, support=True)
+    await service.prompts.set_schedule(GUILD, ALICE, time="20:00", days=None)
+    async with database.read() as session:
+        before = sorted(
+            (await session.execute(select(DueWork.kind, DueWork.key, DueWork.due_at))).all()
+        )
+    async with database.transaction() as session:
+        await session.execute(delete(DueWork))  # a restored backup, a bug: the plan is gone
+    kinds = KindRegistry(service.work_kinds())
+    report = await rebuild_all(database, clock, kinds)
+    assert report["checkins.step"] == {GUILD: 1}  # step 2 (step 1 fired at once: no mentor)
+    assert report["checkins.prompt"] == {GUILD: 1}
+    async with database.read() as session:
+        after = sorted(
+            (await session.execute(select(DueWork.kind, DueWork.key, DueWork.due_at))).all()
+        )
+    assert after == before
+    assert await rebuild_all(database, clock, kinds) == {"checkins.step": {}, "checkins.prompt": {}}

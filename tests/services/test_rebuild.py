@@ -107,7 +107,11 @@ async def test_the_rebuild_re_creates_missing_work_and_status_reports_it_per_ser
 
     report = await rebuild_all(database, clock, kinds)
 
-    assert report == {MILESTONE_KIND: {GUILD: 1}, ANNOUNCE_KIND: {OTHER_GUILD: 1}}
+    # Other features' kinds found nothing missing.
+    assert {kind: repairs for kind, repairs in report.items() if repairs} == {
+        MILESTONE_KIND: {GUILD: 1},
+        ANNOUNCE_KIND: {OTHER_GUILD: 1},
+    }
     assert await pending_milestones(database) == planned  # exactly as it was planned
     async with database.read() as session:
         announce = (
@@ -117,7 +121,9 @@ async def test_the_rebuild_re_creates_missing_work_and_status_reports_it_per_ser
         ).all()
     assert [tuple(row) for row in announce] == [(OTHER_GUILD, BEFORE)]
     # Nothing is missing any more: a second pass repairs nothing and records nothing.
-    assert await rebuild_all(database, clock, kinds) == {MILESTONE_KIND: {}, ANNOUNCE_KIND: {}}
+    again = await rebuild_all(database, clock, kinds)
+    assert again[MILESTONE_KIND] == {}
+    assert again[ANNOUNCE_KIND] == {}
     async with database.read() as session:
         repairs = (await session.scalars(select(DueWorkRepair))).all()
     assert sorted((r.kind, r.guild_id, r.repairs) for r in repairs) == [

@@ -9,7 +9,8 @@ its lock, so a step never fires after a claim committed. Lock order: the member'
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -19,10 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db import Database
-from bot.db.models import AuditLog, GuildSettings, MentoringPair, OutboxMessage
+from bot.db.models import AuditLog, DueWork, GuildSettings, MentoringPair, OutboxMessage
 from bot.db.models.checkins import SHARE_NONE, AlertCopy, CheckinAlert, CheckinMember
 from bot.db.models.mentoring import ACTIVE as PAIR_ACTIVE
 from bot.db.models.outbox import DEAD, FAILED, URGENT
+from bot.db.models.scheduling import PENDING
 from bot.delivery import outbox
 from bot.delivery.outbox import Target
 from bot.domain.checkins import escalation as esc
@@ -134,8 +136,49 @@ class AlertService:
                 lock_subject=locks.row(CheckinAlert),
                 handle=self._step_due,
                 lateness=Lateness.DELIVER,
+                rebuild=self.rebuild_steps,
             )
         ]
+
+    async def rebuild_steps(self, now: datetime) -> Mapping[int | None, int]:
+        """Every pending step of an open alert has its due-work row (re-created if lost)."""
+        repairs: Counter[int | None] = Counter()
+        async with self._db.read() as session:
+            open_ids = (
+                await session.scalars(
+                    select(CheckinAlert.id)
+                    .where(CheckinAlert.status == Status.OPEN.value)
+                    .order_by(CheckinAlert.id)
+                )
+            ).all()
+        for alert_id in open_ids:
+            async with self._db.transaction() as session:
+                row = await locks.lock_row(session, CheckinAlert, alert_id)
+                if row is None or row.status != Status.OPEN.value:
+                    continue
+                planned = set(
+                    (
+                        await session.scalars(
+                            select(DueWork.key).where(
+                                DueWork.kind == STEP_KIND,
+                                DueWork.subject_id == row.id,
+                                DueWork.state == PENDING,
+                            )
+                        )
+                    ).all()
+                )
+                for step, due in to_domain(row).pending:
+                    if str(int(step)) not in planned:
+                        await ledger.schedule(
+                            session,
+                            STEP_KIND,
+                            row.id,
+                            due,
+                            key=str(int(step)),
+                            guild_id=row.guild_id,
+                        )
+                        repairs[row.guild_id] += 1
+        return repairs
 
     # -- opening and joining --------------------------------------------------------------------
 

@@ -7,6 +7,8 @@ still unsent when the next is due is dropped, not sent late), and plans the next
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -16,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db import Database
+from bot.db.models import DueWork
 from bot.db.models.checkins import Checkin, CheckinMember
+from bot.db.models.scheduling import PENDING
 from bot.delivery import outbox
 from bot.delivery.outbox import Target
 from bot.domain.checkins import inputs, schedule, signals
@@ -68,8 +72,34 @@ class PromptService:
                 lock_subject=locks.row(CheckinMember),
                 handle=self._prompt_due,
                 on_failure=self._plan_after_failure,
+                rebuild=self.rebuild_prompts,
             )
         ]
+
+    async def rebuild_prompts(self, now: datetime) -> Mapping[int | None, int]:
+        """Every member with a schedule has their next prompt planned (re-planned if lost)."""
+        planned = select(DueWork.id).where(
+            DueWork.kind == PROMPT_KIND,
+            DueWork.subject_id == CheckinMember.id,
+            DueWork.state == PENDING,
+        )
+        async with self._db.read() as session:
+            missing = (
+                await session.scalars(
+                    select(CheckinMember.id)
+                    .where(CheckinMember.prompt_time.is_not(None), ~planned.exists())
+                    .order_by(CheckinMember.id)
+                )
+            ).all()
+        repairs: Counter[int | None] = Counter()
+        for member_id in missing:
+            async with self._db.transaction() as session:
+                row = await locks.lock_row(session, CheckinMember, member_id)
+                if row is None or row.prompt_time is None:
+                    continue
+                await self._plan(session, row, now)
+                repairs[row.guild_id] += 1
+        return repairs
 
     async def set_schedule(
         self, guild_id: int, user_id: int, *, time: str, days: str | None
