@@ -1,6 +1,6 @@
 """`python -m bench [sweep] [startup] [dms] [priority] [processes] [sobriety] [soak]
-[default-zone] [privacy] [meetings] [matching] [mentor-request]`: run the benchmarks (all by
-default) and print their figures. SQLite by default; STEADY_BENCH_DATABASE_URL=
+[default-zone] [privacy] [meetings] [checkins] [matching] [mentor-request]`: run the
+benchmarks (all by default) and print their figures. SQLite by default; STEADY_BENCH_DATABASE_URL=
 postgresql+asyncpg://… for PostgreSQL (the sobriety and default-zone benchmarks are SQLite
 only, as their targets are; processes and soak are PostgreSQL only; matching uses no
 database)."""
@@ -11,6 +11,7 @@ import asyncio
 import sys
 
 from bench import (
+    checkins,
     default_zone,
     dms,
     matching,
@@ -36,6 +37,7 @@ BENCHMARKS = {
     "default-zone": default_zone.run,
     "privacy": privacy.run,
     "meetings": meetings.run,
+    "checkins": checkins.run,
     # Last: these exit non-zero when their targets are missed.
     "matching": matching.run,
     "mentor-request": matching.run_request,

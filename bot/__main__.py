@@ -12,6 +12,7 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import discord
 from asyncpg import InterfaceError, PostgresError
@@ -23,6 +24,9 @@ from bot.config import TOKEN_ENV, Settings, config_file_from_env, load_settings
 from bot.db import Database
 from bot.errors import ConfigError
 from bot.logs import setup_logging
+
+if TYPE_CHECKING:
+    from bot.security.notes import NotesCipher
 
 EXIT_USAGE = 2
 log = logging.getLogger("bot.cli")
@@ -88,6 +92,14 @@ def _parser() -> argparse.ArgumentParser:
         "STEADY_ENCRYPTION_KEYS and keep the older keys after it until every note has been "
         "re-encrypted. Needs no configuration.",
     )
+    commands.add_parser(
+        "rotate-keys",
+        parents=[config_after],
+        help="re-encrypt every stored note with the newest key",
+        description="Re-encrypt every check-in and /sos note under the first key of "
+        "STEADY_ENCRYPTION_KEYS (or the key file), one batch per transaction. Safe to run "
+        "again if interrupted; afterwards the older keys can be removed.",
+    )
     return parser
 
 
@@ -119,13 +131,12 @@ async def _run(settings: Settings) -> None:
     if not on_sqlite:
         _check_encryption_keys(settings)
     database = await _open(settings)
-    if on_sqlite:
-        try:
-            _check_encryption_keys(settings)
-        except BaseException:
-            await database.dispose()
-            raise
-    bot = create_bot(settings, database, SystemClock())
+    try:
+        cipher = _check_encryption_keys(settings)
+    except BaseException:
+        await database.dispose()
+        raise
+    bot = create_bot(settings, database, SystemClock(), cipher=cipher)
     try:
         await run_until_stopped(bot, token)
     except discord.LoginFailure:
@@ -136,15 +147,14 @@ async def _run(settings: Settings) -> None:
         raise CliError("Discord refused the requested intents.") from None
 
 
-def _check_encryption_keys(settings: Settings) -> None:
+def _check_encryption_keys(settings: Settings) -> NotesCipher:
     # Before connecting, so a missing key stops the start with one line (on SQLite this
-    # creates the key file on the first start). The check-in feature hands the cipher to
-    # its services; until then nothing else needs it.
+    # creates the key file on the first start). The cipher is handed to the services.
     from bot.security.notes import KEYS_ENV, load_cipher
 
     keys = settings.encryption_keys.get_secret_value() if settings.encryption_keys else None
     try:
-        load_cipher(keys=keys, database=settings.database)
+        return load_cipher(keys=keys, database=settings.database)
     except ConfigError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
     except OSError as exc:
@@ -152,6 +162,18 @@ def _check_encryption_keys(settings: Settings) -> None:
             f"could not create or read the notes' key file ({exc.filename}): {exc.strerror}. "
             f"Set {KEYS_ENV} or make the database's folder writable."
         ) from None
+
+
+async def _rotate_keys(settings: Settings) -> None:
+    from bot.services.checkins.upkeep import rotate_notes
+
+    database = await _open(settings)
+    try:
+        cipher = _check_encryption_keys(settings)
+        count = await rotate_notes(database, cipher)
+        print(f"re-encrypted {count} notes with the newest key (of {cipher.key_count})")
+    finally:
+        await database.dispose()
 
 
 async def _migrate(settings: Settings) -> None:
@@ -258,6 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps(settings.masked(), indent=2))
         elif args.command == "migrate":
             asyncio.run(_migrate(settings))
+        elif args.command == "rotate-keys":
+            asyncio.run(_rotate_keys(settings))
         elif args.command == "sync":
             asyncio.run(_sync(settings, args.guild))
         else:

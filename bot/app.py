@@ -28,6 +28,7 @@ from bot.scheduling.rebuild import rebuild_all
 from bot.scheduling.runner import LedgerRunner
 from bot.scheduling.side_by_side import SideBySide
 from bot.scheduling.wakeups import WakeUps
+from bot.security.notes import NotesCipher
 from bot.services.container import Services, build_services
 from bot.timed_work import TimedWork
 from bot.tree import SteadyTree
@@ -57,6 +58,7 @@ class SteadyBot(commands.Bot):
         database: Database,
         clock: Clock,
         background: bool = True,
+        cipher: NotesCipher | None = None,
         **client_options: Any,
     ) -> None:
         super().__init__(
@@ -77,7 +79,7 @@ class SteadyBot(commands.Bot):
         self.settings = settings
         self.database = database
         self.clock = clock
-        self.services: Services = build_services(database, clock, settings)
+        self.services: Services = build_services(database, clock, settings, cipher)
         self.scheduler = AsyncIOScheduler(
             timezone=UTC,
             # A wake-up that fires late still runs; the database decides what is due.

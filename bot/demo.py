@@ -132,9 +132,6 @@ async def _scenario(sim: Simulator, url: str) -> None:
         await sim.slash(sam, "sobriety history", label="alcohol")
         await sim.slash(sam, "crisis")
 
-        note("Delivery health, for moderators")
-        await sim.slash(mo, "setup status")
-
         note("Sam finds a mentor: Bob offers, a moderator approves, Sam asks, Bob accepts")
         mentoring = guild.add_text_channel("mentoring")
         await sim.slash(mo, "setup mentoring", channel=mentoring)
@@ -158,3 +155,15 @@ async def _scenario(sim: Simulator, url: str) -> None:
             "ending the pairing archives and locks it, never deletes it"
         )
         await sim.slash(sam, "mentor status")
+
+        note("A check-in asking for support reaches Sam's mentor, who says they're reaching out")
+        form = await sim.slash(sam, "checkin")
+        await sim.submit_modal(
+            sam, form, {"mood": "2", "craving": "7", "note": "rough night", "support": "yes"}
+        )
+        await sim.advance(seconds=2)
+        await sim.click(bob, sim.dms(bob)[-1], label="I'm reaching out")
+        await sim.advance(seconds=2)
+
+        note("Delivery health, for moderators")
+        await sim.slash(mo, "setup status")

@@ -15,6 +15,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
 from bot.db.migrate import upgrade_to_head
+from bot.security.notes import NotesCipher
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +32,16 @@ async def open_database(settings: Settings) -> Database:
 
 
 def create_bot(
-    settings: Settings, database: Database, clock: Clock, **client_options: Any
+    settings: Settings,
+    database: Database,
+    clock: Clock,
+    *,
+    cipher: NotesCipher | None = None,
+    **client_options: Any,
 ) -> SteadyBot:
-    return SteadyBot(settings=settings, database=database, clock=clock, **client_options)
+    return SteadyBot(
+        settings=settings, database=database, clock=clock, cipher=cipher, **client_options
+    )
 
 
 async def shutdown(bot: SteadyBot) -> None:

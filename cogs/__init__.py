@@ -6,6 +6,8 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.timezone",
     "cogs.sobriety",
     "cogs.crisis",
+    # After cogs.setup: it adds /setup checkins and /setup crisis-line to that group.
+    "cogs.checkins",
     "cogs.mentoring",
     "cogs.privacy",
     "cogs.meetings",

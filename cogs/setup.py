@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.checks import moderator_only
 from bot.delivery.status import DeliveryHealthReport
+from cogs.checkins.setup_commands import add_checkin_alerts_status
 from cogs.mentoring.setup_checks import (
     add_pairs_status,
     pairs_channel_problem,
@@ -213,6 +214,7 @@ class SetupCog(
         embed = render_status(report)
         assert interaction.guild is not None
         await add_pairs_status(embed, self.bot.services.mentoring.settings, interaction.guild)
+        await add_checkin_alerts_status(self.bot, interaction.guild, embed)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
 

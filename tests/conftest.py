@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -7,8 +8,16 @@ import pytest
 from sqlalchemy.engine import URL
 
 from bot.db import Database
+from bot.security.notes import KEYS_ENV, generate_key
 from bot.simulator import Simulator
 from tests.databases import DatabaseFactory, backend_name
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # On PostgreSQL Steady refuses to start without STEADY_ENCRYPTION_KEYS (on SQLite a key file
+    # is made beside the database): every bot the tests start shares one throwaway key.
+    if backend_name() == "postgresql" and not os.environ.get(KEYS_ENV):
+        os.environ[KEYS_ENV] = generate_key()
 
 
 def pytest_report_header() -> str:

@@ -10,7 +10,10 @@ from bot.config import Settings
 from bot.db import Database
 from bot.delivery.outbox import on_undeliverable
 from bot.scheduling.kinds import WorkKind
+from bot.security.notes import NotesCipher, load_cipher
 from bot.services.celebrations import CHANNEL_PURPOSE, DM_PURPOSE, CelebrationService
+from bot.services.checkins import CheckinService
+from bot.services.checkins.keys import LazyNotesCipher
 from bot.services.meetings import MeetingService
 from bot.services.mentoring import MentoringService, build_mentoring
 from bot.services.privacy import delivery_data, log_data, mentoring_data, stats
@@ -25,6 +28,7 @@ class Services:
     settings: SettingsService
     sobriety: SobrietyService
     celebrations: CelebrationService
+    checkins: CheckinService
     meetings: MeetingService
     mentoring: MentoringService
     privacy: PrivacyService
@@ -33,6 +37,7 @@ class Services:
         """Once per process start, before timed work runs: repairs plans that depend on
         settings which may have changed while the bot was stopped."""
         await self.celebrations.replan_default_zone()
+        await self.checkins.upkeep.plan_retention()
 
     def work_kinds(self) -> list[WorkKind[Any]]:
         """Every kind of timed work the features handle; registered before the scheduler starts."""
@@ -40,6 +45,7 @@ class Services:
             *self.celebrations.work_kinds(),
             *self.mentoring.work_kinds(),
             *self.meetings.work_kinds(),
+            *self.checkins.work_kinds(),
             *self.privacy.work_kinds(),
         ]
 
@@ -65,7 +71,14 @@ def member_data_of(*features: OwnsMemberData) -> list[MemberData]:
     ]
 
 
-def build_services(database: Database, clock: Clock, settings: Settings) -> Services:
+def build_services(
+    database: Database, clock: Clock, settings: Settings, cipher: NotesCipher | None = None
+) -> Services:
+    if cipher is None:
+        # `python -m bot run` checked the keys before connecting and passes its cipher; for
+        # other callers (the simulator, the demo) it is loaded by the same rules when needed.
+        keys = settings.encryption_keys.get_secret_value() if settings.encryption_keys else None
+        cipher = LazyNotesCipher(lambda: load_cipher(keys=keys, database=settings.database))
     settings_service = SettingsService(database, clock, settings)
     sobriety = SobrietyService(database, clock, settings_service)
     celebrations = CelebrationService(database, clock, settings_service)
@@ -73,11 +86,12 @@ def build_services(database: Database, clock: Clock, settings: Settings) -> Serv
     on_undeliverable(CHANNEL_PURPOSE, celebrations.hold_undelivered_post)
     meetings = MeetingService(database, clock, settings_service)
     meetings.install()
+    checkins = CheckinService(database, clock, settings_service, cipher)
     privacy = PrivacyService(
         database,
         clock,
         # A new feature passes its service here.
-        member_data_of(settings_service, sobriety, meetings),
+        member_data_of(settings_service, sobriety, checkins, meetings),
         # Features add their figures here (bot/services/privacy/stats.py).
         stats.main_sources(),
     )
@@ -90,4 +104,5 @@ def build_services(database: Database, clock: Clock, settings: Settings) -> Serv
         ),
         privacy=privacy,
         meetings=meetings,
+        checkins=checkins,
     )

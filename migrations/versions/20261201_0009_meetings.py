@@ -1,7 +1,7 @@
 """meetings: recurring groups, cancelled dates, subscriptions, RSVPs, attendance, voice stays
 
 Revision ID: 0009
-Revises: 0007 (temporarily: 0008 once the check-ins branch lands)
+Revises: 0008
 Create Date: 2026-12-01 09:24:23.177862
 """
 
@@ -15,8 +15,7 @@ from alembic import op
 import bot.db.types
 
 revision: str = "0009"
-# TEMPORARY: 0008 (check-ins) lands in parallel; the lead rewires this to "0008".
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

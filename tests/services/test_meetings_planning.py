@@ -15,6 +15,7 @@ from bot.db.models import DueWork, Meeting
 from bot.scheduling import locks
 from bot.services.container import build_services
 from bot.services.meetings import MeetingOptions, planning
+from bot.services.privacy.registry import FORMER_MEMBER, MemberRef
 
 GUILD, MO, ALICE, BOB = 10, 20, 21, 22
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -92,3 +93,20 @@ async def test_the_rebuild_replans_a_meeting_whose_work_was_lost(database: Datab
         meeting = await locks.lock_row(session, Meeting, planned[0][1])
         assert meeting is not None
         assert meeting.planned_start == datetime(2026, 3, 1, 18, tzinfo=UTC)
+
+
+async def test_erasing_a_moderator_keeps_their_meetings_without_their_id(
+    database: Database,
+) -> None:
+    services = build_services(database, ManualClock(NOW), Settings())
+    await services.meetings.create(
+        GUILD,
+        MO,
+        MeetingOptions(title="Evening group", weekdays="daily", time="18:00", location="Hall"),
+    )
+    async with database.transaction() as session:
+        for data in services.member_data():
+            await data.erase(session, MemberRef(GUILD, MO))
+    async with database.read() as session:
+        creators = list((await session.scalars(select(Meeting.created_by))).all())
+    assert creators == [FORMER_MEMBER]  # the group still meets; nobody's id is left on it

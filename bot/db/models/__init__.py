@@ -4,6 +4,14 @@ Every schema change also needs an alembic migration (`migrations/versions/`).
 """
 
 from bot.db.models.audit import AuditLog
+from bot.db.models.checkins import (
+    AlertCopy,
+    Checkin,
+    CheckinAlert,
+    CheckinMember,
+    CheckinSettings,
+    CrisisLine,
+)
 from bot.db.models.meetings import (
     Meeting,
     MeetingAttendance,
@@ -29,7 +37,13 @@ from bot.db.models.sobriety import MilestoneCelebration, SobrietyCounter, Sobrie
 
 __all__ = [
     "AccessLogEntry",
+    "AlertCopy",
     "AuditLog",
+    "Checkin",
+    "CheckinAlert",
+    "CheckinMember",
+    "CheckinSettings",
+    "CrisisLine",
     "DmChannel",
     "DueWork",
     "DueWorkRepair",

@@ -5,19 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models.meetings import (
     Meeting,
     MeetingAttendance,
+    MeetingCancellation,
     MeetingRsvp,
     MeetingSubscription,
     MeetingVoiceStay,
 )
 from bot.db.models.outbox import PENDING, WAITING, OutboxMessage
 from bot.delivery import outbox
-from bot.services.privacy.registry import MemberData, MemberRef
+from bot.services.privacy.registry import FORMER_MEMBER, MemberData, MemberRef
 
 TABLES = ("meeting_subscriptions", "meeting_rsvps", "meeting_attendance", "meeting_voice_stays")
 
@@ -103,6 +104,18 @@ async def erase(session: AsyncSession, who: MemberRef) -> int:
     )
     for outbox_id in unsent.all():
         await outbox.cancel(session, outbox_id)
+    # A moderator who created meetings or cancelled a session: the meetings stay for everyone
+    # else, without the erased member's id (as audit rows keep only a former member).
+    in_guild = select(Meeting.id).where(Meeting.guild_id == who.guild_id)
+    for anonymise in (
+        update(Meeting).where(Meeting.guild_id == who.guild_id),
+        update(MeetingCancellation).where(MeetingCancellation.meeting_id.in_(in_guild)),
+    ):
+        table = anonymise.table
+        result = await session.execute(
+            anonymise.where(table.c.created_by == who.user_id).values(created_by=FORMER_MEMBER)
+        )
+        removed += int(getattr(result, "rowcount", 0) or 0)
     return removed
 
 

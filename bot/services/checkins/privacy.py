@@ -1,0 +1,120 @@
+"""The check-in feature's part of /privacy: a member's check-ins, choices and alerts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models.checkins import AlertCopy, Checkin, CheckinAlert, CheckinMember
+from bot.delivery import outbox
+from bot.scheduling import ledger
+from bot.security.notes import NotesCipher, NoteUnreadable
+from bot.services.checkins.alerts import ALERT_DM, ALERT_POST, MEMBER_DM, STEP_KIND
+from bot.services.checkins.prompts import PROMPT_KIND, PROMPT_PURPOSE
+from bot.services.checkins.submissions import NUDGE_PURPOSE
+from bot.services.privacy.registry import MemberData, MemberRef
+
+TABLES = ("checkin_members", "checkins", "checkin_alerts")
+
+
+def member_data(cipher: NotesCipher) -> MemberData:
+    def note(token: bytes | None) -> str | None:
+        if token is None:
+            return None
+        try:
+            return cipher.decrypt(token)
+        except NoteUnreadable:
+            return None
+
+    async def export(session: AsyncSession, who: MemberRef) -> dict[str, Any]:
+        member = await _member(session, who)
+        checkins = await session.scalars(
+            select(Checkin)
+            .where(Checkin.guild_id == who.guild_id, Checkin.user_id == who.user_id)
+            .order_by(Checkin.at)
+        )
+        alerts = await session.scalars(
+            select(CheckinAlert)
+            .where(CheckinAlert.guild_id == who.guild_id, CheckinAlert.user_id == who.user_id)
+            .order_by(CheckinAlert.opened_at)
+        )
+        return {
+            "choices": None
+            if member is None
+            else {
+                "sharing": member.sharing,
+                "prompt_time": member.prompt_time,
+                "prompt_days": member.prompt_days,
+                "paused_through": member.paused_through.isoformat()
+                if member.paused_through
+                else None,
+            },
+            "checkins": [
+                {
+                    "at": c.at.isoformat(),
+                    "mood": c.mood,
+                    "craving": c.craving,
+                    "support": c.support,
+                    "note": note(c.note),
+                }
+                for c in checkins.all()
+            ],
+            "alerts": [
+                {
+                    "opened_at": a.opened_at.isoformat(),
+                    "status": a.status,
+                    "reasons": list(a.reasons),
+                    "note": note(a.note),
+                }
+                for a in alerts.all()
+            ],
+        }
+
+    async def erase(session: AsyncSession, who: MemberRef) -> int:
+        removed = 0
+        member = await _member(session, who)
+        alert_ids = list(
+            (
+                await session.scalars(
+                    select(CheckinAlert.id).where(
+                        CheckinAlert.guild_id == who.guild_id,
+                        CheckinAlert.user_id == who.user_id,
+                    )
+                )
+            ).all()
+        )
+        # Subject ids are unique only within a purpose: alert ids and member-row ids overlap.
+        for alert_id in alert_ids:
+            await ledger.cancel(session, STEP_KIND, alert_id)
+            for purpose in (ALERT_DM, ALERT_POST, MEMBER_DM):
+                await outbox.cancel_pending(session, purpose=purpose, subject_id=alert_id)
+        if member is not None:
+            await ledger.cancel(session, PROMPT_KIND, member.id)
+            for purpose in (PROMPT_PURPOSE, NUDGE_PURPOSE):
+                await outbox.cancel_pending(session, purpose=purpose, subject_id=member.id)
+        if alert_ids:
+            await session.execute(delete(AlertCopy).where(AlertCopy.alert_id.in_(alert_ids)))
+            result = await session.execute(
+                delete(CheckinAlert).where(CheckinAlert.id.in_(alert_ids))
+            )
+            removed += int(getattr(result, "rowcount", 0) or 0)
+        result = await session.execute(
+            delete(Checkin).where(Checkin.guild_id == who.guild_id, Checkin.user_id == who.user_id)
+        )
+        removed += int(getattr(result, "rowcount", 0) or 0)
+        if member is not None:
+            await session.delete(member)
+            removed += 1
+        return removed
+
+    return MemberData(feature="checkins", tables=TABLES, export=export, erase=erase)
+
+
+async def _member(session: AsyncSession, who: MemberRef) -> CheckinMember | None:
+    return await session.scalar(
+        select(CheckinMember).where(
+            CheckinMember.guild_id == who.guild_id, CheckinMember.user_id == who.user_id
+        )
+    )
