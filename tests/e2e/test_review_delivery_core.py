@@ -1,0 +1,185 @@
+"""Review of the delivery core's second pass: scenarios the other tests do not cover.
+
+Each test is a concrete failure scenario found in review; a failing test is a finding.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.app import SteadyBot
+from bot.db.models.outbox import URGENT
+from bot.delivery import outbox
+from bot.delivery.claims import Claimed, Hold
+from bot.delivery.outbox import Cancelled, OutgoingMessage, Target, enqueue
+from bot.delivery.outcomes import Outcome, Retry
+from bot.delivery.pacing import Pacer
+from bot.scheduling import ledger, locks
+from bot.scheduling.kinds import DueItem, WorkKind
+from bot.scheduling.wakeups import WakeUps
+from bot.simulator import Simulator
+from tests.e2e.conftest import World
+from tests.e2e.test_delivery import SEND, outbox_row, private_channel, texts
+
+
+def _answer_lost_once(bot: SteadyBot) -> None:
+    """The first send reaches Discord and is posted, but its answer never comes back (a
+    timeout after Discord accepted it): the dispatcher records an uncertain retry."""
+    sender = bot.dispatcher._sender
+    deliver = sender.deliver
+    done = False
+
+    async def deliver_then_lose_answer(row: Claimed, hold: Hold) -> Outcome:
+        nonlocal done
+        outcome = await deliver(row, hold)
+        if done:
+            return outcome
+        done = True
+        return Retry("network: TimeoutError", uncertain=True)
+
+    sender.deliver = deliver_then_lose_answer  # type: ignore[method-assign]
+
+
+# -- urgent rows and due work are starved by the other half of the pass ---------------------------
+
+
+async def test_an_urgent_alert_does_not_wait_for_a_long_ledger_pass(
+    sim: Simulator, world: World, bot: SteadyBot
+) -> None:
+    """SteadyBot.run_due runs the ledger to completion before the dispatcher looks at the
+    outbox at all, and nothing watches the urgent lane meanwhile. A support alert committed
+    as a big batch of timed work comes due (a busy 09:00 of check-in prompts, a catch-up after
+    downtime) waits for the whole ledger pass: every one of its items first."""
+    total = 300
+    handled = 0
+
+    async def slow(_session: Any, _item: DueItem, _subject: int) -> None:
+        nonlocal handled
+        await asyncio.sleep(0.01)  # a real handler's own work (reads, inserts)
+        handled += 1
+
+    bot.work_kinds.register(
+        WorkKind(name="review.prompt", lock_subject=locks.nothing_to_lock, handle=slow)
+    )
+    now = bot.clock.now()
+    async with bot.database.transaction() as session:
+        for i in range(total):
+            await ledger.schedule(session, "review.prompt", 10_000 + i, now)
+        await enqueue(
+            session,
+            target=Target("dm", world.mo.id),
+            message=OutgoingMessage(content="SOS: alice asked for support."),
+            purpose="test.sos",
+            guild_id=world.guild.id,
+            priority=URGENT,
+        )
+    passing = asyncio.create_task(bot.run_due())
+    await sim.wait_for_message(world.mo, within=60)
+    handled_before_alert = handled
+    await asyncio.wait_for(passing, timeout=60)
+
+    assert handled_before_alert < total // 2  # it did not wait for the ledger's pass
+
+
+async def test_due_work_does_not_wait_for_a_bulk_wave_of_messages(
+    sim: Simulator, world: World, bot: SteadyBot
+) -> None:
+    """The other direction: while the dispatcher drains a normal wave, the pass never returns
+    to the ledger, so an escalation step (due work) that comes due mid-wave is handled only
+    after the last message of the wave. Driven by the production driver (WakeUps)."""
+    members = [world.guild.add_member(f"member{i}") for i in range(30)]
+    bot.dispatcher.pacer = Pacer(rate=20)  # a slow wave: 1.5 s for 30 DMs (+ DM opens)
+    delivered_when_handled: list[int] = []
+
+    async def step(_session: Any, _item: DueItem, _subject: int) -> None:
+        delivered_when_handled.append(sum(1 for m in members if sim.dms(m)))
+
+    bot.work_kinds.register(
+        WorkKind(name="review.step", lock_subject=locks.nothing_to_lock, handle=step)
+    )
+    async with bot.database.transaction() as session:
+        for member in members:
+            await enqueue(
+                session,
+                target=Target("dm", member.id),
+                message=OutgoingMessage(content="Your group starts in an hour."),
+                purpose="test.wave",
+                guild_id=world.guild.id,
+            )
+    wakeups = WakeUps(AsyncIOScheduler(timezone=UTC), bot, bot.clock)  # not started: we fire
+    await wakeups.start()
+    try:
+        await wakeups._woken()  # the wake-up fires: the wave begins
+        await sim.wait_for_request(SEND)
+        async with bot.database.transaction() as session:
+            await ledger.schedule(session, "review.step", 1, bot.clock.now())
+        await wakeups._woken()  # its wake-up fires at once
+        for _ in range(600):
+            if delivered_when_handled:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await wakeups.stop(grace=30)
+
+    assert delivered_when_handled, "the step was never handled"
+    assert delivered_when_handled[0] < len(members) // 2  # it did not wait for the wave
+
+
+# -- replace and cancel after an attempt whose outcome is unknown ---------------------------------
+
+
+async def test_replace_after_an_uncertain_attempt_is_not_lost_to_the_nonce(
+    sim: Simulator, world: World, bot: SteadyBot
+) -> None:
+    """An alert post reached Discord but its answer was lost; before the retry a mentor claims
+    the alert and the feature replaces the text. `replace` rewrites the row in place because it
+    is not claimed at this moment, but its send has begun: the retry carries the same nonce,
+    Discord answers with the first message, and the row is marked sent with the old text
+    showing. The channel keeps saying the alert needs someone."""
+    alerts = private_channel(world, "alerts")
+    _answer_lost_once(bot)
+    async with bot.database.transaction() as session:
+        alert = await enqueue(
+            session,
+            target=Target("channel", alerts.id),
+            message=OutgoingMessage(content="Someone would like support."),
+            purpose="test.alert",
+            guild_id=world.guild.id,
+        )
+    await sim.advance()  # posted; the answer is lost; a retry is planned
+    assert texts(sim.messages(alerts)) == ["Someone would like support."]
+    async with bot.database.transaction() as session:
+        await outbox.replace(session, alert, OutgoingMessage(content="Claimed by mo."))
+    await sim.advance(minutes=2)  # the retry, inside the nonce window
+
+    row = await outbox_row(bot.database, alert)
+    assert row.state == "sent"
+    assert texts(sim.messages(alerts)) == ["Claimed by mo."]
+
+
+async def test_cancel_after_an_uncertain_attempt_does_not_claim_nothing_was_sent(
+    sim: Simulator, world: World, bot: SteadyBot
+) -> None:
+    """The same lost answer, then the feature cancels the row: `cancel` deletes it and answers
+    CANCELLED ("not sent, and it never will be"), although the message is in the channel. A
+    feature that edits the copies it was told about (an alert's claim) cannot find this one."""
+    alerts = private_channel(world, "alerts")
+    _answer_lost_once(bot)
+    async with bot.database.transaction() as session:
+        alert = await enqueue(
+            session,
+            target=Target("channel", alerts.id),
+            message=OutgoingMessage(content="Step 1: someone would like support."),
+            purpose="test.alert",
+            guild_id=world.guild.id,
+        )
+    await sim.advance()
+    async with bot.database.transaction() as session:
+        result = await outbox.cancel(session, alert)
+
+    assert texts(sim.messages(alerts)) == ["Step 1: someone would like support."]
+    assert result is not Cancelled.CANCELLED  # it may well have been (and here was) sent
