@@ -1,0 +1,80 @@
+"""Review: what a handler does to another item of the same claimed batch.
+
+A handler may schedule or cancel due work (bot/scheduling/kinds.py). On PostgreSQL each item's
+row is re-checked when its turn comes, so an item a handler cancelled or moved meanwhile is
+skipped. On SQLite a group's rows are all marked done before the first handler runs, so
+`ledger.cancel` no longer finds the other item (it is not pending), and `ledger.schedule`
+inserts a second row beside it: the cancelled item still fires, and a moved one fires twice.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import ManualClock
+from bot.db import Database
+from bot.scheduling import ledger
+from bot.scheduling.kinds import DueItem, KindRegistry, WorkKind
+from bot.scheduling.locks import nothing_to_lock
+from bot.scheduling.runner import LedgerRunner
+
+T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+async def test_an_item_cancelled_by_an_earlier_handler_of_the_batch_does_not_fire(
+    database: Database,
+) -> None:
+    fired: list[str] = []
+
+    async def answered(session: AsyncSession, item: DueItem, subject: int) -> None:
+        # e.g. the member answered: the "no answer yet" nudge for the same member is pointless.
+        fired.append("answered")
+        await ledger.cancel(session, "review.nudge", subject)
+
+    async def nudge(session: AsyncSession, item: DueItem, subject: int) -> None:
+        fired.append("nudge")
+
+    kinds = KindRegistry(
+        [
+            WorkKind(name="review.answered", lock_subject=nothing_to_lock, handle=answered),
+            WorkKind(name="review.nudge", lock_subject=nothing_to_lock, handle=nudge),
+        ]
+    )
+    async with database.transaction() as session:
+        await ledger.schedule(session, "review.answered", 7, T0 - timedelta(seconds=2))
+        await ledger.schedule(session, "review.nudge", 7, T0 - timedelta(seconds=1))
+    await LedgerRunner(database, ManualClock(T0), kinds).run_due()
+
+    assert fired == ["answered"]
+
+
+async def test_an_item_moved_by_an_earlier_handler_of_the_batch_fires_once(
+    database: Database,
+) -> None:
+    fired: list[datetime] = []
+    later = T0 + timedelta(hours=1)
+
+    async def postpone(session: AsyncSession, item: DueItem, subject: int) -> None:
+        await ledger.schedule(session, "review.reminder", subject, later)  # the meeting moved
+
+    async def remind(session: AsyncSession, item: DueItem, subject: int) -> None:
+        fired.append(item.due_at)
+
+    kinds = KindRegistry(
+        [
+            WorkKind(name="review.move", lock_subject=nothing_to_lock, handle=postpone),
+            WorkKind(name="review.reminder", lock_subject=nothing_to_lock, handle=remind),
+        ]
+    )
+    async with database.transaction() as session:
+        await ledger.schedule(session, "review.move", 7, T0 - timedelta(seconds=2))
+        await ledger.schedule(session, "review.reminder", 7, T0 - timedelta(seconds=1))
+    clock = ManualClock(T0)
+    runner = LedgerRunner(database, clock, kinds)
+    await runner.run_due()
+    clock.set(later)
+    await runner.run_due()
+
+    assert fired == [later]  # only at the new time
