@@ -6,13 +6,14 @@ Each test is a concrete failure scenario found in review; a failing test is a fi
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import SteadyBot
 from bot.db.models.outbox import URGENT
+from bot.delivery import operations as ops
 from bot.delivery import outbox
 from bot.delivery.claims import Claimed, Hold
 from bot.delivery.outbox import Cancelled, OutgoingMessage, Target, enqueue
@@ -183,3 +184,47 @@ async def test_cancel_after_an_uncertain_attempt_does_not_claim_nothing_was_sent
 
     assert texts(sim.messages(alerts)) == ["Step 1: someone would like support."]
     assert result is not Cancelled.CANCELLED  # it may well have been (and here was) sent
+
+
+# -- operations on one scheduled event overtake each other after a retry --------------------------
+
+EDIT_EVENT = "PATCH /guilds/{guild_id}/scheduled-events/{guild_scheduled_event_id}"
+
+
+async def test_two_moves_of_an_event_end_at_the_later_move(
+    sim: Simulator, world: World, bot: SteadyBot
+) -> None:
+    """A moderator moves a meeting to 19:00, then (a minute later) to 20:00. The first move's
+    PATCH meets a 503; the group goes on and applies the second; the first's retry then puts
+    the event back to 19:00. Unlike message edits, operations on one thing are neither chained
+    nor coalesced, so a retry overtakes a later change: members see the wrong time."""
+    start = bot.clock.now() + timedelta(days=2)
+    async with bot.database.transaction() as session:
+        made = await ops.perform(
+            session,
+            ops.create_event(
+                name="Tuesday IOP group", start=start, end=start + timedelta(hours=1),
+                location="Room 4",
+            ),
+            purpose="test.meeting",
+            guild_id=world.guild.id,
+        )  # fmt: skip
+    await sim.advance()
+    [event] = world.guild.scheduled_events
+    event_id = (await outbox_row(bot.database, made)).external_id
+    sim.fail_next(EDIT_EVENT, 503)
+    for hours in (1, 2):  # 19:00, then 20:00
+        async with bot.database.transaction() as session:
+            await ops.perform(
+                session,
+                ops.edit_event(
+                    start=start + timedelta(hours=hours),
+                    end=start + timedelta(hours=hours + 1),
+                ),
+                purpose="test.meeting",
+                guild_id=world.guild.id,
+                thing_id=event_id,
+            )
+    await sim.advance(minutes=10)  # the retry comes back
+
+    assert datetime.fromisoformat(event.start_time) == start + timedelta(hours=2)
