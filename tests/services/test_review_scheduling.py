@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import ManualClock
@@ -19,6 +20,11 @@ from bot.scheduling import ledger
 from bot.scheduling.kinds import DueItem, KindRegistry, WorkKind
 from bot.scheduling.locks import nothing_to_lock
 from bot.scheduling.runner import LedgerRunner
+from tests.databases import backend_name
+
+# The group marking is SQLite's; on PostgreSQL items run side by side and a handler's move can
+# come after the other item was handled, which is an ordinary race, not this bug.
+pytestmark = pytest.mark.skipif(backend_name() != "sqlite", reason="SQLite's grouped items")
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
