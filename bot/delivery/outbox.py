@@ -206,8 +206,10 @@ async def cancel(session: AsyncSession, outbox_id: int) -> Cancelled:
         return Cancelled.GONE
     if row.state not in (PENDING, WAITING):
         return Cancelled.FINISHED
+    # An earlier attempt whose outcome is unknown may have posted it: not "never sent".
+    begun = row.claimed_by is not None or row.uncertain_since is not None
     await _withdraw(session, [row])
-    return Cancelled.IN_FLIGHT if row.state == CANCELLED else Cancelled.CANCELLED
+    return Cancelled.IN_FLIGHT if begun else Cancelled.CANCELLED
 
 
 async def cancel_pending(
@@ -350,7 +352,9 @@ async def replace(session: AsyncSession, outbox_id: int, message: OutgoingMessag
     row = await session.get(OutboxMessage, outbox_id, with_for_update=True)
     if row is None or row.state == CANCELLED:
         raise LookupError(f"outbox row {outbox_id} is gone")
-    if row.state in (PENDING, WAITING) and row.claimed_by is None:
+    # In place only while no attempt may have posted it: a retry after an uncertain attempt
+    # carries the same nonce, and Discord would answer with the first message, old text.
+    if row.state in (PENDING, WAITING) and row.claimed_by is None and row.uncertain_since is None:
         if row.guild_id is not None and row.guild_id in message.mention_roles:
             raise ValueError("@everyone is never pinged: its role id is the guild's id")
         row.payload = _filled(message, row.id)
