@@ -9,6 +9,7 @@ inserts a second row beside it: the cancelled item still fires, and a moved one 
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -84,3 +85,26 @@ async def test_an_item_moved_by_an_earlier_handler_of_the_batch_fires_once(
     await runner.run_due()
 
     assert fired == [later]  # only at the new time
+
+
+async def test_a_failing_handler_does_not_write_its_exception_text_to_the_log(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The runner records only the exception's class ("an exception's text may quote member
+    data"), but logs it with `log.exception`, whose traceback carries that text: e.g. asyncpg's
+    DataError quotes the offending argument, which hide_parameters does not hide."""
+
+    async def broken(session: AsyncSession, item: DueItem, subject: int) -> None:
+        note = " ".join(("a", "rough", "patch", "since", "Tuesday"))  # what the member wrote
+        raise ValueError(f"invalid input for query argument $2: {note!r}")
+
+    kinds = KindRegistry(
+        [WorkKind(name="review.broken", lock_subject=nothing_to_lock, handle=broken)]
+    )
+    async with database.transaction() as session:
+        await ledger.schedule(session, "review.broken", 7, T0)
+    with caplog.at_level(logging.DEBUG):
+        await LedgerRunner(database, ManualClock(T0), kinds).run_due()
+
+    assert caplog.records  # the failure is logged …
+    assert "rough patch" not in caplog.text  # … without what the member wrote
