@@ -26,6 +26,7 @@ from bot.scheduling.kinds import KindRegistry
 from bot.scheduling.maintenance import prune
 from bot.scheduling.rebuild import rebuild_all
 from bot.scheduling.runner import LedgerRunner
+from bot.scheduling.side_by_side import SideBySide
 from bot.scheduling.wakeups import WakeUps
 from bot.services.container import Services, build_services
 from bot.timed_work import TimedWork
@@ -91,13 +92,16 @@ class SteadyBot(commands.Bot):
         self.timed_work: list[TimedWork] = [self.ledger, self.dispatcher]
         self.delivery_health = DeliveryHealth(database, clock)
         self.acknowledgements = Acknowledgements(database, clock)
+        # In real time delivery drains beside the passes, so due work never waits for a wave.
+        self.realtime = SideBySide(self.ledger, self.dispatcher)
         self.wakeups = WakeUps(
             self.scheduler,
-            self,
+            self.realtime,
             clock,
             maintenance=lambda: prune(database, clock),
             rebuild=lambda: rebuild_all(database, clock, self.work_kinds),
         )
+        self.realtime.after_delivery = self.wakeups.arm
         self._background = background
         self._in_flight: set[asyncio.Task[Any]] = set()
 
@@ -148,6 +152,7 @@ class SteadyBot(commands.Bot):
         self.ledger.stop()
         self.dispatcher.stop()
         await self.wakeups.stop(grace=self.settings.shutdown_grace_seconds)
+        await self.realtime.stop(grace=self.settings.shutdown_grace_seconds)
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self._in_flight:

@@ -26,7 +26,13 @@ def _invite_permissions() -> set[str]:
 
 
 def test_the_readme_asks_for_nothing_unused() -> None:
-    assert _invite_permissions() == {"view_channel", "send_messages", "embed_links"}
+    # Read Message History: the outbox's look for a message whose send may have succeeded.
+    assert _invite_permissions() == {
+        "view_channel",
+        "send_messages",
+        "embed_links",
+        "read_message_history",
+    }
 
 
 async def test_the_invite_permissions_are_enough(database_url: URL) -> None:

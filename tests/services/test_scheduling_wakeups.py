@@ -18,6 +18,7 @@ from bot.scheduling import ledger
 from bot.scheduling.kinds import DueItem, KindRegistry, WorkKind
 from bot.scheduling.locks import nothing_to_lock
 from bot.scheduling.runner import LedgerRunner
+from bot.scheduling.side_by_side import SideBySide
 from bot.scheduling.wakeups import REBUILD_JOB, SWEEP_JOB, WAKE_JOB, WakeUps
 
 T0 = datetime(2099, 3, 1, 12, tzinfo=UTC)  # far ahead of real time: nothing fires by itself
@@ -299,4 +300,69 @@ async def test_the_rebuild_runs_at_start_and_then_daily(database: Database) -> N
         assert str(daily.trigger) == "cron[hour='4', minute='37']"
     finally:
         await wakeups.stop()
+        jobs.shutdown(wait=False)
+
+
+class LongWave:
+    """A delivery whose pass lasts until released, like a 10,000-DM wave at 50 requests/s."""
+
+    def __init__(self, clock: SystemClock) -> None:
+        self._clock = clock
+        self.draining = asyncio.Event()
+        self.release = asyncio.Event()
+        self.sent = False
+        self.passes = 0
+
+    async def next_due(self) -> datetime | None:
+        return None if self.sent else self._clock.now()
+
+    async def run_due(self) -> None:
+        self.passes += 1
+        if self.sent:
+            return
+        self.draining.set()
+        await self.release.wait()
+        self.sent = True
+
+
+async def test_due_work_is_handled_while_a_long_wave_is_still_being_delivered(
+    database: Database,
+) -> None:
+    """Real scheduler, real clock. An escalation step that comes due while the outbox drains a
+    wave must not wait for the wave: with the passes in series it waited minutes."""
+    clock = SystemClock()
+    handled = asyncio.Event()
+
+    async def record(session: AsyncSession, item: DueItem, subject: int) -> None:
+        handled.set()
+
+    wave = LongWave(clock)
+    host = SideBySide(
+        LedgerRunner(database, clock, KindRegistry([WorkKind("step", nothing_to_lock, record)])),
+        wave,
+    )
+    jobs = AsyncIOScheduler(
+        timezone=UTC,
+        job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+    )
+    jobs.start()
+    wakeups = WakeUps(jobs, host, clock, sweep_every=timedelta(hours=1))
+    host.after_delivery = wakeups.arm
+    try:
+        await wakeups.start()  # the wave is due: the first pass starts draining it
+        await asyncio.wait_for(wave.draining.wait(), timeout=10)
+        async with database.transaction() as session:
+            await ledger.schedule(session, "step", 1, clock.now())
+        await asyncio.wait_for(handled.wait(), timeout=10)
+        assert not wave.sent  # handled while the wave was still going out
+        wave.release.set()
+        await asyncio.wait_for(host.drained(), timeout=10)
+        # The wave is done and nothing else is due: the wake-up rests instead of spinning
+        # (one more look at the outbox at most, asked for by the step's pass).
+        assert wakeups.armed_at is None
+        assert wave.passes <= 2
+    finally:
+        wave.release.set()
+        await wakeups.stop(grace=5)
+        await host.stop(grace=5)
         jobs.shutdown(wait=False)
