@@ -526,13 +526,21 @@ class LedgerRunner:
         """Give claimed, unhandled rows back at once: claimable now, the attempt not counted."""
         try:
             async with self._db.transaction() as session:
-                result = await session.execute(
-                    update(DueWork)
+                # SKIP LOCKED: a row a command is moving right now is left to it (the move
+                # clears our claim anyway), and the rows are never locked in a circle with it.
+                ours = (
+                    select(DueWork.id)
                     .where(
                         DueWork.id.in_([claim.id for claim in rest]),
                         DueWork.state == PENDING,
                         DueWork.claimed_by == self.worker,
                     )
+                    .with_for_update(skip_locked=True)
+                )
+                result = await session.execute(
+                    update(DueWork)
+                    .where(DueWork.id.in_(ours.scalar_subquery()))
+                    .execution_options(synchronize_session=False)
                     .values(
                         claimed_by=None,
                         claimed_until=None,
