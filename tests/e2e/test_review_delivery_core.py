@@ -111,7 +111,9 @@ async def test_due_work_does_not_wait_for_a_bulk_wave_of_messages(
                 purpose="test.wave",
                 guild_id=world.guild.id,
             )
-    wakeups = WakeUps(AsyncIOScheduler(timezone=UTC), bot, bot.clock)  # not started: we fire
+    # The production wiring (SteadyBot.__init__): the wake-ups drive the side-by-side drains.
+    # (`bot` itself is the simulator's host, whose run_due waits until everything settles.)
+    wakeups = WakeUps(AsyncIOScheduler(timezone=UTC), bot.realtime, bot.clock)  # we fire
     await wakeups.start()
     try:
         await wakeups._woken()  # the wake-up fires: the wave begins
@@ -125,6 +127,7 @@ async def test_due_work_does_not_wait_for_a_bulk_wave_of_messages(
             await asyncio.sleep(0.05)
     finally:
         await wakeups.stop(grace=30)
+        await bot.realtime.settled()
 
     assert delivered_when_handled, "the step was never handled"
     assert delivered_when_handled[0] < len(members) // 2  # it did not wait for the wave

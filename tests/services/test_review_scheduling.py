@@ -21,7 +21,7 @@ from bot.logs import PrivateFormatter
 from bot.scheduling import ledger
 from bot.scheduling.kinds import DueItem, KindRegistry, WorkKind
 from bot.scheduling.locks import nothing_to_lock
-from bot.scheduling.runner import LedgerRunner
+from bot.scheduling.runner import ITEM_CONCURRENCY, LedgerRunner
 from tests.databases import backend_name
 
 # The group marking is SQLite's; on PostgreSQL items run side by side and a handler's move can
@@ -116,3 +116,31 @@ async def test_a_failing_handler_does_not_write_its_exception_text_to_the_log(
     assert "builtins.ValueError" in caplog.text  # … with its class and frames …
     assert "in broken" in caplog.text
     assert "rough patch" not in caplog.text  # … without what the member wrote
+
+
+async def test_an_urgent_kind_is_handled_before_a_wave_of_bulk_items_due_earlier(
+    database: Database,
+) -> None:
+    """A support alert's escalation step comes due behind a catch-up of check-in prompts that
+    were due earlier: the step is claimed (and handled) first, not after the prompts."""
+    fired: list[str] = []
+
+    async def record(session: AsyncSession, item: DueItem, subject: int) -> None:
+        fired.append(item.kind)
+
+    kinds = KindRegistry(
+        [
+            WorkKind(name="review.prompt", lock_subject=nothing_to_lock, handle=record),
+            WorkKind(
+                name="review.escalate", lock_subject=nothing_to_lock, handle=record, urgent=True
+            ),
+        ]
+    )
+    async with database.transaction() as session:
+        for subject in range(300):
+            await ledger.schedule(session, "review.prompt", subject, T0 - timedelta(minutes=10))
+        await ledger.schedule(session, "review.escalate", 1, T0)
+    await LedgerRunner(database, ManualClock(T0), kinds).run_due()
+
+    assert len(fired) == 301
+    assert fired.index("review.escalate") < ITEM_CONCURRENCY  # among the first items started
