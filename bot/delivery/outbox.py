@@ -35,6 +35,7 @@ from bot.db.models.outbox import (
     WAITING,
     OutboxMessage,
 )
+from bot.delivery import chains
 from bot.scheduling import wake
 
 log = logging.getLogger(__name__)
@@ -261,6 +262,11 @@ async def _withdraw(session: AsyncSession, rows: list[OutboxMessage]) -> None:
             )
         ).all()
         await _withdraw(session, list(dependents))
+    # The thing's next operation goes once the head of its queue is withdrawn (a claimed head
+    # releases it when the dispatcher drops it).
+    for row in rows:
+        if row.claimed_by is None and row.state == PENDING:
+            await chains.release_next(session, row, AS_SOON_AS_POSSIBLE)
     unclaimed = [row.id for row in rows if row.claimed_by is None]
     for row in rows:
         if row.claimed_by is not None:

@@ -33,6 +33,7 @@ from bot.db.models.outbox import (
     WAITING,
     OutboxMessage,
 )
+from bot.delivery import chains
 from bot.delivery import operations as ops
 from bot.delivery.claims import Claimed, DispatchStats
 from bot.delivery.outbox import UndeliverableHandlers
@@ -232,6 +233,7 @@ class Recorder:
             log.info(
                 "outbox row %d (%s) was cancelled after it was sent", current.id, current.purpose
             )
+        await chains.release_next(session, current, self._clock.now())
         await session.delete(current)
 
     async def _finish_undelivered(
@@ -282,7 +284,12 @@ class Recorder:
                     await session.delete(current)
                 newer[0].state, newer[0].next_attempt_at = PENDING, now
             return
-        if current.state == SENT:
+        if current.state in (SENT, FAILED, DEAD):
+            await chains.release_next(session, current, now)  # the thing's next operation
+        if current.state == SENT and current.operation in chains.CREATES:
+            # The operations on what it made, one after another (bot.delivery.chains).
+            await chains.release_next_made_by(session, current, now)
+        elif current.state == SENT:
             await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.ref_id == current.id, OutboxMessage.state == WAITING)

@@ -231,3 +231,38 @@ async def test_two_moves_of_an_event_end_at_the_later_move(
     await sim.advance(minutes=10)  # the retry comes back
 
     assert datetime.fromisoformat(event.start_time) == start + timedelta(hours=2)
+
+
+ADD_MEMBER = "PUT /channels/{channel_id}/thread-members/{user_id}"
+EDIT_THREAD = "PATCH /channels/{channel_id}"
+
+
+async def test_a_thread_is_archived_only_after_the_member_added_before_it(
+    sim: Simulator, world: World, bot: SteadyBot
+) -> None:
+    """A pair's thread: add alice, then archive and lock it (the pair ended at once). Adding
+    alice meets a 503 and is retried; the archive, queued after it, waits for it instead of
+    overtaking it, so alice is in the thread before it is locked."""
+    mentoring = world.guild.add_text_channel("mentoring")
+    sim.fail_next(ADD_MEMBER, 503)
+    async with bot.database.transaction() as session:
+        made = await ops.perform(
+            session,
+            ops.create_thread(mentoring.id, "pair 7"),
+            purpose="test.pair",
+            guild_id=world.guild.id,
+        )
+        for operation in (
+            ops.add_thread_member(world.alice.id),
+            ops.edit_thread(archived=True, locked=True),
+        ):
+            await ops.perform(
+                session, operation, purpose="test.pair", guild_id=world.guild.id, on=made
+            )
+    await sim.advance(minutes=10)  # the retry comes back
+
+    [thread] = [t for t in world.guild.threads if t.parent_id == mentoring.id]
+    assert world.alice.id in thread.thread_members
+    assert (thread.archived, thread.locked) == (True, True)
+    order = [(r.route, r.ok) for r in sim.requests if r.route in (ADD_MEMBER, EDIT_THREAD)]
+    assert order == [(ADD_MEMBER, False), (ADD_MEMBER, True), (EDIT_THREAD, True)]
