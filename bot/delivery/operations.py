@@ -169,6 +169,9 @@ class Completed:
     subject_id: int | None
     # The message's id for a send or an edit; the thread's or event's for an operation.
     external_id: int
+    # Cancelled while its send was under way, and it arrived all the same: the feature can
+    # edit (outbox.edit) or remove what it made, now that it knows the copy exists.
+    despite_cancel: bool = False
 
 
 CompletionHandler = Callable[[AsyncSession, Completed], Awaitable[None]]

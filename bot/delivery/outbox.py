@@ -200,7 +200,9 @@ async def cancel(session: AsyncSession, outbox_id: int) -> Cancelled:
 
     A row nobody has claimed is deleted (its content goes at once). A claimed row cannot be
     un-sent: it is marked cancelled, the dispatcher skips it if its send has not begun and
-    deletes it when it records the outcome.
+    deletes it when it records the outcome; if the send arrived all the same, the row is kept
+    as sent (its message id with it) and the purpose's completion hook is told
+    (`Completed.despite_cancel`), so the feature can edit the copy.
     """
     row = await session.get(OutboxMessage, outbox_id, with_for_update=True)
     if row is None:

@@ -266,3 +266,48 @@ async def test_a_thread_is_archived_only_after_the_member_added_before_it(
     assert (thread.archived, thread.locked) == (True, True)
     order = [(r.route, r.ok) for r in sim.requests if r.route in (ADD_MEMBER, EDIT_THREAD)]
     assert order == [(ADD_MEMBER, False), (ADD_MEMBER, True), (EDIT_THREAD, True)]
+
+
+async def test_a_message_cancelled_while_its_send_was_under_way_can_still_be_edited(
+    sim: Simulator, world: World, bot: SteadyBot
+) -> None:
+    """An alert is cancelled (a mentor claimed it) while the dispatcher is posting it: the
+    post arrives all the same. The feature is told it was sent despite the cancel, with the
+    message's id, and edits the copy so the channel no longer asks for help."""
+    alerts = private_channel(world, "alerts")
+    purpose = "test.alert_withdrawn"
+    told: list[ops.Completed] = []
+
+    async def completed(session: Any, done: ops.Completed) -> None:
+        told.append(done)
+        if done.despite_cancel:
+            await outbox.edit(session, done.outbox_id, OutgoingMessage(content="Claimed by mo."))
+
+    ops.on_completed(purpose, completed)
+    sender = bot.dispatcher._sender
+    deliver = sender.deliver
+
+    async def cancelled_mid_send(row: Claimed, hold: Hold) -> Outcome:
+        async with bot.database.transaction() as session:
+            assert await outbox.cancel(session, row.id) is Cancelled.IN_FLIGHT
+        return await deliver(row, hold)  # already under way: it reaches Discord
+
+    sender.deliver = cancelled_mid_send  # type: ignore[method-assign]
+    async with bot.database.transaction() as session:
+        alert = await enqueue(
+            session,
+            target=Target("channel", alerts.id),
+            message=OutgoingMessage(content="Someone would like support."),
+            purpose=purpose,
+            guild_id=world.guild.id,
+        )
+    await sim.advance()
+    sender.deliver = deliver  # type: ignore[method-assign]
+    await sim.advance()  # the feature's edit goes out
+
+    [posted] = sim.messages(alerts)
+    sends = [d for d in told if d.operation == "send"]  # (its edit is reported too)
+    assert [(d.outbox_id, d.despite_cancel, d.external_id) for d in sends] == [
+        (alert, True, posted.id)
+    ]
+    assert texts(sim.messages(alerts)) == ["Claimed by mo."]
