@@ -4,7 +4,8 @@ Nothing here talks to Discord: the dispatcher sends committed rows later, retryi
 are delivered or known to be undeliverable. What a feature can ask for:
 
 - `enqueue`: send a message (to a channel or a member's DMs, with a fallback), in the normal
-  lane or the urgent one (`priority=URGENT`: support alerts; bulk waves never delay it);
+  lane or the urgent one (`priority=URGENT`: support alerts; a bulk wave delays it by at most
+  the urgent lane's poll and a request slot, and due work runs beside it);
 - `edit`: change a message sent (or still to be sent) through the outbox, applied after its
   send; several edits waiting for one message are coalesced into the latest;
 - `replace`: change a message not sent yet in place, or else edit it once sent;
