@@ -311,3 +311,46 @@ async def test_a_message_cancelled_while_its_send_was_under_way_can_still_be_edi
         (alert, True, posted.id)
     ]
     assert texts(sim.messages(alerts)) == ["Claimed by mo."]
+
+
+async def test_an_alert_committed_during_a_long_ledger_pass_goes_out_before_it_ends(
+    sim: Simulator, world: World, bot: SteadyBot
+) -> None:
+    """The alert comes in while the ledger is already working through a big batch (on SQLite
+    its groups follow each other on the one write lock): the alert's own commit and the
+    dispatcher's claim get their turn between two groups, not after the whole pass."""
+    total = 300
+    handled = 0
+    busy = asyncio.Event()
+
+    async def slow(_session: Any, _item: DueItem, _subject: int) -> None:
+        nonlocal handled
+        await asyncio.sleep(0.01)  # a real handler's own work (reads, inserts)
+        handled += 1
+        if handled == 10:
+            busy.set()
+
+    bot.work_kinds.register(
+        WorkKind(name="review.prompt", lock_subject=locks.nothing_to_lock, handle=slow)
+    )
+    now = bot.clock.now()
+    async with bot.database.transaction() as session:
+        for i in range(total):
+            await ledger.schedule(session, "review.prompt", 10_000 + i, now)
+    passing = asyncio.create_task(bot.run_due())
+    await asyncio.wait_for(busy.wait(), timeout=60)
+    async with bot.database.transaction() as session:
+        await enqueue(
+            session,
+            target=Target("dm", world.mo.id),
+            message=OutgoingMessage(content="SOS: alice asked for support."),
+            purpose="test.sos",
+            guild_id=world.guild.id,
+            priority=URGENT,
+        )
+    bot.realtime.start(bot.dispatcher)  # what the commit's wake-up does in real time
+    await sim.wait_for_message(world.mo, within=60)
+    handled_before_alert = handled
+    await asyncio.wait_for(passing, timeout=60)
+
+    assert handled_before_alert < total // 2
