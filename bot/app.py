@@ -96,12 +96,13 @@ class SteadyBot(commands.Bot):
             pacer=SharedPacer(database) if database.dialect == "postgresql" else Pacer(),
             bot_user_id=lambda: self.user.id if self.user is not None else None,
         )
-        # Ledger first: the messages its handlers write go out in the same pass.
+        # Each drains in a task of its own (bot.scheduling.side_by_side); the ledger first:
+        # when its pass ends the dispatcher looks again for the messages its handlers wrote.
         self.timed_work: list[TimedWork] = [self.ledger, self.dispatcher]
         self.delivery_health = DeliveryHealth(database, clock)
         self.acknowledgements = Acknowledgements(database, clock)
-        # In real time delivery drains beside the passes, so due work never waits for a wave.
-        self.realtime = SideBySide(self.ledger, self.dispatcher)
+        # Due work never waits for a wave of messages, nor an alert for a long ledger pass.
+        self.realtime = SideBySide(self.timed_work)
         self.wakeups = WakeUps(
             self.scheduler,
             self.realtime,
@@ -109,7 +110,7 @@ class SteadyBot(commands.Bot):
             maintenance=lambda: prune(database, clock),
             rebuild=lambda: rebuild_all(database, clock, self.work_kinds),
         )
-        self.realtime.after_delivery = self.wakeups.arm
+        self.realtime.after_drain = self.wakeups.arm
         self._background = background
         self._in_flight: set[asyncio.Task[Any]] = set()
 
@@ -147,13 +148,19 @@ class SteadyBot(commands.Bot):
         task.add_done_callback(self._in_flight.discard)
         return task
 
+    async def background_settled(self) -> None:
+        """Wait for the work handed to `track` (what a command does after its reply)."""
+        while self._in_flight:
+            await asyncio.wait(set(self._in_flight))
+
     async def next_wakeup(self) -> datetime | None:
         due = [when for work in self.timed_work if (when := await work.next_due()) is not None]
         return min(due, default=None)
 
     async def run_due(self) -> None:
-        for work in self.timed_work:
-            await work.run_due()
+        """The simulator's (and tests') pass: the same side-by-side drains as in real time,
+        waited for until everything due has settled."""
+        await self.realtime.run_settled()
 
     async def close(self) -> None:
         # Claim no more work; a pass in progress gets the grace period, then is cancelled.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,6 +19,12 @@ class Database:
         self._read_sessions = async_sessionmaker(
             engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
         )
+        # SQLite has one write lock, and its busy handler is not fair: a writer that commits and
+        # begins again at once (the ledger's groups of a long pass) keeps winning it, while
+        # another (an alert's commit, the dispatcher's claim) sleeps and retries until the pass
+        # ends. So this process's writers take turns here, first come first served.
+        self._write_turns: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        self._turn_holder: asyncio.Task[object] | None = None
 
     @classmethod
     def connect(cls, url: URL) -> Database:
@@ -30,8 +37,28 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed when the block ends, rolled back if it raises."""
-        async with self._sessions() as session, session.begin():
-            yield session
+        turns = self._turns()
+        task = asyncio.current_task()
+        if turns is None or task is None or self._turn_holder is task:
+            async with self._sessions() as session, session.begin():
+                yield session
+            return
+        async with turns:
+            self._turn_holder = task
+            try:
+                async with self._sessions() as session, session.begin():
+                    yield session
+            finally:
+                self._turn_holder = None
+
+    def _turns(self) -> asyncio.Lock | None:
+        """SQLite: the lock writers queue on (one per event loop; tests run several)."""
+        if self.dialect != "sqlite":
+            return None
+        loop = asyncio.get_running_loop()
+        if self._write_turns is None or self._write_turns[0] is not loop:
+            self._write_turns = (loop, asyncio.Lock())
+        return self._write_turns[1]
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

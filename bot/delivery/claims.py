@@ -50,7 +50,9 @@ class Claimed:
             return ("edit", self.ref_id or 0)
         if self.operation in ops.CREATES:
             return ("create", self.id)
-        return ("thing", self.ref_id or self.thing_id or 0)
+        # One key per thing, whether a row names it by id or by the row that made it.
+        thing = self.thing_id
+        return ("thing", thing) if thing else ("made by", self.ref_id or 0)
 
 
 @dataclass

@@ -212,10 +212,17 @@ class Dispatcher:
         size = self.urgent_batch_size if lane == URGENT else self.batch_size
         async with self._db.transaction() as session:
             # Rows cancelled while claimed by a process that then died: their lease is over.
+            # SKIP LOCKED: a row another transaction holds (a claimer's, a feature's) is left for
+            # a later claim rather than waited for, and locks are never taken in a circle.
+            lapsed = (
+                select(OutboxMessage.id)
+                .where(OutboxMessage.state == CANCELLED, OutboxMessage.next_attempt_at <= now)
+                .with_for_update(skip_locked=True)
+            )
             await session.execute(
-                delete(OutboxMessage).where(
-                    OutboxMessage.state == CANCELLED, OutboxMessage.next_attempt_at <= now
-                )
+                delete(OutboxMessage)
+                .where(OutboxMessage.id.in_(lapsed.scalar_subquery()))
+                .execution_options(synchronize_session=False)
             )
             query = (
                 select(OutboxMessage)

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models.outbox import NORMAL, PENDING, SENT, WAITING, OutboxMessage
+from bot.delivery import chains
 from bot.delivery.outbox import AS_SOON_AS_POSSIBLE, check_row
 from bot.scheduling import wake
 
@@ -168,6 +169,9 @@ class Completed:
     subject_id: int | None
     # The message's id for a send or an edit; the thread's or event's for an operation.
     external_id: int
+    # Cancelled while its send was under way, and it arrived all the same: the feature can
+    # edit (outbox.edit) or remove what it made, now that it knows the copy exists.
+    despite_cancel: bool = False
 
 
 CompletionHandler = Callable[[AsyncSession, Completed], Awaitable[None]]
@@ -222,6 +226,15 @@ async def perform(
         elif creator.state not in (PENDING, WAITING):
             raise LookupError(f"outbox row {on} failed: there is nothing to act on")
         else:
+            state = WAITING
+    if name not in CREATES:
+        # Behind the thing's unfinished operations, or merged into the edit right ahead.
+        placed, merged = await chains.queue_behind(
+            session, name, dict(operation.params), thing_id, on
+        )
+        if merged is not None:
+            return merged
+        if placed == "wait":
             state = WAITING
     if name == THREAD_CREATE:
         target_kind, target_id = "channel", int(operation.params["channel_id"])

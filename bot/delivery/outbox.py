@@ -4,7 +4,8 @@ Nothing here talks to Discord: the dispatcher sends committed rows later, retryi
 are delivered or known to be undeliverable. What a feature can ask for:
 
 - `enqueue`: send a message (to a channel or a member's DMs, with a fallback), in the normal
-  lane or the urgent one (`priority=URGENT`: support alerts; bulk waves never delay it);
+  lane or the urgent one (`priority=URGENT`: support alerts; a bulk wave delays it by at most
+  the urgent lane's poll and a request slot, and due work runs beside it);
 - `edit`: change a message sent (or still to be sent) through the outbox, applied after its
   send; several edits waiting for one message are coalesced into the latest;
 - `replace`: change a message not sent yet in place, or else edit it once sent;
@@ -35,6 +36,7 @@ from bot.db.models.outbox import (
     WAITING,
     OutboxMessage,
 )
+from bot.delivery import chains
 from bot.scheduling import wake
 
 log = logging.getLogger(__name__)
@@ -199,15 +201,19 @@ async def cancel(session: AsyncSession, outbox_id: int) -> Cancelled:
 
     A row nobody has claimed is deleted (its content goes at once). A claimed row cannot be
     un-sent: it is marked cancelled, the dispatcher skips it if its send has not begun and
-    deletes it when it records the outcome.
+    deletes it when it records the outcome; if the send arrived all the same, the row is kept
+    as sent (its message id with it) and the purpose's completion hook is told
+    (`Completed.despite_cancel`), so the feature can edit the copy.
     """
     row = await session.get(OutboxMessage, outbox_id, with_for_update=True)
     if row is None:
         return Cancelled.GONE
     if row.state not in (PENDING, WAITING):
         return Cancelled.FINISHED
+    # An earlier attempt whose outcome is unknown may have posted it: not "never sent".
+    begun = row.claimed_by is not None or row.uncertain_since is not None
     await _withdraw(session, [row])
-    return Cancelled.IN_FLIGHT if row.state == CANCELLED else Cancelled.CANCELLED
+    return Cancelled.IN_FLIGHT if begun else Cancelled.CANCELLED
 
 
 async def cancel_pending(
@@ -259,6 +265,11 @@ async def _withdraw(session: AsyncSession, rows: list[OutboxMessage]) -> None:
             )
         ).all()
         await _withdraw(session, list(dependents))
+    # The thing's next operation goes once the head of its queue is withdrawn (a claimed head
+    # releases it when the dispatcher drops it).
+    for row in rows:
+        if row.claimed_by is None and row.state == PENDING:
+            await chains.release_next(session, row, AS_SOON_AS_POSSIBLE)
     unclaimed = [row.id for row in rows if row.claimed_by is None]
     for row in rows:
         if row.claimed_by is not None:
@@ -350,7 +361,9 @@ async def replace(session: AsyncSession, outbox_id: int, message: OutgoingMessag
     row = await session.get(OutboxMessage, outbox_id, with_for_update=True)
     if row is None or row.state == CANCELLED:
         raise LookupError(f"outbox row {outbox_id} is gone")
-    if row.state in (PENDING, WAITING) and row.claimed_by is None:
+    # In place only while no attempt may have posted it: a retry after an uncertain attempt
+    # carries the same nonce, and Discord would answer with the first message, old text.
+    if row.state in (PENDING, WAITING) and row.claimed_by is None and row.uncertain_since is None:
         if row.guild_id is not None and row.guild_id in message.mention_roles:
             raise ValueError("@everyone is never pinged: its role id is the guild's id")
         row.payload = _filled(message, row.id)

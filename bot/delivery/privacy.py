@@ -67,7 +67,9 @@ def viewing_roles(
 
 def few_enough(role_ids: set[int], counts: Mapping[int, int], members: int) -> bool:
     """Whether the roles' holders together are at most `SHARE` of the members (overlaps
-    counted twice, which only errs towards calling a channel public)."""
+    counted twice, which only errs towards calling a channel public). A role without a count
+    (made since the guild was read, or left out) is taken as held by everyone: unknown must err
+    the same way."""
     if members <= 0:
         return False
-    return sum(counts.get(r, 0) for r in role_ids) <= SHARE * members
+    return sum(counts.get(r, members) for r in role_ids) <= SHARE * members

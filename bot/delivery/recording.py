@@ -27,12 +27,14 @@ from bot.db.models.outbox import (
     DEAD,
     FAILED,
     HOOK_COMPLETED,
+    HOOK_SENT_DESPITE_CANCEL,
     HOOK_UNDELIVERABLE,
     PENDING,
     SENT,
     WAITING,
     OutboxMessage,
 )
+from bot.delivery import chains
 from bot.delivery import operations as ops
 from bot.delivery.claims import Claimed, DispatchStats
 from bot.delivery.outbox import UndeliverableHandlers
@@ -86,8 +88,8 @@ class Recorder:
             current = await session.get(OutboxMessage, row.id, with_for_update=True)
             if current is not None and current.state == CANCELLED:
                 if current.claimed_by == self.worker:
-                    await self._drop_cancelled(session, current, outcome)
-                return False
+                    await self._drop_cancelled(session, current, outcome, now)
+                return current is not None and current.hook is not None
             if current is None or current.state != PENDING or current.claimed_by != self.worker:
                 # Our lease ran out and another process took the row (or finished it): its
                 # outcome is the one that counts. Ids and outcome kinds only.
@@ -208,13 +210,19 @@ class Recorder:
             log.info("outbox row %d: its %s hook had already run", row_id, hook)
 
     def _hook_call(self, row: OutboxMessage) -> Callable[[AsyncSession], Awaitable[None]] | None:
-        if row.hook == HOOK_COMPLETED:
+        if row.hook in (HOOK_COMPLETED, HOOK_SENT_DESPITE_CANCEL):
             completed = ops.completion_handler(row.purpose)
             made = row.sent_message_id if row.operation in ("send", "edit") else None
             made = made if made is not None else row.external_id
             if completed is None or made is None:
                 return None
-            done = ops.Completed(row.id, row.operation, row.subject_id, made)
+            done = ops.Completed(
+                row.id,
+                row.operation,
+                row.subject_id,
+                made,
+                despite_cancel=row.hook == HOOK_SENT_DESPITE_CANCEL,
+            )
             return lambda session: completed(session, done)
         undeliverable = self._handlers.get(row.purpose)
         if undeliverable is None:
@@ -223,16 +231,21 @@ class Recorder:
         return lambda session: undeliverable(session, subject, reason)
 
     async def _drop_cancelled(
-        self, session: AsyncSession, current: OutboxMessage, outcome: Outcome | None
+        self, session: AsyncSession, current: OutboxMessage, outcome: Outcome | None, now: datetime
     ) -> None:
-        """A row cancelled while we held it: gone now. If its send was under way it may have
-        arrived; that cannot be undone, only told."""
+        """A row cancelled while we held it. Not sent: gone now. Sent all the same (its send was
+        under way): that cannot be undone, so the row is kept as sent, with the message's (or
+        the thread's or event's) id, and the feature is told, so it can edit or remove it."""
         self.stats.cancelled += 1
-        if isinstance(outcome, Sent):
-            log.info(
-                "outbox row %d (%s) was cancelled after it was sent", current.id, current.purpose
-            )
-        await session.delete(current)
+        await chains.release_next(session, current, now)
+        if not isinstance(outcome, Sent | Done):
+            await session.delete(current)
+            return
+        log.info("outbox row %d (%s) was cancelled after it was sent", current.id, current.purpose)
+        current.claimed_by = None
+        self._mark_sent(current, outcome, now)
+        if ops.completion_handler(current.purpose) is not None:
+            self._note_hook(current, HOOK_SENT_DESPITE_CANCEL, now)
 
     async def _finish_undelivered(
         self,
@@ -282,7 +295,12 @@ class Recorder:
                     await session.delete(current)
                 newer[0].state, newer[0].next_attempt_at = PENDING, now
             return
-        if current.state == SENT:
+        if current.state in (SENT, FAILED, DEAD):
+            await chains.release_next(session, current, now)  # the thing's next operation
+        if current.state == SENT and current.operation in chains.CREATES:
+            # The operations on what it made, one after another (bot.delivery.chains).
+            await chains.release_next_made_by(session, current, now)
+        elif current.state == SENT:
             await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.ref_id == current.id, OutboxMessage.state == WAITING)

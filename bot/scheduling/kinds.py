@@ -72,6 +72,9 @@ class WorkKind(Generic[S]):
     on_failure: Handler[S] | None = None
     # The daily (and start-up) repair pass: see `Rebuild`.
     rebuild: Rebuild | None = None
+    # Claimed before any other kind's due rows (a support alert's escalation steps), so it is
+    # never queued behind a bulk wave (a server's check-in prompts): at most the batch in hand.
+    urgent: bool = False
 
     def __post_init__(self) -> None:
         if not self.name or len(self.name) > 64:
@@ -121,6 +124,9 @@ class KindRegistry:
 
     def names(self) -> list[str]:
         return sorted(self._kinds)
+
+    def urgent_names(self) -> list[str]:
+        return [name for name in self.names() if self._kinds[name].urgent]
 
     def all(self) -> list[WorkKind[Any]]:
         return [self._kinds[name] for name in self.names()]

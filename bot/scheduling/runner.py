@@ -15,8 +15,8 @@ one row:
    rolls back only its own transaction; its row is then put back for a retry (or marked FAILED
    after its attempts, and the kind's `on_failure` plans the next occurrence) in another.
    Handle (SQLite, which has no row locks and serialises writers, so cannot deadlock): groups of
-   items share a transaction, their rows marked in one statement, each item in a savepoint; a
-   failed item is un-marked and recorded in the same transaction.
+   items share a transaction, each row marked (if still ours and unchanged) when its turn comes,
+   each handler in a savepoint; a failed item is un-marked and recorded in the same transaction.
 
 Stopping (`stop`, or the pass being cancelled when shutdown runs out of grace) releases the
 claimed items not yet handled at once, so another process need not wait for the lease.
@@ -32,9 +32,9 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -167,32 +167,20 @@ class LedgerRunner:
                 self.last_run = stats
 
     async def claim(self, now: datetime, limit: int | None = None) -> list[Claimed]:
-        """Claim up to `limit` due rows for this worker, earliest first."""
+        """Claim up to `limit` due rows for this worker: urgent kinds' first, then the rest,
+        earliest first within each."""
         names = self.kinds.names()
         if not names:
             return []
+        size = limit or self.batch_size
+        urgent = self.kinds.urgent_names()
         async with self._db.transaction() as session:
-            due = (
-                select(
-                    DueWork.id,
-                    DueWork.kind,
-                    DueWork.subject_id,
-                    DueWork.key,
-                    DueWork.guild_id,
-                    DueWork.payload,
-                    DueWork.due_at,
-                    DueWork.attempts,
-                )
-                .where(
-                    DueWork.state == PENDING,
-                    DueWork.available_at <= now,
-                    DueWork.kind.in_(names),
-                )
-                .order_by(DueWork.available_at, DueWork.id)
-                .limit(limit or self.batch_size)
-                .with_for_update(skip_locked=True)
-            )
-            found = (await session.execute(due)).all()
+            found: list[Any] = []
+            # Two probes of the (state, kind, available_at) index rather than one sort by
+            # urgency: the cost stays with the due rows taken, not with all the due rows.
+            for chosen in (urgent, [name for name in names if name not in urgent]):
+                if chosen and len(found) < size:
+                    found += await self._due(session, chosen, now, size - len(found))
             if not found:
                 return []
             until = now + self._lease
@@ -219,6 +207,30 @@ class LedgerRunner:
             )
             for row in found
         ]
+
+    @staticmethod
+    async def _due(session: AsyncSession, names: list[str], now: datetime, limit: int) -> list[Any]:
+        due = (
+            select(
+                DueWork.id,
+                DueWork.kind,
+                DueWork.subject_id,
+                DueWork.key,
+                DueWork.guild_id,
+                DueWork.payload,
+                DueWork.due_at,
+                DueWork.attempts,
+            )
+            .where(
+                DueWork.state == PENDING,
+                DueWork.available_at <= now,
+                DueWork.kind.in_(names),
+            )
+            .order_by(DueWork.available_at, DueWork.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list((await session.execute(due)).all())
 
     async def handle_claimed(self, claimed: list[Claimed], now: datetime, stats: RunStats) -> None:
         """Handle a claimed batch; whatever is left unhandled when this stops (shutdown, or the
@@ -277,20 +289,20 @@ class LedgerRunner:
     async def _handle_group(
         self, group: list[Claimed], now: datetime, stats: RunStats, finished: set[int]
     ) -> None:
-        """SQLite only: the group's rows are marked in one statement per outcome, then each item
-        runs in a savepoint. SQLite has no row locks (the transaction holds the one write lock),
-        so marking first cannot invert the lock order, and a write inside every savepoint would
-        cost SQLite a statement journal per item."""
-        prepared = [(claim, *self._prepare(claim, now)) for claim in group]
+        """SQLite only: the group shares a transaction; each item's row is marked when its turn
+        comes (so an item an earlier handler of the group cancelled or moved is skipped), then
+        the item runs in a savepoint. SQLite has no row locks (the transaction holds the one
+        write lock), so marking before `lock_subject` cannot invert the lock order, and the mark
+        stays outside the savepoint: a write inside every savepoint would cost SQLite a
+        statement journal per item."""
         outcomes: list[tuple[Claimed, str, Verdict, DueItem]] = []
         async with self._db.transaction() as session:
-            taken = await self._take_group(session, prepared, now)
-            for claim, kind, verdict, item in prepared:
-                if claim.id not in taken:
-                    outcomes.append((claim, _SKIPPED, verdict, item))
-                    continue
+            for claim in group:
+                kind, verdict, item = self._prepare(claim, now)
                 if self._stopping:
-                    await self._untake(session, claim)  # released below, with the unstarted
+                    break  # the rest is released with the unstarted
+                if not await self._take_in_group(session, claim, now, *_marks(verdict, now, claim)):
+                    outcomes.append((claim, _SKIPPED, verdict, item))
                     continue
                 try:
                     async with session.begin_nested():
@@ -307,44 +319,37 @@ class LedgerRunner:
             if outcome != _FAILED:
                 self._count(stats, outcome, verdict, item)
 
-    async def _take_group(
+    async def _take_in_group(
         self,
         session: AsyncSession,
-        prepared: list[tuple[Claimed, WorkKind[Any], Verdict, DueItem]],
+        claim: Claimed,
         now: datetime,
-    ) -> set[int]:
-        """Mark the group's rows finished (those still ours); the ids marked."""
-        by_verdict: dict[Verdict, list[int]] = {}
-        for claim, _kind, verdict, _item in prepared:
-            by_verdict.setdefault(verdict, []).append(claim.id)
-        taken: set[int] = set()
-        for verdict, ids in by_verdict.items():
-            stale = verdict is Verdict.STALE
-            result = await session.execute(
-                update(DueWork)
-                .where(
-                    DueWork.id.in_(ids),
-                    DueWork.state == PENDING,
-                    DueWork.claimed_by == self.worker,
-                )
-                .values(
-                    state=DROPPED if stale else DONE,
-                    outcome=verdict.value,
-                    finished_at=now,
-                    claimed_by=None,
-                    claimed_until=None,
-                )
-                .returning(DueWork.id)
+        state: str,
+        outcome: str,
+        reason: str | None,
+    ) -> bool:
+        """SQLite: `_take` as one Core statement on the connection (the ORM's bulk-update path
+        costs more than the item itself with a light handler). A row moved since the claim has
+        lost its holder, a cancelled one is gone: the holder alone tells."""
+        table = cast(Table, DueWork.__table__)
+        connection = await session.connection()
+        result = await connection.execute(
+            update(table)
+            .where(
+                table.c.id == claim.id,
+                table.c.state == PENDING,
+                table.c.claimed_by == self.worker,
             )
-            taken.update(result.scalars())
-        for claim, _kind, verdict, _item in prepared:
-            if verdict is Verdict.STALE and claim.id in taken:
-                await session.execute(
-                    update(DueWork)
-                    .where(DueWork.id == claim.id)
-                    .values(reason=f"stale: {_age(now - claim.due_at)} late")
-                )
-        return taken
+            .values(
+                state=state,
+                outcome=outcome,
+                reason=reason,
+                finished_at=now,
+                claimed_by=None,
+                claimed_until=None,
+            )
+        )
+        return _count(result) == 1
 
     async def _run_taken(
         self,
@@ -357,7 +362,9 @@ class LedgerRunner:
         subject = await kind.lock_subject(session, item)
         if subject is None:
             await session.execute(
-                update(DueWork).where(DueWork.id == claim.id).values(outcome=GONE, state=DONE)
+                update(DueWork)
+                .where(DueWork.id == claim.id)
+                .values(outcome=GONE, state=DONE, reason=None)
             )
             return GONE
         if verdict is Verdict.STALE:
@@ -368,9 +375,9 @@ class LedgerRunner:
         return verdict.value
 
     async def _untake(self, session: AsyncSession, claim: Claimed) -> None:
-        """Undo a group mark so the failure is recorded as for a lone item. If an earlier item of
-        the group re-scheduled the same (kind, subject, key) meanwhile, that row replaces this
-        one (as if it had been moved) and this one stays finished, marked "moved"."""
+        """Undo an item's mark so its failure is recorded as for a lone item. Should a pending row
+        for the same (kind, subject, key) exist meanwhile (only one may), that row replaces
+        this one (as if it had been moved) and this one stays finished, marked "moved"."""
         replaced = await session.scalar(
             select(DueWork.id).where(
                 DueWork.kind == claim.kind,
@@ -531,13 +538,21 @@ class LedgerRunner:
         """Give claimed, unhandled rows back at once: claimable now, the attempt not counted."""
         try:
             async with self._db.transaction() as session:
-                result = await session.execute(
-                    update(DueWork)
+                # SKIP LOCKED: a row a command is moving right now is left to it (the move
+                # clears our claim anyway), and the rows are never locked in a circle with it.
+                ours = (
+                    select(DueWork.id)
                     .where(
                         DueWork.id.in_([claim.id for claim in rest]),
                         DueWork.state == PENDING,
                         DueWork.claimed_by == self.worker,
                     )
+                    .with_for_update(skip_locked=True)
+                )
+                result = await session.execute(
+                    update(DueWork)
+                    .where(DueWork.id.in_(ours.scalar_subquery()))
+                    .execution_options(synchronize_session=False)
                     .values(
                         claimed_by=None,
                         claimed_until=None,
@@ -551,6 +566,13 @@ class LedgerRunner:
         released = _count(result)
         log.info("released %d claimed timed-work rows unhandled", released)
         return released
+
+
+def _marks(verdict: Verdict, now: datetime, claim: Claimed) -> tuple[str, str, str | None]:
+    """The state, outcome and reason an item's row is finished with (before its handler)."""
+    if verdict is Verdict.STALE:
+        return DROPPED, verdict.value, f"stale: {_age(now - claim.due_at)} late"
+    return DONE, verdict.value, None
 
 
 def _item(claim: Claimed, now: datetime, *, late: bool) -> DueItem:

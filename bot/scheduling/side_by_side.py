@@ -1,23 +1,29 @@
-"""What the wake-ups drive in real time: due work in each pass, delivery in a task beside it.
+"""Timed works side by side: each drains in a task of its own, so none waits for another.
 
-One pass used to run the ledger and then the dispatcher, and the dispatcher's pass lasts until
-the outbox is drained: a 10,000-member prompt wave takes minutes at Discord's 50 requests per
-second. Every later pass waited behind it, so an escalation step that came due meanwhile (a
-support alert's on-call ping) was handled only after the whole wave. Here the pass handles due
-work and hands delivery to a task of its own that keeps draining; the next pass is free to run
-due work again. (Urgent *messages* overtake a wave inside the dispatcher; this is about urgent
-*due work*.)
+One pass used to run the ledger and then the dispatcher, in series. The dispatcher's pass lasts
+until the outbox is drained (a 10,000-member prompt wave takes minutes at Discord's 50 requests
+per second), and the ledger's until nothing due is left (a catch-up of thousands of prompts):
+an escalation step that came due during a wave, or a support alert committed during a long
+ledger pass, waited for the other half to finish. Here every timed work (the ledger, the
+dispatcher, and any a test adds) has its own drain: a task that runs the work's `run_due` and,
+if it was asked again meanwhile, once more. A wake-up only starts drains (or asks the running
+ones to look again) and returns.
 
-While delivery is draining, its own next due time is left out of the wake-up (it would always
-be "now" and make the wake-up spin); when it goes quiet, the wake-up is re-armed with it again.
-The simulator and tests call `run_due` on each timed work in turn instead, and wait for both.
+While a work is draining its next due time is left out of the wake-up (it would always be
+"now" and make the wake-up spin); when the drain goes quiet the wake-up is re-armed with it
+(`after_drain`). What one work's pass writes may be due for the works after it (the ledger's
+handlers write outbox rows): in real time the commit's wake-up note starts them; while the
+simulator waits for everything to settle, a pass that ends asks the later works to look again.
+
+The same drains serve the simulator and tests: `run_due` there starts them and waits until all
+are quiet (`run_settled`), so a test sees exactly the concurrency production has.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from bot.timed_work import TimedWork
@@ -25,71 +31,119 @@ from bot.timed_work import TimedWork
 log = logging.getLogger(__name__)
 
 
-class SideBySide:
-    def __init__(self, work: TimedWork, delivery: TimedWork) -> None:
-        self._work = work
-        self._delivery = delivery
-        self._task: asyncio.Task[None] | None = None
-        self._again = False
-        self._stopping = False
-        # Called when delivery goes quiet, so its next due time counts again (WakeUps.arm).
-        self.after_delivery: Callable[[], Awaitable[None]] | None = None
+class _Drain:
+    def __init__(self, work: TimedWork) -> None:
+        self.work = work
+        self.task: asyncio.Task[None] | None = None
+        self.again = False
 
     @property
-    def delivering(self) -> bool:
-        return self._task is not None and not self._task.done()
+    def running(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+
+class SideBySide:
+    def __init__(self, works: Sequence[TimedWork]) -> None:
+        # The list itself, not a copy: a work appended later (a test's) gets its drain too.
+        self._works = works
+        self._drains: dict[int, _Drain] = {}
+        self._stopping = False
+        self._failure: BaseException | None = None
+        self._settling = 0  # passes of `run_settled` in progress (the simulator's)
+        # Called when a drain goes quiet, so its work's next due time counts again (WakeUps.arm).
+        self.after_drain: Callable[[], Awaitable[None]] | None = None
+
+    def _drain(self, work: TimedWork) -> _Drain:
+        drain = self._drains.get(id(work))
+        if drain is None or drain.work is not work:
+            drain = self._drains[id(work)] = _Drain(work)
+        return drain
+
+    @property
+    def draining(self) -> bool:
+        return any(drain.running for drain in self._drains.values())
 
     async def next_wakeup(self) -> datetime | None:
-        due = [await self._work.next_due()]
-        if not self.delivering:
-            due.append(await self._delivery.next_due())
-        return min((when for when in due if when is not None), default=None)
+        due: list[datetime] = []
+        for work in list(self._works):
+            if self._drain(work).running:
+                continue
+            when = await work.next_due()
+            if when is not None:
+                due.append(when)
+        return min(due, default=None)
 
     async def run_due(self) -> None:
-        await self._work.run_due()
-        self.deliver()
+        """Start every work's drain (or ask a running one to look again) and return at once."""
+        for work in list(self._works):
+            self.start(work)
 
-    def deliver(self) -> None:
-        """Drain the outbox beside the passes: start a drain, or ask the running one to look
-        once more when it ends (rows committed meanwhile are also claimed by its own loop)."""
+    def start(self, work: TimedWork) -> None:
         if self._stopping:
             return
-        if self.delivering:
-            self._again = True
-            return
-        self._again = True
-        self._task = asyncio.get_running_loop().create_task(self._drain())
+        drain = self._drain(work)
+        drain.again = True
+        if not drain.running:
+            drain.task = asyncio.get_running_loop().create_task(self._run(drain))
 
-    async def _drain(self) -> None:
+    async def _run(self, drain: _Drain) -> None:
         try:
-            while self._again and not self._stopping:
-                self._again = False
+            while drain.again and not self._stopping:
+                drain.again = False
                 try:
-                    await self._delivery.run_due()
-                except Exception:
-                    log.exception("a delivery pass failed; the next wake-up or sweep retries")
+                    await drain.work.run_due()
+                except Exception as exc:
+                    if self._settling:
+                        self._failure = self._failure or exc
+                    log.exception("a timed-work pass failed; the next wake-up or sweep retries")
+                self._after_pass(drain.work)
         finally:
-            if not self._stopping and self.after_delivery is not None:
+            if not self._stopping and self.after_drain is not None:
                 try:
-                    await self.after_delivery()
+                    await self.after_drain()
                 except Exception:
-                    log.exception("re-arming after delivery failed; the sweep retries")
+                    log.exception("re-arming after a drain failed; the sweep retries")
 
-    async def drained(self) -> None:
-        """Wait until the drain in progress (if any) has ended and re-armed the wake-up."""
-        while (task := self._task) is not None and not task.done():
-            await asyncio.wait({task})
+    def _after_pass(self, work: TimedWork) -> None:
+        if not self._settling or self._stopping:
+            return  # in real time the commits' own wake-up notes (bot.scheduling.wake) do this
+        works = list(self._works)
+        if work in works:
+            for later in works[works.index(work) + 1 :]:
+                self.start(later)
+
+    async def settled(self) -> None:
+        """Wait until no drain is running."""
+        while running := [d.task for d in self._drains.values() if d.task and d.running]:
+            await asyncio.wait(running)
+
+    async def run_settled(self) -> None:
+        """The simulator's pass: start every drain and wait until all are quiet, a pass that
+        ends asking the later works to look again; raise the first failure of a pass, so a
+        test does not miss it."""
+        self._settling += 1
+        try:
+            await self.run_due()
+            await self.settled()
+        finally:
+            self._settling -= 1
+        failure, self._failure = self._failure, None
+        if failure is not None:
+            raise failure
 
     async def stop(self, grace: float | None) -> None:
-        """For shutdown, after the delivery's own `stop()`: wait for the drain to finish the
-        rows in hand, at most `grace` seconds, then cancel it (the dispatcher releases what it
-        had not begun)."""
+        """For shutdown, after each work's own `stop()`: wait for the drains to finish what they
+        hold, at most `grace` seconds, then cancel them (the ledger and the dispatcher release
+        what they had not begun)."""
         self._stopping = True
-        task = self._task
-        if task is None or task.done():
+        running = {d.task for d in self._drains.values() if d.task and not d.task.done()}
+        if not running:
             return
-        _done, pending = await asyncio.wait({task}, timeout=grace)
+        _done, pending = await asyncio.wait(running, timeout=grace)
         if pending:
-            log.warning("delivery still running after %.1f s; cancelling", grace or 0.0)
-            task.cancel()
-            await asyncio.wait({task}, timeout=grace)
+            log.warning(
+                "%d drain(s) still running after %.1f s; cancelling", len(pending), grace or 0.0
+            )
+            for task in pending:
+                task.cancel()
+            await asyncio.wait(pending, timeout=grace)

@@ -110,9 +110,9 @@ class WakeUps:
 
     async def stop(self, grace: float | None = None) -> None:
         """Stop re-arming and wait for a pass in progress (it may be writing to the database
-        the caller is about to close), for at most `grace` seconds; then cancel it. Whatever
-        it had claimed and not finished stays claimed until its lease ends, then another
-        process (or the next start) picks it up."""
+        the caller is about to close), for at most `grace` seconds; then cancel it. The ledger
+        and the dispatcher release at once what they had claimed and not begun (also when
+        cancelled), so another process (or the next start) need not wait for the lease."""
         wake.unsubscribe(self._on_commit)
         self._stopping = True
         if self._passes:

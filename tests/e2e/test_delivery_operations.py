@@ -87,8 +87,12 @@ async def test_a_cancel_skips_a_send_not_begun_and_cannot_unsend_one_under_way(
     assert results == [Cancelled.IN_FLIGHT] * 3  # all claimed by the batch
     assert again == Cancelled.FINISHED  # already cancelled: nothing more to do
     assert texts(sim.messages(world.general)) == ["step 0"]  # under way: it arrived
+    # The two never sent are gone; the one that arrived is kept as sent, with its message id,
+    # so its feature can still edit that copy.
+    [posted] = sim.messages(world.general)
     async with bot.database.read() as session:
-        assert (await session.scalars(select(OutboxMessage.id))).all() == []
+        rows = (await session.scalars(select(OutboxMessage))).all()
+        assert [(r.id, r.state, r.sent_message_id) for r in rows] == [(ids[0], "sent", posted.id)]
     late = await send(bot, world, channel, "never")
     async with bot.database.transaction() as session:
         assert await outbox.cancel(session, late) == Cancelled.CANCELLED

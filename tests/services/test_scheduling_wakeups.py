@@ -338,8 +338,12 @@ async def test_due_work_is_handled_while_a_long_wave_is_still_being_delivered(
 
     wave = LongWave(clock)
     host = SideBySide(
-        LedgerRunner(database, clock, KindRegistry([WorkKind("step", nothing_to_lock, record)])),
-        wave,
+        [
+            LedgerRunner(
+                database, clock, KindRegistry([WorkKind("step", nothing_to_lock, record)])
+            ),
+            wave,
+        ]
     )
     jobs = AsyncIOScheduler(
         timezone=UTC,
@@ -347,7 +351,7 @@ async def test_due_work_is_handled_while_a_long_wave_is_still_being_delivered(
     )
     jobs.start()
     wakeups = WakeUps(jobs, host, clock, sweep_every=timedelta(hours=1))
-    host.after_delivery = wakeups.arm
+    host.after_drain = wakeups.arm
     try:
         await wakeups.start()  # the wave is due: the first pass starts draining it
         await asyncio.wait_for(wave.draining.wait(), timeout=10)
@@ -356,7 +360,7 @@ async def test_due_work_is_handled_while_a_long_wave_is_still_being_delivered(
         await asyncio.wait_for(handled.wait(), timeout=10)
         assert not wave.sent  # handled while the wave was still going out
         wave.release.set()
-        await asyncio.wait_for(host.drained(), timeout=10)
+        await asyncio.wait_for(host.settled(), timeout=10)
         # The wave is done and nothing else is due: the wake-up rests instead of spinning
         # (one more look at the outbox at most, asked for by the step's pass).
         assert wakeups.armed_at is None

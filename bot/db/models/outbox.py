@@ -35,6 +35,8 @@ SEND = "send"
 # A feature's hook still to run for a finished row (see bot/delivery/recording.py).
 HOOK_COMPLETED = "completed"
 HOOK_UNDELIVERABLE = "undeliverable"
+# Cancelled while its send was under way, and the send arrived: the feature may edit the copy.
+HOOK_SENT_DESPITE_CANCEL = "sent_cancelled"
 
 
 class OutboxMessage(Base):
