@@ -88,11 +88,25 @@ async def queue_behind(
     if not ahead:
         return "go", None
     last = ahead[-1]
-    if operation in EDITS and last.operation == operation and last.claimed_by is None:
+    if (
+        operation in EDITS
+        and last.operation == operation
+        and last.claimed_by is None
+        and not _archive_flips(last.payload, params)
+    ):
         last.payload = {**last.payload, **params}
         await session.flush()
         return "merged", last.id
     return "wait", None
+
+
+def _archive_flips(pending: dict[str, Any], params: dict[str, Any]) -> bool:
+    """An archived thread takes no other change until it is unarchived, so "unarchive (and
+    lock)" followed by "archive" must stay two requests: merged, the latest value would win
+    and the thread would never be unarchived to be locked."""
+    return (
+        "archived" in pending and "archived" in params and pending["archived"] != params["archived"]
+    )
 
 
 async def release_next(session: AsyncSession, done: OutboxMessage, now: datetime) -> None:
