@@ -31,6 +31,11 @@ BUDGET = "global"
 # Slots leased at a time by a process sharing the budget: small, so an idle process wastes
 # little and processes interleave finely (8 slots are 0.17 s at 47/s).
 BLOCK = 8
+# A lease whose round trip took longer than this is given up and asked again (at most
+# LEASE_TRIES times): its mapping of the database clock could place slots too close to
+# another process's.
+MAX_ROUND_TRIP = 0.05
+LEASE_TRIES = 3
 
 
 class Pacer:
@@ -108,6 +113,20 @@ class SharedPacer(Pacer):
             await asyncio.sleep(slot - now)
 
     async def _lease(self) -> None:
+        for _ in range(LEASE_TRIES):
+            first, round_trip = await self._lease_block()
+            # The database's clock was read somewhere within the round trip: the block is
+            # placed as late as that allows (never early), and a block whose round trip was
+            # slow is given up (its slots go unused) rather than risk several processes'
+            # slots bunching up past Discord's 50 per second on a loaded machine.
+            if round_trip <= MAX_ROUND_TRIP:
+                break
+        self._slots.extend(first + i * self.interval for i in range(self._block))
+        self.leases += 1
+
+    async def _lease_block(self) -> tuple[float, float]:
+        """Lease the next block from the shared row: its first slot in loop time, and how long
+        the lease's round trip took."""
         span = self._block * self.interval
         loop = asyncio.get_running_loop()
         async with self._db.transaction() as session:
@@ -130,8 +149,4 @@ class SharedPacer(Pacer):
                 )
             ).one()
             answered = loop.time()
-        # The database's clock, read between `asked` and `answered`, mapped to loop time.
-        offset = float(db_now) - (asked + answered) / 2
-        first = float(start) - offset
-        self._slots.extend(first + i * self.interval for i in range(self._block))
-        self.leases += 1
+        return float(start) - float(db_now) + answered, answered - asked
