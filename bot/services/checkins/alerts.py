@@ -137,6 +137,8 @@ class AlertService:
                 handle=self._step_due,
                 lateness=Lateness.DELIVER,
                 rebuild=self.rebuild_steps,
+                # Claimed before bulk work due earlier (a morning's prompt wave).
+                urgent=True,
             )
         ]
 
