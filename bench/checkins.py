@@ -37,7 +37,9 @@ def _p95(values: list[float]) -> float:
 async def run(*, members: int = MEMBERS, supported: int = SUPPORTED) -> dict[str, float]:
     print(f"\n== {members:,} simultaneous check-ins, {supported} asking for support ({backend()})")
     logging.getLogger("discord.http").setLevel(logging.ERROR)
-    async with fresh_database() as url, Simulator() as sim:
+    # Follow-ups may come long after the deferral (Discord allows 15 minutes); the simulator's
+    # 15 s default wait for them would end the run before the crowd is stored.
+    async with fresh_database() as url, Simulator(reply_timeout=120) as sim:
         guild = sim.add_guild("Recovery Circle")
         people = [guild.add_member(f"member{i:04d}") for i in range(members)]
         mentors = [guild.add_member(f"mentor{i:03d}") for i in range(supported)]
