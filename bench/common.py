@@ -1,18 +1,21 @@
-"""Shared pieces: fresh databases (SQLite, or PostgreSQL with STEADY_BENCH_DATABASE_URL) and
-bulk rows."""
+"""Shared pieces: fresh databases (SQLite, or PostgreSQL with STEADY_BENCH_DATABASE_URL), bulk
+rows, and the timing of a bot's interaction handling."""
 
 from __future__ import annotations
 
 import os
 import resource
 import tempfile
+import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+import discord.webhook.async_
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 
@@ -103,3 +106,37 @@ def resident_memory_mb() -> tuple[float, float]:
         pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return current, peak
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank `q` quantile (0…1) of `values`."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+@contextmanager
+def interaction_handling(bot: Any) -> Iterator[list[float]]:
+    """Seconds from each interaction's arrival to its reply leaving, appended to the yielded list
+    while the block runs. Taken from the bot's own hooks, so the simulator's side is not counted."""
+    handling: list[float] = []
+    arrived: dict[int, float] = {}
+
+    async def on_interaction(interaction: Any) -> None:
+        arrived[interaction.id] = time.perf_counter()
+
+    bot.add_listener(on_interaction)
+    adapter = discord.webhook.async_.AsyncWebhookAdapter
+    original = adapter.create_interaction_response
+
+    async def timed_response(self: Any, interaction_id: int, *a: Any, **k: Any) -> Any:
+        # The moment the reply leaves: discord.py is about to send the callback.
+        if int(interaction_id) in arrived:
+            handling.append(time.perf_counter() - arrived.pop(int(interaction_id)))
+        return await original(self, interaction_id, *a, **k)
+
+    adapter.create_interaction_response = timed_response  # type: ignore[method-assign]
+    try:
+        yield handling
+    finally:
+        adapter.create_interaction_response = original  # type: ignore[method-assign]
+        bot.remove_listener(on_interaction)

@@ -18,13 +18,11 @@ import asyncio
 import random
 import time
 from datetime import UTC, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
-import discord.webhook.async_
 from sqlalchemy import insert
 
-from bench.common import fresh_database
+from bench.common import fresh_database, interaction_handling, percentile
 from bot.db import Database
 from bot.db.models import MentorProfile
 from bot.db.models.mentoring import APPROVED
@@ -150,11 +148,6 @@ async def run_request() -> dict[str, float]:
     return figures
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 async def request_latency(
     mentors: int = REQUEST_MENTORS, requests: int = REQUESTS
 ) -> tuple[dict[str, float], bool]:
@@ -191,25 +184,8 @@ async def request_latency(
         finally:
             await database.dispose()
 
-        handling: list[float] = []
         async with sim.run_bot(database_url=url, now=NOW) as bot:
-            arrived: dict[int, float] = {}
-
-            async def on_interaction(interaction: Any) -> None:
-                arrived[interaction.id] = time.perf_counter()
-
-            bot.add_listener(on_interaction)
-            adapter = discord.webhook.async_.AsyncWebhookAdapter
-            original = adapter.create_interaction_response
-
-            async def timed_response(self: Any, interaction_id: int, *a: Any, **k: Any) -> Any:
-                # The moment the reply leaves: discord.py is about to send the callback.
-                if int(interaction_id) in arrived:
-                    handling.append(time.perf_counter() - arrived.pop(int(interaction_id)))
-                return await original(self, interaction_id, *a, **k)
-
-            adapter.create_interaction_response = timed_response  # type: ignore[method-assign]
-            try:
+            with interaction_handling(bot) as handling:
                 for member in members:
                     reply = await sim.slash(
                         member, "mentor request", focus=", ".join(rng.sample(focus, 2))
@@ -217,10 +193,8 @@ async def request_latency(
                     assert "asked a mentor" in reply.content, reply.content
                     # Deliver the offer DM, as the bot would between requests.
                     await sim.advance()
-            finally:
-                adapter.create_interaction_response = original  # type: ignore[method-assign]
         handling = handling[WARM_UP:]  # the first few warm caches and connections
-    p50, p90, p99 = (_pct(handling, q) * 1000 for q in (0.50, 0.90, 0.99))
+    p50, p90, p99 = (percentile(handling, q) * 1000 for q in (0.50, 0.90, 0.99))
     ok = p99 < REQUEST_TARGET_MS
     print(
         f"  interaction arrival → reply leaving, {len(handling)} requests: p50 {p50:.1f} ms, "

@@ -20,11 +20,10 @@ from datetime import UTC, date, datetime
 from datetime import time as clock_time
 from typing import Any
 
-import discord.webhook.async_
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import URL
 
-from bench.common import backend, fresh_database
+from bench.common import backend, fresh_database, interaction_handling
 from bot.config import Settings
 from bot.db import Database
 from bot.db.models.meetings import Meeting, MeetingSubscription
@@ -116,7 +115,6 @@ def _pct(values: list[float], q: float) -> float:
 
 
 async def _lists(url: URL, ids_for_guild: list[int]) -> tuple[list[float], list[float]]:
-    handling: list[float] = []
     round_trips: list[float] = []
     async with Simulator() as sim:
         guild = sim.add_guild("Bench")
@@ -129,30 +127,13 @@ async def _lists(url: URL, ids_for_guild: list[int]) -> tuple[list[float], list[
                 meeting.guild_id = guild.id
         await database.dispose()
         async with sim.run_bot(database_url=url.render_as_string(False), now=NOW) as bot:
-            arrived: dict[int, float] = {}
-
-            async def on_interaction(interaction: Any) -> None:
-                arrived[interaction.id] = time.perf_counter()
-
-            bot.add_listener(on_interaction)
-            adapter = discord.webhook.async_.AsyncWebhookAdapter
-            original = adapter.create_interaction_response
-
-            async def timed(self: Any, interaction_id: int, *a: Any, **k: Any) -> Any:
-                if int(interaction_id) in arrived:
-                    handling.append(time.perf_counter() - arrived.pop(int(interaction_id)))
-                return await original(self, interaction_id, *a, **k)
-
-            adapter.create_interaction_response = timed  # type: ignore[method-assign]
-            try:
+            with interaction_handling(bot) as handling:
                 for n in range(LISTS + 20):
                     t0 = time.perf_counter()
                     reply = await sim.slash(member, "meeting list")
                     if n >= 20:  # the first few warm caches and connections
                         round_trips.append(time.perf_counter() - t0)
                     assert "Meetings in the next 7 days" in reply.content, reply.content
-            finally:
-                adapter.create_interaction_response = original  # type: ignore[method-assign]
     return handling[20:], round_trips
 
 

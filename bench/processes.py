@@ -5,10 +5,7 @@ together they stay under 50 requests/s. Time against that single floor, losses, 
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
-import sys
 import time
 from collections import Counter
 
@@ -16,29 +13,13 @@ from bench.common import backend, fresh_database
 from bot.db import Database
 from bot.delivery.outbox import OutgoingMessage, Target, enqueue
 from bot.simulator import Simulator
+from bot.simulator.processes import bot_processes
 
 MEMBERS = 2_000
 PROCESSES = 2
 GLOBAL_LIMIT = 50
 SEND = "POST /channels/{channel_id}/messages"
 OPEN_DM = "POST /users/@me/channels"
-
-RUN = """
-import asyncio, sys
-from bot import runtime
-from bot.clock import SystemClock
-from bot.config import Settings
-from bot.simulator.harness import discord_endpoints
-
-async def main(url, api, gateway, token):
-    settings = Settings(database_url=url, discord_token=token)
-    with discord_endpoints(api, gateway):
-        database = await runtime.open_database(settings)
-        bot = runtime.create_bot(settings, database, SystemClock(), guild_ready_timeout=0.05)
-        await runtime.run_until_stopped(bot, token)
-
-asyncio.run(main(*sys.argv[1:]))
-"""
 
 
 async def run(*, members: int = MEMBERS) -> dict[str, float]:
@@ -64,22 +45,11 @@ async def run(*, members: int = MEMBERS) -> dict[str, float]:
                     )
         finally:
             await database.dispose()
-        arguments = [text, sim.api_base, sim.gateway_url, sim.token]
-        bots = [
-            await asyncio.create_subprocess_exec(
-                sys.executable, "-c", RUN, *arguments, stderr=asyncio.subprocess.DEVNULL
-            )
-            for _ in range(PROCESSES)
-        ]
-        try:
+        async with bot_processes(sim, text, PROCESSES) as codes:
             await sim.wait_for_request(OPEN_DM, within=60)
             started = time.perf_counter()
             await sim.wait_until(lambda: all(sim.dms(p) for p in people), within=600)
             elapsed = time.perf_counter() - started
-        finally:
-            for process in bots:
-                process.send_signal(signal.SIGTERM)
-            codes = [await asyncio.wait_for(p.wait(), 60) for p in bots]
     ours = [r for r in sim.requests if r.route in (SEND, OPEN_DM)]
     accepted = sum(1 for r in ours if r.ok)
     limited = sum(1 for r in ours if r.status == 429)

@@ -21,9 +21,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import discord.webhook.async_
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
+from bench.common import interaction_handling, percentile
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.db.types import UTCDateTime
@@ -88,11 +88,6 @@ def _load(path: Path, counters: int, due: int, member_ids: list[int]) -> None:
     connection.close()
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 async def run(counters: int, due: int, shows: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="steady-bench-") as tmp:
         path = Path(tmp) / "bench.db"
@@ -132,33 +127,16 @@ async def run(counters: int, due: int, shows: int) -> dict[str, float]:
                 timings.append(time.perf_counter() - t0)
             await database.dispose()
 
-            handling: list[float] = []
             round_trips: list[float] = []
             async with sim.run_bot(database_url=url, now=NOW) as bot:
-                arrived: dict[int, float] = {}
-
-                async def on_interaction(interaction: Any) -> None:
-                    arrived[interaction.id] = time.perf_counter()
-
-                bot.add_listener(on_interaction)
-                adapter = discord.webhook.async_.AsyncWebhookAdapter
-                original = adapter.create_interaction_response
-
-                async def timed_response(self: Any, interaction_id: int, *a: Any, **k: Any) -> Any:
-                    # The moment the reply leaves: discord.py is about to send the callback.
-                    if int(interaction_id) in arrived:
-                        handling.append(time.perf_counter() - arrived.pop(int(interaction_id)))
-                    return await original(self, interaction_id, *a, **k)
-
-                adapter.create_interaction_response = timed_response  # type: ignore[method-assign]
-                for n in range(shows + 20):
-                    t0 = time.perf_counter()
-                    reply = await sim.slash(members[n % len(members)], "sobriety show")
-                    elapsed = time.perf_counter() - t0
-                    assert reply.embeds, reply.content
-                    if n >= 20:  # the first few warm caches and connections
-                        round_trips.append(elapsed)
-                adapter.create_interaction_response = original  # type: ignore[method-assign]
+                with interaction_handling(bot) as handling:
+                    for n in range(shows + 20):
+                        t0 = time.perf_counter()
+                        reply = await sim.slash(members[n % len(members)], "sobriety show")
+                        elapsed = time.perf_counter() - t0
+                        assert reply.embeds, reply.content
+                        if n >= 20:  # the first few warm caches and connections
+                            round_trips.append(elapsed)
                 handling = handling[20:]
 
     return {
@@ -167,10 +145,10 @@ async def run(counters: int, due: int, shows: int) -> dict[str, float]:
         "due_found": found,
         "find_due_median_ms": statistics.median(timings) * 1000,
         "find_due_max_ms": max(timings) * 1000,
-        "show_handling_p50_ms": _pct(handling, 0.50) * 1000,
-        "show_handling_p99_ms": _pct(handling, 0.99) * 1000,
-        "show_round_trip_p50_ms": _pct(round_trips, 0.50) * 1000,
-        "show_round_trip_p99_ms": _pct(round_trips, 0.99) * 1000,
+        "show_handling_p50_ms": percentile(handling, 0.50) * 1000,
+        "show_handling_p99_ms": percentile(handling, 0.99) * 1000,
+        "show_round_trip_p50_ms": percentile(round_trips, 0.50) * 1000,
+        "show_round_trip_p99_ms": percentile(round_trips, 0.99) * 1000,
     }
 
 

@@ -340,14 +340,7 @@ class LedgerRunner:
                 table.c.state == PENDING,
                 table.c.claimed_by == self.worker,
             )
-            .values(
-                state=state,
-                outcome=outcome,
-                reason=reason,
-                finished_at=now,
-                claimed_by=None,
-                claimed_until=None,
-            )
+            .values(_finished(now, state, outcome, reason))
         )
         return _count(result) == 1
 
@@ -483,14 +476,7 @@ class LedgerRunner:
         result = await session.execute(
             update(DueWork)
             .where(self._still_ours(claim))
-            .values(
-                state=state,
-                outcome=outcome,
-                reason=reason,
-                finished_at=now,
-                claimed_by=None,
-                claimed_until=None,
-            )
+            .values(_finished(now, state, outcome, reason))
         )
         return _count(result) == 1
 
@@ -588,6 +574,18 @@ def _item(claim: Claimed, now: datetime, *, late: bool) -> DueItem:
         late=late,
         attempts=claim.attempts,
     )
+
+
+def _finished(now: datetime, state: str, outcome: str, reason: str | None) -> dict[str, object]:
+    """What taking an item writes, on either path: its end state, and no holder any more."""
+    return {
+        "state": state,
+        "outcome": outcome,
+        "reason": reason,
+        "finished_at": now,
+        "claimed_by": None,
+        "claimed_until": None,
+    }
 
 
 def _count(result: object) -> int:

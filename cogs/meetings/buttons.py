@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import discord
 
@@ -18,18 +18,29 @@ def _when(raw: str) -> datetime:
     return datetime.fromtimestamp(int(raw), tz=UTC)
 
 
-class RsvpButton(
+def _template(prefix: str, choices: str) -> str:
+    return re.escape(prefix) + rf"(?P<meeting>[0-9]+):(?P<at>[0-9]+):(?P<choice>[{choices}])"
+
+
+class _OccurrenceButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=re.escape(RSVP_PREFIX) + r"(?P<meeting>[0-9]+):(?P<at>[0-9]+):(?P<answer>[gn])",
+    # Never matches: only the subclasses below, each with its own prefix, are registered.
+    template=r"(?!)",
 ):
-    def __init__(self, meeting_id: int, at: str, answer: str) -> None:
+    """A button about one occurrence of a meeting, answering with one letter. Its custom id holds
+    everything, so it keeps working after a restart."""
+
+    prefix: ClassVar[str]
+    labels: ClassVar[dict[str, str]]
+
+    def __init__(self, meeting_id: int, at: str, choice: str) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Going" if answer == "g" else "Can't make it",
-                custom_id=f"{RSVP_PREFIX}{meeting_id}:{at}:{answer}",
+                label=self.labels[choice],
+                custom_id=f"{self.prefix}{meeting_id}:{at}:{choice}",
             )
         )
-        self.meeting_id, self.at, self.answer = meeting_id, at, answer
+        self.meeting_id, self.at, self.choice = meeting_id, at, choice
 
     @classmethod
     async def from_custom_id(
@@ -38,44 +49,30 @@ class RsvpButton(
         item: discord.ui.Item[Any],
         match: re.Match[str],
         /,
-    ) -> RsvpButton:
-        return cls(int(match["meeting"]), match["at"], match["answer"])
+    ) -> Self:
+        return cls(int(match["meeting"]), match["at"], match["choice"])
+
+
+class RsvpButton(_OccurrenceButton, template=_template(RSVP_PREFIX, "gn")):
+    prefix = RSVP_PREFIX
+    labels: ClassVar[dict[str, str]] = {"g": "Going", "n": "Can't make it"}
 
     async def callback(self, interaction: discord.Interaction[SteadyBot]) -> None:  # type: ignore[override]
         reply = await interaction.client.services.meetings.rsvp(
             self.meeting_id,
             _when(self.at),
             interaction.user.id,
-            GOING if self.answer == "g" else NOT_GOING,
+            GOING if self.choice == "g" else NOT_GOING,
         )
         await interaction.response.send_message(reply, ephemeral=True)
 
 
-class SelfReportButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=re.escape(SELF_REPORT_PREFIX) + r"(?P<meeting>[0-9]+):(?P<at>[0-9]+):(?P<was>[yn])",
-):
-    def __init__(self, meeting_id: int, at: str, was: str) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="I was there" if was == "y" else "I couldn't make it",
-                custom_id=f"{SELF_REPORT_PREFIX}{meeting_id}:{at}:{was}",
-            )
-        )
-        self.meeting_id, self.at, self.was = meeting_id, at, was
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> SelfReportButton:
-        return cls(int(match["meeting"]), match["at"], match["was"])
+class SelfReportButton(_OccurrenceButton, template=_template(SELF_REPORT_PREFIX, "yn")):
+    prefix = SELF_REPORT_PREFIX
+    labels: ClassVar[dict[str, str]] = {"y": "I was there", "n": "I couldn't make it"}
 
     async def callback(self, interaction: discord.Interaction[SteadyBot]) -> None:  # type: ignore[override]
         reply = await interaction.client.services.meetings.self_report(
-            self.meeting_id, _when(self.at), interaction.user.id, self.was == "y"
+            self.meeting_id, _when(self.at), interaction.user.id, self.choice == "y"
         )
         await interaction.response.send_message(reply, ephemeral=True)

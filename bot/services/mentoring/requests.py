@@ -82,6 +82,20 @@ class PairToEnd:
     as_mentee: bool
 
 
+async def _active_mentor(
+    session: AsyncSession, guild_id: int, mentee_id: int, kind: str
+) -> int | None:
+    """The mentor (or sponsor) `mentee_id` is actively paired with for `kind`, if any."""
+    return await session.scalar(
+        select(MentoringPair.mentor_id).where(
+            MentoringPair.guild_id == guild_id,
+            MentoringPair.mentee_id == mentee_id,
+            MentoringPair.kind == kind,
+            MentoringPair.state == ACTIVE,
+        )
+    )
+
+
 class RequestService:
     def __init__(
         self,
@@ -141,14 +155,7 @@ class RequestService:
     async def _refuse_duplicate(
         self, session: AsyncSession, guild_id: int, user_id: int, kind: str
     ) -> None:
-        active = await session.scalar(
-            select(MentoringPair.mentor_id).where(
-                MentoringPair.guild_id == guild_id,
-                MentoringPair.mentee_id == user_id,
-                MentoringPair.kind == kind,
-                MentoringPair.state == ACTIVE,
-            )
-        )
+        active = await _active_mentor(session, guild_id, user_id, kind)
         if active is not None:
             raise InvalidInput(
                 f"You already have a {texts.kind_word(kind)}, {texts.who(active)}. To ask for a "
@@ -308,14 +315,7 @@ class RequestService:
                     f"{texts.who(mentor_id)} is at capacity ({load} of {capacity}). To pair them "
                     "anyway, run the command again with `override:True`."
                 )
-            taken = await session.scalar(
-                select(MentoringPair.mentor_id).where(
-                    MentoringPair.guild_id == guild_id,
-                    MentoringPair.mentee_id == mentee_id,
-                    MentoringPair.kind == chosen,
-                    MentoringPair.state == ACTIVE,
-                )
-            )
+            taken = await _active_mentor(session, guild_id, mentee_id, chosen)
             if taken is not None:
                 raise InvalidInput(
                     f"{texts.who(mentee_id)} already has a {texts.kind_word(chosen)}, "

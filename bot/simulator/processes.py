@@ -1,0 +1,52 @@
+"""Real bot processes (`bot.runtime`, the real clock and wake-ups) against a running simulator:
+for checking that several processes on one database share Discord's budget."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.simulator.simulator import Simulator
+
+# A real `run`; only the endpoints point at the simulator.
+RUN = """
+import asyncio, sys
+from bot import runtime
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.simulator.harness import discord_endpoints
+
+async def main(url, api, gateway, token):
+    settings = Settings(database_url=url, discord_token=token)
+    with discord_endpoints(api, gateway):
+        database = await runtime.open_database(settings)
+        bot = runtime.create_bot(settings, database, SystemClock(), guild_ready_timeout=0.05)
+        await runtime.run_until_stopped(bot, token)
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+@asynccontextmanager
+async def bot_processes(sim: Simulator, database_url: str, count: int) -> AsyncIterator[list[int]]:
+    """`count` bot processes on `database_url` while the block runs, stopped with SIGTERM as a
+    host would. The yielded list holds their exit codes once the block has ended."""
+    arguments = [database_url, sim.api_base, sim.gateway_url, sim.token]
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-c", RUN, *arguments, stderr=asyncio.subprocess.DEVNULL
+        )
+        for _ in range(count)
+    ]
+    codes: list[int] = []
+    try:
+        yield codes
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        codes.extend([await asyncio.wait_for(p.wait(), 60) for p in processes])
