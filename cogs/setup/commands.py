@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.checks import moderator_only
 from cogs.checkins.setup_commands import add_checkin_alerts_status
+from cogs.meetings.setup_command import add_meetings_settings
 from cogs.mentoring.setup_checks import (
     add_pairs_status,
     pairs_channel_problem,
@@ -39,6 +40,7 @@ class SetupCog(
         assert interaction.guild_id is not None
         view = await self.bot.services.settings.guild(interaction.guild_id)
         embed = settings_embed(view)
+        await add_meetings_settings(self.bot, interaction.guild_id, embed)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="timezone", description="Set the server's default timezone")
