@@ -3,6 +3,8 @@ counts as attending; sessions counted afterwards use it, and nothing else change
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import select
 
@@ -11,6 +13,11 @@ from bot.db.models import AuditLog
 from bot.simulator import SimChannel, SimMember, Simulator, SimulatorError
 from tests.e2e.conftest import World
 from tests.e2e.meeting_steps import settle
+
+
+def _minutes(value: int) -> dict[str, Any]:
+    """The option as Discord names it (a hyphen, so not a Python keyword argument)."""
+    return {"presence-minutes": value}
 
 
 async def _voice_group(sim: Simulator, world: World) -> SimChannel:
@@ -49,7 +56,7 @@ async def test_five_minutes_count_after_the_moderator_sets_five_and_not_before(
     before = await sim.slash(world.alice, "meeting attendance")
     assert "You attended 0 groups" in before.content  # 5 minutes of the default 10
 
-    reply = await sim.slash(world.mo, "setup meetings", **{"presence-minutes": 5})
+    reply = await sim.slash(world.mo, "setup meetings", **_minutes(5))
     assert reply.ephemeral
     assert "at least **5 minutes** of a session count as attending" in reply.content
     assert "attendance already recorded stays as it was" in reply.content
@@ -78,7 +85,7 @@ async def test_setup_show_lists_the_presence_minutes(
     assert "at least **10 minutes** (the default)" in meetings["value"]
     assert "/setup meetings presence-minutes:" in meetings["value"]
 
-    await sim.slash(world.mo, "setup meetings", **{"presence-minutes": 1})
+    await sim.slash(world.mo, "setup meetings", **_minutes(1))
     shown = await sim.slash(world.mo, "setup show")
     [meetings] = [f for f in shown.embeds[0]["fields"] if f["name"] == "Meetings"]
     assert "at least **1 minute** of a session" in meetings["value"]
@@ -100,7 +107,7 @@ async def test_a_member_who_is_not_a_moderator_is_refused_and_nothing_changes(
     sim: Simulator, world: World, bot: SteadyBot
 ) -> None:
     refused = await sim.slash(
-        world.alice, "setup meetings", bypass_permissions=True, **{"presence-minutes": 2}
+        world.alice, "setup meetings", bypass_permissions=True, **_minutes(2)
     )
     assert refused.ephemeral
     assert "This command is for moderators" in refused.content
@@ -117,6 +124,6 @@ async def test_discord_refuses_minutes_out_of_range_before_steady_sees_them(
     # The option carries its range, so Discord's client will not send 0 or 481 (the service
     # refuses them too: tests/services/test_meetings_presence_setting.py).
     with pytest.raises(SimulatorError, match="between 1 and 480"):
-        await sim.slash(world.mo, "setup meetings", **{"presence-minutes": minutes})
+        await sim.slash(world.mo, "setup meetings", **_minutes(minutes))
     shown = await sim.slash(world.mo, "setup meetings")
     assert "at least **10 minutes** (the default)" in shown.content
