@@ -10,5 +10,6 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.checkins",
     "cogs.mentoring",
     "cogs.privacy",
+    # After cogs.setup: it adds /setup meetings to that group.
     "cogs.meetings",
 )

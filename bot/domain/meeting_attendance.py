@@ -6,7 +6,24 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-DEFAULT_MINIMUM_PRESENCE = timedelta(minutes=10)
+from bot.errors import InvalidInput
+
+DEFAULT_PRESENCE_MINUTES = 10
+DEFAULT_MINIMUM_PRESENCE = timedelta(minutes=DEFAULT_PRESENCE_MINUTES)
+# A server may ask for as little as a minute (drop-in groups) and as much as the longest
+# meeting lasts (480 minutes), matching the check constraint on meeting_settings.
+MIN_PRESENCE_MINUTES = 1
+MAX_PRESENCE_MINUTES = 480
+
+
+def check_presence_minutes(minutes: int) -> int:
+    """The voice minutes a server counts as attending, or a kind refusal."""
+    if not MIN_PRESENCE_MINUTES <= minutes <= MAX_PRESENCE_MINUTES:
+        raise InvalidInput(
+            f"Presence minutes go from {MIN_PRESENCE_MINUTES} to {MAX_PRESENCE_MINUTES} (the "
+            "longest a meeting can last). Nothing was changed."
+        )
+    return minutes
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,5 @@
 """/setup checkins and /setup crisis-line add|remove, registered on the setup cog's group so
-that cogs/setup.py does not grow with every feature."""
+that the /setup package does not grow with every feature."""
 
 from __future__ import annotations
 

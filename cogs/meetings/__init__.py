@@ -1,4 +1,5 @@
-"""/meeting: recurring groups in their own timezone, with reminders, RSVPs and attendance."""
+"""/meeting: recurring groups in their own timezone, with reminders, RSVPs and attendance; and
+/setup meetings."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from cogs.meetings.render import (
     ts,
     upcoming_text,
 )
+from cogs.meetings.setup_command import attach_setup_command
 
 if TYPE_CHECKING:
     from bot.app import SteadyBot
@@ -136,3 +138,4 @@ async def setup(bot: SteadyBot) -> None:
     hook_interest(bot)
     await bot.add_cog(MeetingCog(bot))
     await bot.add_cog(MeetingListeners(bot))
+    attach_setup_command(bot)

@@ -140,6 +140,7 @@ ACTION_NAMES = {
     "settings.timezone": "changed the server's timezone",
     "settings.moderator_role": "chose the moderator role",
     "settings.milestones": "changed the milestone settings",
+    "meetings.presence_minutes": "changed the voice minutes that count as attending a meeting",
 }
 
 

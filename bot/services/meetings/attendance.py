@@ -16,7 +16,6 @@ from bot.db.models.meetings import (
     Meeting,
     MeetingAttendance,
     MeetingRsvp,
-    MeetingSettings,
     MeetingVoiceStay,
 )
 from bot.delivery import outbox
@@ -24,18 +23,17 @@ from bot.delivery.outbox import Target
 from bot.domain.meeting_attendance import Presence, time_present
 from bot.services.meetings import messages
 from bot.services.meetings.rules import meeting_day
+from bot.services.meetings.server_settings import view_in
 
 SELF_REPORT_PURPOSE = "meeting.self_report"
-DEFAULT_MINIMUM = 10
 # Stays are kept a day past the occurrence they might count for, then forgotten.
 KEEP_STAYS = timedelta(days=1)
 OPEN_TOO_LONG = timedelta(hours=12)
 
 
 async def minimum_presence(session: AsyncSession, guild_id: int) -> timedelta:
-    settings = await session.get(MeetingSettings, guild_id)
-    minutes = settings.min_presence_minutes if settings is not None else DEFAULT_MINIMUM
-    return timedelta(minutes=minutes)
+    """The server's `/setup meetings presence-minutes`, read when a session is counted."""
+    return timedelta(minutes=(await view_in(session, guild_id)).presence_minutes)
 
 
 async def note_voice(

@@ -20,6 +20,7 @@ from bot.db.models.outbox import PENDING, SENT, WAITING, OutboxMessage
 from bot.delivery import operations as ops
 from bot.delivery import outbox
 from bot.delivery.outbox import Target
+from bot.domain.meeting_attendance import DEFAULT_PRESENCE_MINUTES
 from bot.services.meetings import messages
 
 EVENT_PURPOSE = "meeting.event"
@@ -149,7 +150,9 @@ async def event_failed(session: AsyncSession, subject_id: int | None, reason: st
         return
     settings = await session.get(MeetingSettings, meeting.guild_id, with_for_update=True)
     if settings is None:
-        settings = MeetingSettings(guild_id=meeting.guild_id, min_presence_minutes=10)
+        settings = MeetingSettings(
+            guild_id=meeting.guild_id, min_presence_minutes=DEFAULT_PRESENCE_MINUTES
+        )
         session.add(settings)
     elif settings.event_permission_told:
         return

@@ -41,6 +41,7 @@ from bot.services.meetings.rules import (
     recurrence_in,
     recurrence_of,
 )
+from bot.services.meetings.server_settings import MeetingServerSettings
 from bot.services.privacy.access import record_access
 from bot.services.privacy.registry import MemberData
 from bot.services.settings import SettingsService
@@ -113,6 +114,7 @@ class MeetingService:
         self._db = database
         self._clock = clock
         self._settings = settings
+        self.server_settings = MeetingServerSettings(database, clock)
 
     # -- wiring -----------------------------------------------------------------------------
 

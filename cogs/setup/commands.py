@@ -1,4 +1,5 @@
-"""/setup: moderators' server-wide settings."""
+"""The /setup group and its core settings: show, timezone, moderator role, milestones,
+mentoring and status."""
 
 from __future__ import annotations
 
@@ -9,29 +10,19 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import moderator_only
-from bot.delivery.status import DeliveryHealthReport
 from cogs.checkins.setup_commands import add_checkin_alerts_status
+from cogs.meetings.setup_command import add_meetings_settings
 from cogs.mentoring.setup_checks import (
     add_pairs_status,
     pairs_channel_problem,
     review_channel_problem,
 )
+from cogs.setup.settings_card import ROLE_VISIBILITY, channel_text, settings_embed
+from cogs.setup.status import render_status
 from cogs.timezone import timezone_autocomplete
 
 if TYPE_CHECKING:
     from bot.app import SteadyBot
-
-
-# Discord shows a command with default_member_permissions only to members holding those
-# permissions; a role gets to see it only through the server's own integration settings.
-ROLE_VISIBILITY = (
-    "open **Server Settings → Integrations → Steady**, choose `/setup`, and under Roles & "
-    "Members add the role (or allow it per command)."
-)
-
-
-def _channel(channel_id: int | None) -> str:
-    return f"<#{channel_id}>" if channel_id else "not set"
 
 
 @app_commands.guild_only()
@@ -48,30 +39,8 @@ class SetupCog(
     async def show(self, interaction: discord.Interaction[SteadyBot]) -> None:
         assert interaction.guild_id is not None
         view = await self.bot.services.settings.guild(interaction.guild_id)
-        embed = discord.Embed(title="Steady settings", colour=discord.Colour.teal())
-        embed.add_field(
-            name="Timezone",
-            value=view.timezone or f"not set (using the default, {view.effective_timezone})",
-            inline=False,
-        )
-        embed.add_field(
-            name="Moderator role",
-            value=(
-                f"<@&{view.moderator_role_id}>. Steady treats its members as moderators; for "
-                f"them to see `/setup` in Discord, {ROLE_VISIBILITY}"
-                if view.moderator_role_id
-                else "not set (members with Manage Server are moderators)"
-            ),
-            inline=False,
-        )
-        embed.add_field(
-            name="Milestones",
-            value=(
-                f"channel {_channel(view.milestones_channel_id)}, at "
-                f"{view.celebration_hour:02d}:00 local, ladder {view.milestone_ladder or 'default'}"
-            ),
-            inline=False,
-        )
+        embed = settings_embed(view)
+        await add_meetings_settings(self.bot, interaction.guild_id, embed)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="timezone", description="Set the server's default timezone")
@@ -150,7 +119,7 @@ class SetupCog(
             raw_ladder=ladder,
             actor_id=interaction.user.id,
         )
-        where = _channel(view.milestones_channel_id)
+        where = channel_text(view.milestones_channel_id)
         await interaction.followup.send(
             f"Milestone celebrations: channel {where}, at {view.celebration_hour:02d}:00 in each "
             f"member's own timezone, ladder {view.milestone_ladder or 'default'}. Members who "
@@ -198,9 +167,10 @@ class SetupCog(
             raw_focus_list=focus_list,
         )
         await interaction.response.send_message(
-            f"Mentoring: pairs' channel {_channel(view.channel_id)}, applications to "
-            f"{_channel(view.review_channel_id)}, sponsors need {view.sponsor_days} sober days, "
-            f"offers wait {view.offer_hours} hours. Focus list: {', '.join(view.focus_list)}.",
+            f"Mentoring: pairs' channel {channel_text(view.channel_id)}, applications to "
+            f"{channel_text(view.review_channel_id)}, sponsors need {view.sponsor_days} sober "
+            f"days, offers wait {view.offer_hours} hours. "
+            f"Focus list: {', '.join(view.focus_list)}.",
             ephemeral=True,
         )
 
@@ -216,51 +186,3 @@ class SetupCog(
         await add_pairs_status(embed, self.bot.services.mentoring.settings, interaction.guild)
         await add_checkin_alerts_status(self.bot, interaction.guild, embed)
         await interaction.response.send_message(embed=embed, ephemeral=True)
-
-
-def render_status(report: DeliveryHealthReport) -> discord.Embed:
-    """Counts and machine reasons only: never what a message said or whom it was for."""
-    healthy = report.outbox_dead == 0 and report.work_failed == 0 and report.work_overdue == 0
-    embed = discord.Embed(
-        title="Delivery status",
-        colour=discord.Colour.green() if healthy else discord.Colour.orange(),
-    )
-    embed.add_field(
-        name="Messages (this server)",
-        value=(
-            f"pending: **{report.outbox_pending}** (retrying: {report.outbox_retrying})\n"
-            f"undeliverable, last 24 h: **{report.outbox_failed}**\n"
-            f"dead: **{report.outbox_dead}**"
-        ),
-        inline=False,
-    )
-    repaired = sum(count for _kind, count in report.work_repaired)
-    repairs = ", ".join(f"`{kind}` {count}" for kind, count in report.work_repaired)
-    embed.add_field(
-        name="Scheduled work (this server)",
-        value=(
-            f"pending: **{report.work_pending}** (overdue: {report.work_overdue})\n"
-            f"handled late, last 24 h: **{report.work_late_recent}**\n"
-            f"dropped as stale, last 24 h: **{report.work_dropped_recent}**\n"
-            f"failed: **{report.work_failed}**\n"
-            f"missing and re-created by the daily check, last 7 days: **{repaired}**"
-            + (f" ({repairs})" if repairs else "")
-        ),
-        inline=False,
-    )
-    problems = [*report.latest_problems, *report.latest_work_problems]
-    if problems:
-        embed.add_field(
-            name="Latest reasons",
-            value="\n".join(
-                f"`{p.what}`: {p.reason}"
-                + (f" ({discord.utils.format_dt(p.at, 'R')})" if p.at else "")
-                for p in problems
-            )[:1024],
-            inline=False,
-        )
-    return embed
-
-
-async def setup(bot: SteadyBot) -> None:
-    await bot.add_cog(SetupCog(bot))
