@@ -58,19 +58,6 @@ def check_days(days: int) -> int:
     return days
 
 
-def erasure_action(rows: int) -> str:
-    """The audit action of an erasure: only that it happened and how many rows went.
-
-    The count rides in the action name because audit_log has no column for it yet."""
-    return f"{ERASURE_ACTION}:{rows}"
-
-
-def erased_rows(action: str) -> int | None:
-    """The row count of an erasure's audit action, None for any other action."""
-    prefix = ERASURE_ACTION + ":"
-    return int(action[len(prefix) :]) if action.startswith(prefix) else None
-
-
 @dataclass(frozen=True, slots=True)
 class Erasure:
     total: int
@@ -90,6 +77,7 @@ class AuditEntry:
     action: str
     target_id: int | None
     at: datetime
+    count: int | None = None  # an erasure's rows
 
 
 class PrivacyService:
@@ -145,7 +133,8 @@ class PrivacyService:
                 session,
                 guild_id=member.guild_id,
                 actor_id=actor_id if actor_id is not None else FORMER_MEMBER,
-                action=erasure_action(total),
+                action=ERASURE_ACTION,
+                count=total,
                 at=self._clock.now(),
             )
         return Erasure(total, by_feature)
@@ -185,7 +174,9 @@ class PrivacyService:
                     query.order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit)
                 )
             ).all()
-        return [AuditEntry(row.actor_id, row.action, row.target_id, row.at) for row in rows]
+        return [
+            AuditEntry(row.actor_id, row.action, row.target_id, row.at, row.count) for row in rows
+        ]
 
     async def stats(self, guild_id: int, *, days: int) -> list[Figure]:
         since = self._clock.now() - timedelta(days=check_days(days))
