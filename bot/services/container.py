@@ -93,7 +93,7 @@ def build_services(
         # A new feature passes its service here.
         member_data_of(settings_service, sobriety, checkins, meetings),
         # Features add their figures here (bot/services/privacy/stats.py).
-        stats.main_sources(),
+        [*stats.main_sources(), *checkins.stats_sources(), *meetings.stats_sources()],
     )
     return Services(
         settings=settings_service,
