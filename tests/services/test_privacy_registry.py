@@ -324,7 +324,7 @@ async def test_erasing_a_member_who_used_every_feature_leaves_their_id_nowhere(
                 select(OutboxMessage.payload).where(OutboxMessage.operation == "thread.edit")
             )
         ).all()
-        assert thread_ops == [{"archived": True, "locked": True}]
+        assert thread_ops == [{"archived": False, "locked": True}, {"archived": True}]
         # Her departure's erasure was cancelled: nothing is left to erase.
         assert (
             await session.scalar(select(DueWork.id).where(DueWork.kind == DEPARTED_KIND))
