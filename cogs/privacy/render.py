@@ -33,6 +33,8 @@ DELETE_QUESTION = (
 FEATURE_NAMES = {
     "settings": "settings",
     "sobriety": "counters, streaks and milestones",
+    "checkins": "check-ins, their schedule and support alerts",
+    "meetings": "meeting subscriptions, RSVPs and attendance",
     "mentoring": "mentoring profile, requests, offers and pairs",
     "access_log": "access-log entries",
     "audit": "moderator-log mentions (kept without your name)",
