@@ -41,9 +41,18 @@ async def pending_mentoring_work(bot: SteadyBot) -> list[str]:
 async def test_a_mentor_who_erases_with_an_offer_waiting_hears_nothing_more(
     world: World, bot: SteadyBot
 ) -> None:
-    sim, alice, bob = world.sim, world.alice, world.bob
-    await sim.slash(world.mo, "setup mentoring", **HOURS)
+    sim, alice, bob, guild = world.sim, world.alice, world.bob, world.guild
+    reviews = guild.add_text_channel("mentor-reviews")
+    reviews.set_permissions(guild.everyone, view_channel=False)
+    reviews.set_permissions(world.mods, view_channel=True)
+    reviews.set_permissions(guild.bot_role, view_channel=True)
+    await sim.advance(seconds=1)
+    options: dict[str, Any] = {**HOURS, "review-channel": reviews}
+    await sim.slash(world.mo, "setup mentoring", **options)
     await sim.slash(alice, "mentor apply", kind="mentor")
+    await sim.advance(seconds=1)
+    [review] = sim.messages(reviews)
+    assert f"<@{alice.id}>" in review.content
     await sim.slash(world.mo, "mentors approve", member=alice)
     await sim.slash(bob, "mentor request")
     await sim.advance(seconds=1)
@@ -56,6 +65,9 @@ async def test_a_mentor_who_erases_with_an_offer_waiting_hears_nothing_more(
     await sim.advance(hours=3)  # past the offer's expiry
 
     assert len(sim.dms(alice)) == heard  # no "this offer expired", nothing at all
+    # The moderators' review post of her application no longer names her.
+    assert "no longer here" in review.content
+    assert f"<@{alice.id}>" not in review.content
     assert await tables_holding(bot.database, alice.id) == {}
     status = await sim.slash(bob, "mentor status")
     assert "waiting" in status.text().lower()

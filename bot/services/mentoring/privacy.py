@@ -15,6 +15,7 @@ them all before any eraser touches due work or the outbox.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +46,7 @@ PAIR_ENDED_PURPOSE = "mentoring.pair_ended"
 OFFER_GONE = (
     "This request for a mentor is no longer open, so there is nothing to answer. Thank you."
 )
+APPLICATION_GONE = "This application is no longer here, so there is nothing to review."
 
 
 def pair_ended_message(kind: str, *, to_mentor: bool) -> str:
@@ -251,7 +253,7 @@ async def erase_mentoring(session: AsyncSession, member: MemberRef) -> int:
     their_request_offers = [
         o.outbox_id for o in offers if o.request_id in request_ids and o.outbox_id is not None
     ]
-    # The other side's offer DMs, of open offers to them: their request is no longer open.
+    # Offer DMs to them as a mentor, still open: the request has gone back to waiting.
     open_offer_messages = [
         o.outbox_id
         for o in offers
@@ -310,16 +312,29 @@ async def erase_mentoring(session: AsyncSession, member: MemberRef) -> int:
     ).all()
     for outbox_id in unsent_to_them:
         await outbox.cancel(session, outbox_id)
-    for profile in profiles:
-        await outbox.cancel_pending(session, purpose=REVIEW_PURPOSE, subject_id=profile.id)
     for pair in pairs:
         await outbox.cancel_pending(session, purpose=INTRO_PURPOSE, subject_id=pair.id)
-    # An offer DM not sent yet is withdrawn; one sent is edited to say the request is no
-    # longer open (a pruned one needs nothing).
-    for outbox_id in sorted({*their_request_offers, *open_offer_messages}):
-        if await outbox.cancel(session, outbox_id) == outbox.Cancelled.FINISHED:
-            with contextlib.suppress(LookupError):
-                await outbox.edit(session, outbox_id, outbox.OutgoingMessage(content=OFFER_GONE))
+    review_posts = (
+        (
+            await session.scalars(
+                select(OutboxMessage.id)
+                .where(
+                    OutboxMessage.purpose == REVIEW_PURPOSE,
+                    OutboxMessage.subject_id.in_([p.id for p in profiles]),
+                    OutboxMessage.operation == outbox_rows.SEND,
+                )
+                .order_by(OutboxMessage.id)
+            )
+        ).all()
+        if profiles
+        else []
+    )
+    # Moderators' review posts of their application, and offer DMs naming them as the one
+    # asking: withdrawn if not sent yet, else edited so they no longer name them.
+    await _withdraw_or_edit(session, review_posts, APPLICATION_GONE)
+    await _withdraw_or_edit(
+        session, sorted({*their_request_offers, *open_offer_messages}), OFFER_GONE
+    )
     for pair in active:
         to_mentor = pair.mentee_id == user
         other = pair.mentor_id if to_mentor else pair.mentee_id
@@ -337,3 +352,12 @@ async def erase_mentoring(session: AsyncSession, member: MemberRef) -> int:
         # finds no pair when it arrives and stays as Discord made it).
         await close_space(session, pair)
     return removed
+
+
+async def _withdraw_or_edit(session: AsyncSession, outbox_ids: Sequence[int], text: str) -> None:
+    """Each message not sent yet is withdrawn; one sent is edited to `text` (a pruned one
+    needs nothing)."""
+    for outbox_id in outbox_ids:
+        if await outbox.cancel(session, outbox_id) == outbox.Cancelled.FINISHED:
+            with contextlib.suppress(LookupError):
+                await outbox.edit(session, outbox_id, outbox.OutgoingMessage(content=text))
