@@ -37,6 +37,18 @@ async def upgrade_to_head(database: Database) -> None:
     await _run(database, lambda cfg: command.upgrade(cfg, "head"))
 
 
+async def upgrade_to(database: Database, revision: str) -> None:
+    await _run(database, lambda cfg: command.upgrade(cfg, revision))
+
+
+def down_revision_of(revision: str) -> str:
+    """The revision just before `revision` (one parent: the chain is linear)."""
+    script = ScriptDirectory.from_config(alembic_config()).get_revision(revision)
+    if script is None or not isinstance(script.down_revision, str):
+        raise LookupError(f"no single revision before {revision}")
+    return script.down_revision
+
+
 async def downgrade_to(database: Database, revision: str) -> None:
     await _run(database, lambda cfg: command.downgrade(cfg, revision))
 

@@ -18,13 +18,22 @@ async def record_action(
     action: str,
     at: datetime,
     target_id: int | None = None,
+    count: int | None = None,
 ) -> None:
     """`actor_id` did `action` (a short machine name such as "mentors.approve"), to
-    `target_id` if it concerns one member. Never content, a note or a reason."""
+    `target_id` if it concerns one member, `count` things where that is the point (an
+    erasure's rows). Never content, a note or a reason."""
     if not action or len(action) > 64:
         raise ValueError("action must be a short machine name (1 to 64 characters)")
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("at must be timezone-aware")
     session.add(
-        AuditLog(guild_id=guild_id, actor_id=actor_id, action=action, target_id=target_id, at=at)
+        AuditLog(
+            guild_id=guild_id,
+            actor_id=actor_id,
+            action=action,
+            target_id=target_id,
+            count=count,
+            at=at,
+        )
     )

@@ -16,7 +16,7 @@ from bot.services.checkins import CheckinService
 from bot.services.checkins.keys import LazyNotesCipher
 from bot.services.meetings import MeetingService
 from bot.services.mentoring import MentoringService, build_mentoring
-from bot.services.privacy import delivery_data, log_data, mentoring_data, stats
+from bot.services.privacy import delivery_data, log_data, stats
 from bot.services.privacy.registry import MemberData
 from bot.services.privacy.service import PrivacyService
 from bot.services.settings import SettingsService
@@ -63,8 +63,6 @@ def member_data_of(*features: OwnsMemberData) -> list[MemberData]:
     their services coarsest first, as the lock order asks), then the logs, then the outbox."""
     return [
         *(data for feature in features for data in feature.member_data()),
-        # Mentoring's tables are on main before its service; its service takes this over.
-        mentoring_data.member_data(),
         log_data.access_log_data(),
         log_data.audit_data(),
         delivery_data.member_data(),
@@ -87,21 +85,22 @@ def build_services(
     meetings = MeetingService(database, clock, settings_service)
     meetings.install()
     checkins = CheckinService(database, clock, settings_service, cipher)
+    mentoring = build_mentoring(
+        database, clock, settings.default_timezone, settings_service.zone_listeners
+    )
     privacy = PrivacyService(
         database,
         clock,
         # A new feature passes its service here.
-        member_data_of(settings_service, sobriety, checkins, meetings),
+        member_data_of(settings_service, sobriety, checkins, meetings, mentoring),
         # Features add their figures here (bot/services/privacy/stats.py).
-        stats.main_sources(),
+        [*stats.main_sources(), *checkins.stats_sources(), *meetings.stats_sources()],
     )
     return Services(
         settings=settings_service,
         sobriety=sobriety,
         celebrations=celebrations,
-        mentoring=build_mentoring(
-            database, clock, settings.default_timezone, settings_service.zone_listeners
-        ),
+        mentoring=mentoring,
         privacy=privacy,
         meetings=meetings,
         checkins=checkins,

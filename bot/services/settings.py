@@ -188,8 +188,14 @@ class SettingsService:
                 tables=("member_settings",),
                 export=_export_member_settings,
                 erase=_erase_member_settings,
+                lock=_lock_member_settings,
             )
         ]
+
+
+async def _lock_member_settings(session: AsyncSession, member: MemberRef) -> None:
+    # The coarsest of a member's rows: a timezone change locks it before their counters.
+    await session.get(MemberSettings, (member.guild_id, member.user_id), with_for_update=True)
 
 
 async def _export_member_settings(session: AsyncSession, member: MemberRef) -> dict[str, Any]:

@@ -25,7 +25,13 @@ def member_data() -> MemberData:
         tables=("sobriety_counters",),
         export=export_counters,
         erase=erase_counters,
+        lock=lock_counters,
     )
+
+
+async def lock_counters(session: AsyncSession, member: MemberRef) -> None:
+    """The member's counters, in id order: a celebration's handler locks its counter first."""
+    await _counters(session, member, lock=True)
 
 
 async def _counters(

@@ -11,10 +11,10 @@ from bot.scheduling.maintenance import KEEP_FAILURES, KEEP_FINISHED_WORK, KEEP_S
 from bot.services.privacy.log_data import FORMER_MEMBER
 from bot.services.privacy.service import (
     DEPARTURE_GRACE,
+    ERASURE_ACTION,
     Access,
     AuditEntry,
     Erasure,
-    erased_rows,
 )
 from bot.services.privacy.stats import Figure, shown
 
@@ -33,6 +33,8 @@ DELETE_QUESTION = (
 FEATURE_NAMES = {
     "settings": "settings",
     "sobriety": "counters, streaks and milestones",
+    "checkins": "check-ins, their schedule and support alerts",
+    "meetings": "meeting subscriptions, RSVPs and attendance",
     "mentoring": "mentoring profile, requests, offers and pairs",
     "access_log": "access-log entries",
     "audit": "moderator-log mentions (kept without your name)",
@@ -145,9 +147,9 @@ ACTION_NAMES = {
 
 
 def _action(entry: AuditEntry) -> str:
-    rows = erased_rows(entry.action)
-    if rows is not None:
-        return f"erased a member's data ({rows} item{'s' if rows != 1 else ''})"
+    if entry.action == ERASURE_ACTION:
+        rows = entry.count or 0
+        return f"ran an erasure ({rows} row{'s' if rows != 1 else ''})"
     target = f" about {_who(entry.target_id)}" if entry.target_id is not None else ""
     return ACTION_NAMES.get(entry.action, f"`{entry.action}`") + target
 

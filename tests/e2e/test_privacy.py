@@ -4,6 +4,7 @@ data, sees who looked at it, and moderators see actions and totals, never conten
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -75,9 +76,10 @@ async def test_a_member_exports_then_deletes_and_their_id_is_nowhere(
     assert "nothing of yours left" in again.content
     async with bot.database.read() as session:
         erasures = (await session.scalars(select(AuditLog))).all()
-    assert [(row.action.split(":")[0], row.target_id) for row in erasures] == [
-        ("privacy.erasure", None)
-    ]
+    assert [(row.action, row.target_id) for row in erasures] == [("privacy.erasure", None)]
+    removed = re.search(r"Steady removed (\d+) item", done.content)
+    assert removed is not None
+    assert erasures[0].count == int(removed[1])
 
 
 async def test_cancelling_a_delete_changes_nothing(world: World, bot: SteadyBot) -> None:
@@ -122,14 +124,17 @@ async def test_moderators_see_audit_and_stats_with_small_counts_hidden(
 
     await sim.slash(mo, "setup timezone", zone="Europe/London")
     await sim.advance(minutes=1)
-    await sim.click(
+    erased = await sim.click(
         mo,
         await sim.slash(mo, "privacy erase-member", user_id=str(alice.id)),
         label="Delete everything",
     )
+    found = re.search(r"Erased: (\d+) item", erased.content)
+    assert found is not None
     audit = await sim.slash(mo, "audit")
     newest, oldest = audit.content.splitlines()[1:]
-    assert f"<@{mo.id}> erased a member's data" in newest
+    rows = f"{found[1]} row" + ("" if found[1] == "1" else "s")
+    assert f"<@{mo.id}> ran an erasure ({rows})" in newest
     assert f"<@{mo.id}> changed the server's timezone" in oldest
     assert "Europe/London" not in audit.content
     assert str(alice.id) not in audit.content

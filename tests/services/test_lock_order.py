@@ -7,23 +7,21 @@ move or cancel the same due_work row; nothing may deadlock, and every confirmed 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, select
 
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.db import Database
 from bot.db.models import DueWork, MilestoneCelebration, SobrietyCounter, SobrietyStreak
-from bot.scheduling.kinds import DueItem, KindRegistry, WorkKind
+from bot.scheduling.kinds import KindRegistry
 from bot.scheduling.runner import LedgerRunner
 from bot.services.container import Services, build_services
 from bot.services.milestone_plans import MILESTONE_KIND
+from tests.lock_waits import Gate, wait_until, waiting_on_locks
 
 GUILD = 10
 HELD, RESETS, SETS, MOVES, REMOVES = 1, 2, 3, 4, 5
@@ -34,51 +32,12 @@ WEEK_AGO = "2026-02-22"  # day 7 on 2026-03-01: every counter has a milestone at
 pytestmark = pytest.mark.postgres_only
 
 
-async def wait_until(condition: Callable[[], Awaitable[bool]]) -> None:
-    """Poll a condition (not a fixed sleep): fails the test if it does not hold within 20 s."""
-    async with asyncio.timeout(20):
-        # What we wait for is another backend's lock wait: there is no in-process event.
-        while not await condition():  # noqa: ASYNC110
-            await asyncio.sleep(0.02)
-
-
-class Gate:
-    """Holds the handler of one subject until let go, so others queue behind its locks."""
-
-    def __init__(self, subject_id: int) -> None:
-        self.subject_id = subject_id
-        self.entered = asyncio.Event()
-        self.release = asyncio.Event()
-
-    def wrap(self, kind: WorkKind[Any]) -> WorkKind[Any]:
-        original = kind.handle
-
-        async def held(session: AsyncSession, item: DueItem, subject: Any) -> None:
-            if item.subject_id == self.subject_id:
-                self.entered.set()
-                await self.release.wait()
-            await original(session, item, subject)
-
-        return replace(kind, handle=held)
-
-
 async def counter_of(database: Database, user_id: int) -> SobrietyCounter | None:
     async with database.read() as session:
         found: SobrietyCounter | None = await session.scalar(
             select(SobrietyCounter).where(SobrietyCounter.user_id == user_id)
         )
         return found
-
-
-async def waiting_on_locks(database: Database) -> int:
-    async with database.read() as session:
-        found = await session.scalar(
-            text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock'"
-            )
-        )
-        return int(found or 0)
 
 
 async def start_held_batch(

@@ -1,16 +1,24 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL
 
 from bot.db import Database
 from bot.db.base import Base
-from bot.db.migrate import current_revision, downgrade_to, head_revision, upgrade_to_head
+from bot.db.migrate import (
+    current_revision,
+    down_revision_of,
+    downgrade_to,
+    head_revision,
+    upgrade_to,
+    upgrade_to_head,
+)
 from tests.databases import DatabaseFactory
 
 
@@ -57,3 +65,37 @@ async def test_models_and_migrations_agree(database: Database) -> None:
             )
         )
     assert diff == []
+
+
+async def test_erasure_counts_move_from_the_action_name_to_their_column_and_back(
+    empty_database: Database,
+) -> None:
+    """0010: audit rows written as "privacy.erasure:<n>" keep their count, now in `count`;
+    other actions are untouched; a downgrade writes the old form again."""
+    rows = [("privacy.erasure:12", 1), ("settings.timezone", 2), ("privacy.erasure:1", 3)]
+    before = down_revision_of("0010")
+    await upgrade_to(empty_database, before)
+    async with empty_database.transaction() as session:
+        for action, row_id in rows:
+            await session.execute(
+                text(
+                    "INSERT INTO audit_log (id, guild_id, actor_id, action, target_id, at) "
+                    "VALUES (:id, 1, 0, :action, NULL, :at)"
+                ),
+                {"id": row_id, "action": action, "at": datetime(2026, 11, 30, tzinfo=UTC)},
+            )
+    await upgrade_to_head(empty_database)
+    async with empty_database.read() as session:
+        moved = (
+            await session.execute(text("SELECT action, count FROM audit_log ORDER BY id"))
+        ).all()
+    assert [tuple(row) for row in moved] == [
+        ("privacy.erasure", 12),
+        ("settings.timezone", None),
+        ("privacy.erasure", 1),
+    ]
+
+    await downgrade_to(empty_database, before)
+    async with empty_database.read() as session:
+        back = (await session.scalars(text("SELECT action FROM audit_log ORDER BY id"))).all()
+    assert back == [action for action, _ in rows]

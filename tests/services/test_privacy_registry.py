@@ -39,7 +39,7 @@ from bot.services.privacy.registry import (
     uncovered_member_tables,
     undeclared_tables,
 )
-from bot.services.privacy.service import DEPARTED_KIND, erased_rows
+from bot.services.privacy.service import DEPARTED_KIND, ERASURE_ACTION
 from tests.privacy_search import tables_holding
 
 GUILD = 900000000000000001
@@ -316,7 +316,7 @@ async def test_erasing_a_member_who_used_every_feature_leaves_their_id_nowhere(
             (MOD, None),
             (FORMER_MEMBER, BOB),
         ]
-        assert erased_rows(audit[2].action) == erasure.total
+        assert (audit[2].action, audit[2].count) == (ERASURE_ACTION, erasure.total)
         assert audit[2].target_id is None
         # The pair's thread is archived and locked, not deleted.
         thread_ops = (
@@ -324,7 +324,7 @@ async def test_erasing_a_member_who_used_every_feature_leaves_their_id_nowhere(
                 select(OutboxMessage.payload).where(OutboxMessage.operation == "thread.edit")
             )
         ).all()
-        assert thread_ops == [{"archived": True, "locked": True}]
+        assert thread_ops == [{"archived": False, "locked": True}, {"archived": True}]
         # Her departure's erasure was cancelled: nothing is left to erase.
         assert (
             await session.scalar(select(DueWork.id).where(DueWork.kind == DEPARTED_KIND))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, String
+from sqlalchemy import BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base
@@ -20,7 +20,14 @@ class AuditLog(Base):
     # Member data: actor and target are members. Erasing a member anonymises their rows (the
     # ids become NULL / 0) rather than deleting them, so the log still shows that an action
     # happened.
-    __table_args__ = (Index("ix_audit_log_guild_id_at", "guild_id", "at"), table_privacy(MEMBER))
+    __table_args__ = (
+        Index("ix_audit_log_guild_id_at", "guild_id", "at"),
+        # Erasing a member finds the rows naming them (and /audit filters by them) without
+        # reading the whole server's log.
+        Index("ix_audit_log_guild_id_actor_id", "guild_id", "actor_id"),
+        Index("ix_audit_log_guild_id_target_id", "guild_id", "target_id"),
+        table_privacy(MEMBER),
+    )
 
     id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
     guild_id: Mapped[int] = mapped_column(BigInteger)
@@ -28,4 +35,6 @@ class AuditLog(Base):
     # A short machine name such as "mentors.approve".
     action: Mapped[str] = mapped_column(String(64))
     target_id: Mapped[int | None] = mapped_column(BigInteger)
+    # How many things the action concerned, where that is its point (an erasure's rows).
+    count: Mapped[int | None] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(UTCDateTime())

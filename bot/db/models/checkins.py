@@ -141,6 +141,8 @@ class CheckinAlert(Base):
             sqlite_where=text("status IN ('open', 'claimed')"),
             postgresql_where=text("status IN ('open', 'claimed')"),
         ),
+        # A member's export and erasure find all their alerts, closed ones too.
+        Index("ix_checkin_alerts_guild_id_user_id", "guild_id", "user_id"),
         table_privacy(MEMBER),
     )
 

@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, Index, Integer, SmallInteger, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base
@@ -95,6 +105,15 @@ class OutboxMessage(Base):
         Index("ix_outbox_purpose_subject_id", "purpose", "subject_id"),
         Index("ix_outbox_ref_id", "ref_id"),
         Index("ix_outbox_hook_next_attempt_at", "hook", "next_attempt_at"),
+        # A member's export and erasure read the messages to their DMs, and the buttons they
+        # pressed (few rows have one, so only those are indexed).
+        Index("ix_outbox_target_id_target_kind", "target_id", "target_kind"),
+        Index(
+            "ix_outbox_acknowledged_by",
+            "acknowledged_by",
+            sqlite_where=text("acknowledged_by IS NOT NULL"),
+            postgresql_where=text("acknowledged_by IS NOT NULL"),
+        ),
         # DMs target a member (target_id) and a button press names who pressed it.
         table_privacy(MEMBER),
     )

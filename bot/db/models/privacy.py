@@ -19,6 +19,8 @@ class AccessLogEntry(Base):
     __tablename__ = "access_log"
     __table_args__ = (
         Index("ix_access_log_guild_id_owner_id_at", "guild_id", "owner_id", "at"),
+        # Erasing a member who looked at others' data keeps those rows without their id.
+        Index("ix_access_log_guild_id_viewer_id", "guild_id", "viewer_id"),
         table_privacy(MEMBER),
     )
 

@@ -73,27 +73,10 @@ def member_data(cipher: NotesCipher) -> MemberData:
         }
 
     async def erase(session: AsyncSession, who: MemberRef) -> int:
+        # Lock order: the rows (held since `lock`), then their due work, then the outbox.
         removed = 0
         member = await _member(session, who)
-        alert_ids = list(
-            (
-                await session.scalars(
-                    select(CheckinAlert.id).where(
-                        CheckinAlert.guild_id == who.guild_id,
-                        CheckinAlert.user_id == who.user_id,
-                    )
-                )
-            ).all()
-        )
-        # Subject ids are unique only within a purpose: alert ids and member-row ids overlap.
-        for alert_id in alert_ids:
-            await ledger.cancel(session, STEP_KIND, alert_id)
-            for purpose in (ALERT_DM, ALERT_POST, MEMBER_DM):
-                await outbox.cancel_pending(session, purpose=purpose, subject_id=alert_id)
-        if member is not None:
-            await ledger.cancel(session, PROMPT_KIND, member.id)
-            for purpose in (PROMPT_PURPOSE, NUDGE_PURPOSE):
-                await outbox.cancel_pending(session, purpose=purpose, subject_id=member.id)
+        alert_ids = await _alert_ids(session, who)
         if alert_ids:
             await session.execute(delete(AlertCopy).where(AlertCopy.alert_id.in_(alert_ids)))
             result = await session.execute(
@@ -106,10 +89,51 @@ def member_data(cipher: NotesCipher) -> MemberData:
         removed += int(getattr(result, "rowcount", 0) or 0)
         if member is not None:
             await session.delete(member)
+            await session.flush()
             removed += 1
+        # Subject ids are unique only within a purpose: alert ids and member-row ids overlap.
+        for alert_id in alert_ids:
+            await ledger.cancel(session, STEP_KIND, alert_id)
+        if member is not None:
+            await ledger.cancel(session, PROMPT_KIND, member.id)
+        for alert_id in alert_ids:
+            for purpose in (ALERT_DM, ALERT_POST, MEMBER_DM):
+                await outbox.cancel_pending(session, purpose=purpose, subject_id=alert_id)
+        if member is not None:
+            for purpose in (PROMPT_PURPOSE, NUDGE_PURPOSE):
+                await outbox.cancel_pending(session, purpose=purpose, subject_id=member.id)
         return removed
 
-    return MemberData(feature="checkins", tables=TABLES, export=export, erase=erase)
+    return MemberData(feature="checkins", tables=TABLES, export=export, erase=erase, lock=lock)
+
+
+async def lock(session: AsyncSession, who: MemberRef) -> None:
+    """The member's check-in row, then their alerts in id order: a prompt's handler locks the
+    row, an escalation step its alert, each before its due work."""
+    await session.scalar(
+        select(CheckinMember)
+        .where(CheckinMember.guild_id == who.guild_id, CheckinMember.user_id == who.user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    await session.scalars(
+        select(CheckinAlert.id)
+        .where(CheckinAlert.guild_id == who.guild_id, CheckinAlert.user_id == who.user_id)
+        .order_by(CheckinAlert.id)
+        .with_for_update()
+    )
+
+
+async def _alert_ids(session: AsyncSession, who: MemberRef) -> list[int]:
+    return list(
+        (
+            await session.scalars(
+                select(CheckinAlert.id)
+                .where(CheckinAlert.guild_id == who.guild_id, CheckinAlert.user_id == who.user_id)
+                .order_by(CheckinAlert.id)
+            )
+        ).all()
+    )
 
 
 async def _member(session: AsyncSession, who: MemberRef) -> CheckinMember | None:

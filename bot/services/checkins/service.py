@@ -20,9 +20,11 @@ from bot.services.checkins.alerts import AlertService
 from bot.services.checkins.insights import InsightService
 from bot.services.checkins.privacy import member_data
 from bot.services.checkins.prompts import PromptService
+from bot.services.checkins.stats import checkin_figures
 from bot.services.checkins.submissions import SubmissionService
 from bot.services.checkins.upkeep import UpkeepService, rotate_notes
 from bot.services.privacy.registry import MemberData
+from bot.services.privacy.stats import StatsSource
 from bot.services.settings import SettingsService
 
 
@@ -59,6 +61,9 @@ class CheckinService:
 
     def member_data(self) -> list[MemberData]:
         return [member_data(self.cipher)]
+
+    def stats_sources(self) -> list[StatsSource]:
+        return [checkin_figures]
 
     async def configure(
         self, guild_id: int, actor_id: int, change: SetupChange

@@ -89,6 +89,19 @@ async def erase(session: AsyncSession, who: MemberRef) -> int:
             delete(model).where(model.guild_id == who.guild_id, model.user_id == who.user_id)
         )
         removed += int(getattr(result, "rowcount", 0) or 0)
+    # A moderator who created meetings or cancelled a session: the meetings stay for everyone
+    # else, without the erased member's id (as audit rows keep only a former member).
+    in_guild = select(Meeting.id).where(Meeting.guild_id == who.guild_id)
+    for anonymise in (
+        update(Meeting).where(Meeting.guild_id == who.guild_id),
+        update(MeetingCancellation).where(MeetingCancellation.meeting_id.in_(in_guild)),
+    ):
+        table = anonymise.table
+        result = await session.execute(
+            anonymise.where(table.c.created_by == who.user_id).values(created_by=FORMER_MEMBER)
+        )
+        removed += int(getattr(result, "rowcount", 0) or 0)
+    # The outbox last (bot/scheduling/locks.py).
     # Subscriber reminders are planned per meeting and offset, not per member: once the
     # subscription is gone the next wave leaves this member out. DMs written but not sent go.
     unsent = await session.scalars(
@@ -104,20 +117,26 @@ async def erase(session: AsyncSession, who: MemberRef) -> int:
     )
     for outbox_id in unsent.all():
         await outbox.cancel(session, outbox_id)
-    # A moderator who created meetings or cancelled a session: the meetings stay for everyone
-    # else, without the erased member's id (as audit rows keep only a former member).
-    in_guild = select(Meeting.id).where(Meeting.guild_id == who.guild_id)
-    for anonymise in (
-        update(Meeting).where(Meeting.guild_id == who.guild_id),
-        update(MeetingCancellation).where(MeetingCancellation.meeting_id.in_(in_guild)),
-    ):
-        table = anonymise.table
-        result = await session.execute(
-            anonymise.where(table.c.created_by == who.user_id).values(created_by=FORMER_MEMBER)
-        )
-        removed += int(getattr(result, "rowcount", 0) or 0)
     return removed
 
 
+async def lock(session: AsyncSession, who: MemberRef) -> None:
+    """The meetings they created (a reminder's or an end's handler locks its meeting first),
+    in id order, then their own rows of each table, in id order."""
+    await session.scalars(
+        select(Meeting.id)
+        .where(Meeting.guild_id == who.guild_id, Meeting.created_by == who.user_id)
+        .order_by(Meeting.id)
+        .with_for_update()
+    )
+    for model in (MeetingSubscription, MeetingRsvp, MeetingAttendance, MeetingVoiceStay):
+        await session.scalars(
+            select(model.id)
+            .where(model.guild_id == who.guild_id, model.user_id == who.user_id)
+            .order_by(model.id)
+            .with_for_update()
+        )
+
+
 def meeting_member_data() -> MemberData:
-    return MemberData(feature="meetings", tables=TABLES, export=export, erase=erase)
+    return MemberData(feature="meetings", tables=TABLES, export=export, erase=erase, lock=lock)

@@ -42,8 +42,10 @@ from bot.services.meetings.rules import (
     recurrence_of,
 )
 from bot.services.meetings.server_settings import MeetingServerSettings
+from bot.services.meetings.stats import meeting_figures
 from bot.services.privacy.access import record_access
 from bot.services.privacy.registry import MemberData
+from bot.services.privacy.stats import Figure, StatsSource
 from bot.services.settings import SettingsService
 
 UPCOMING_DAYS = 7
@@ -144,6 +146,13 @@ class MeetingService:
 
     def member_data(self) -> list[MemberData]:
         return [meeting_member_data()]
+
+    def stats_sources(self) -> list[StatsSource]:
+        async def figures(session: AsyncSession, guild_id: int, since: datetime) -> list[Figure]:
+            # Only sessions that have ended by now count as held.
+            return await meeting_figures(session, guild_id, since, self._clock.now())
+
+        return [figures]
 
     async def _plan_after_failure(self, session: AsyncSession, item: Any, meeting: Meeting) -> None:
         await planning.plan(session, meeting, item.now)

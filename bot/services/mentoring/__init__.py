@@ -14,7 +14,7 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.delivery.outbox import on_undeliverable
 from bot.scheduling.kinds import WorkKind
-from bot.services.mentoring import spaces
+from bot.services.mentoring import privacy, spaces
 from bot.services.mentoring.answers import OfferAnswers
 from bot.services.mentoring.applications import ApplicationService
 from bot.services.mentoring.batch import BatchService
@@ -24,6 +24,7 @@ from bot.services.mentoring.pauses import PauseService
 from bot.services.mentoring.requests import RequestService
 from bot.services.mentoring.settings import MentoringSettingsService
 from bot.services.mentoring.vetting import VettingService
+from bot.services.privacy.registry import MemberData
 from bot.services.settings import ZoneListener
 
 
@@ -40,6 +41,9 @@ class MentoringService:
 
     def work_kinds(self) -> list[WorkKind[Any]]:
         return [*self.offers.work_kinds(), *self.pauses.work_kinds()]
+
+    def member_data(self) -> list[MemberData]:
+        return [privacy.member_data()]
 
 
 def build_mentoring(

@@ -68,6 +68,9 @@ class MemberRef:
 Exporter = Callable[[AsyncSession, MemberRef], Awaitable[dict[str, Any]]]
 # Erase: the number of rows removed (or anonymised), for the confirmation and the audit log.
 Eraser = Callable[[AsyncSession, MemberRef], Awaitable[int]]
+# Lock: take the locks on the feature's domain rows of the member (SELECT … FOR UPDATE, in the
+# feature's own order, several rows of a table in id order), changing nothing.
+Locker = Callable[[AsyncSession, MemberRef], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,16 +79,23 @@ class MemberData:
 
     Both run inside the caller's transaction. An eraser also removes the member's pending due
     work and undelivered outbox rows of its feature, and tells the other side of anything
-    shared (a pair) through the outbox, kindly and without a reason. It keeps the lock order:
-    its domain rows first, then their due work, then outbox rows. Where a row must stay for
+    shared (a pair) through the outbox, kindly and without a reason. Where a row must stay for
     someone else, the member's id in it becomes None or `FORMER_MEMBER`. An eraser run twice
     removes nothing the second time and returns 0.
+
+    The lock order (bot/scheduling/locks.py) spans features: an erasure runs every feature's
+    `lock` first, in registration order, and only then the erasers, so that no feature's due
+    work or outbox rows are locked before another feature's domain rows. A feature whose
+    eraser changes domain rows that a handler or a command also locks gives `lock`; its
+    eraser then finds them already held. A timed handler holding one of them makes the erasure
+    wait before it has touched any due work, so what the handler plans is seen and erased too.
     """
 
     feature: str
     tables: tuple[str, ...]
     export: Exporter
     erase: Eraser
+    lock: Locker | None = None
 
 
 def uncovered_member_tables(metadata: MetaData, owners: Iterable[MemberData]) -> list[str]:

@@ -2,8 +2,9 @@
 who saw their data, and the moderators' audit log and aggregate figures.
 
 Each feature's `MemberData` does the copying and erasing of its own tables; this service runs
-them all in one transaction, in the order the container lists them (features' domain rows
-first, the outbox last, as the lock order asks).
+them all in one transaction, in the order the container lists them: first every feature's
+locks on its domain rows, then the erasers (features' rows, their due work, the outbox last),
+as the lock order asks.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from bot.db import Database
 from bot.db.models.audit import AuditLog
 from bot.db.models.privacy import AccessLogEntry
 from bot.errors import InvalidInput
-from bot.scheduling import ledger, locks
+from bot.scheduling import ledger
 from bot.scheduling.kinds import DueItem, WorkKind
 from bot.services.audit import record_action
 from bot.services.privacy.log_data import FORMER_MEMBER
@@ -58,19 +59,6 @@ def check_days(days: int) -> int:
     return days
 
 
-def erasure_action(rows: int) -> str:
-    """The audit action of an erasure: only that it happened and how many rows went.
-
-    The count rides in the action name because audit_log has no column for it yet."""
-    return f"{ERASURE_ACTION}:{rows}"
-
-
-def erased_rows(action: str) -> int | None:
-    """The row count of an erasure's audit action, None for any other action."""
-    prefix = ERASURE_ACTION + ":"
-    return int(action[len(prefix) :]) if action.startswith(prefix) else None
-
-
 @dataclass(frozen=True, slots=True)
 class Erasure:
     total: int
@@ -90,6 +78,7 @@ class AuditEntry:
     action: str
     target_id: int | None
     at: datetime
+    count: int | None = None  # an erasure's rows
 
 
 class PrivacyService:
@@ -130,22 +119,32 @@ class PrivacyService:
         async with self._db.transaction() as session:
             return await self.erase_in(session, member, actor_id=actor_id)
 
+    async def lock_member(self, session: AsyncSession, member: MemberRef) -> None:
+        """Every feature's domain rows of `member`, locked in registration order (server and
+        member settings first, then each feature's rows): the first class of the lock order,
+        taken before any eraser locks due work or outbox rows."""
+        for owner in self.owners:
+            if owner.lock is not None:
+                await owner.lock(session, member)
+
     async def erase_in(
         self, session: AsyncSession, member: MemberRef, *, actor_id: int | None
     ) -> Erasure:
+        await self.lock_member(session, member)
+        # Their departure's erasure, if one is waiting: due work, after the domain rows (its
+        # handler takes the same domain locks before its row, in `_lock_departed`).
+        await ledger.cancel(session, DEPARTED_KIND, member.user_id, key=str(member.guild_id))
         by_feature: dict[str, int] = {}
         for owner in self.owners:
             by_feature[owner.feature] = await owner.erase(session, member)
-        # Their departure's erasure, if one is waiting (due work before the outbox rows the
-        # delivery eraser touched is the lock order; this row locks nothing else).
-        await ledger.cancel(session, DEPARTED_KIND, member.user_id, key=str(member.guild_id))
         total = sum(by_feature.values())
         if total:
             await record_action(
                 session,
                 guild_id=member.guild_id,
                 actor_id=actor_id if actor_id is not None else FORMER_MEMBER,
-                action=erasure_action(total),
+                action=ERASURE_ACTION,
+                count=total,
                 at=self._clock.now(),
             )
         return Erasure(total, by_feature)
@@ -185,7 +184,9 @@ class PrivacyService:
                     query.order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit)
                 )
             ).all()
-        return [AuditEntry(row.actor_id, row.action, row.target_id, row.at) for row in rows]
+        return [
+            AuditEntry(row.actor_id, row.action, row.target_id, row.at, row.count) for row in rows
+        ]
 
     async def stats(self, guild_id: int, *, days: int) -> list[Figure]:
         since = self._clock.now() - timedelta(days=check_days(days))
@@ -215,9 +216,16 @@ class PrivacyService:
             return bool(await ledger.cancel(session, DEPARTED_KIND, user_id, key=str(guild_id)))
 
     def work_kinds(self) -> list[WorkKind[int]]:
-        return [WorkKind(DEPARTED_KIND, locks.nothing_to_lock, self._erase_departed)]
+        return [WorkKind(DEPARTED_KIND, self._lock_departed, self._erase_departed)]
+
+    async def _lock_departed(self, session: AsyncSession, item: DueItem) -> int | None:
+        """The departed member's domain rows, locked before the runner locks this item's row,
+        as a command's erasure locks them before it cancels this row."""
+        if item.guild_id is None:
+            return None
+        await self.lock_member(session, MemberRef(item.guild_id, item.subject_id))
+        return item.subject_id
 
     async def _erase_departed(self, session: AsyncSession, item: DueItem, user_id: int) -> None:
-        if item.guild_id is None:
-            return
+        assert item.guild_id is not None  # `_lock_departed` found no subject otherwise
         await self.erase_in(session, MemberRef(item.guild_id, user_id), actor_id=None)

@@ -1,21 +1,28 @@
-"""Mentoring's part of a member's data, from the mentoring tables on main: their mentor
-profile, their requests (with the offers made of them), offers made to them as a mentor, and
-their pairs on either side.
+"""Mentoring's part of a member's data: their mentor profile, their requests (with the offers
+made of them), offers made to them as a mentor, and their pairs on either side.
 
-Written here until the mentoring service owns it (it can adopt this module as it is, adding
-the cancelling of its own kinds of timed work). Erasing a member ends their active pairs: the
-other person is told kindly through the outbox, without a reason, and the pair's thread is
-archived and locked (its messages are the members' own Discord messages, not Steady's).
+Erasing a member ends their active pairs: the other person is told kindly through the outbox,
+without a reason, and the pair's thread is archived and locked (its messages are the members'
+own Discord messages, not Steady's). Their offers' expiries and their pause's end are
+cancelled, and mentoring's messages not sent yet that were for them or about them are
+withdrawn.
+
+Lock order as everywhere in mentoring (bot/services/mentoring/offers.py): offers, then their
+requests, then the mentor's profile; pairs last (as removing a mentor does). `lock` takes
+them all before any eraser touches due work or the outbox.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.models import outbox as outbox_rows
 from bot.db.models.mentoring import (
     ACTIVE,
     OPEN,
@@ -26,14 +33,20 @@ from bot.db.models.mentoring import (
     MentoringRequest,
     MentorProfile,
 )
-from bot.delivery import operations, outbox
+from bot.db.models.outbox import OutboxMessage
+from bot.delivery import outbox
+from bot.scheduling import ledger
+from bot.services.mentoring.applications import REVIEW_PURPOSE
+from bot.services.mentoring.offers import EXPIRY_KIND, INTRO_PURPOSE
+from bot.services.mentoring.pauses import RESUME_KIND
+from bot.services.mentoring.spaces import close_space
 from bot.services.privacy.registry import MemberData, MemberRef
 
 PAIR_ENDED_PURPOSE = "mentoring.pair_ended"
-THREAD_PURPOSE = "mentoring.thread"
 OFFER_GONE = (
     "This request for a mentor is no longer open, so there is nothing to answer. Thank you."
 )
+APPLICATION_GONE = "This application is no longer here, so there is nothing to review."
 
 
 def pair_ended_message(kind: str, *, to_mentor: bool) -> str:
@@ -56,6 +69,7 @@ def member_data() -> MemberData:
         tables=("mentor_profiles", "mentoring_requests", "mentoring_offers", "mentoring_pairs"),
         export=export_mentoring,
         erase=erase_mentoring,
+        lock=lock_mentoring,
     )
 
 
@@ -141,37 +155,52 @@ async def export_mentoring(session: AsyncSession, member: MemberRef) -> dict[str
     }
 
 
-async def erase_mentoring(session: AsyncSession, member: MemberRef) -> int:
+@dataclass(frozen=True, slots=True)
+class _Held:
+    profiles: list[MentorProfile]
+    requests: list[MentoringRequest]  # theirs
+    offers: list[MentoringOffer]  # to them, and of their requests
+    pairs: list[MentoringPair]
+
+
+async def _hold(session: AsyncSession, member: MemberRef) -> _Held:
     guild, user = member.guild_id, member.user_id
-    # Lock order: profiles, requests, offers, pairs (each in id order); the outbox last.
-    profiles = (
-        await session.scalars(
-            select(MentorProfile)
-            .where(MentorProfile.guild_id == guild, MentorProfile.user_id == user)
-            .with_for_update()
-        )
-    ).all()
-    requests = (
-        await session.scalars(
-            select(MentoringRequest)
-            .where(MentoringRequest.guild_id == guild, MentoringRequest.requester_id == user)
-            .order_by(MentoringRequest.id)
-            .with_for_update()
-        )
-    ).all()
-    request_ids = [r.id for r in requests]
+    own_requests = select(MentoringRequest.id).where(
+        MentoringRequest.guild_id == guild, MentoringRequest.requester_id == user
+    )
     offers = (
         await session.scalars(
             select(MentoringOffer)
             .where(
                 MentoringOffer.guild_id == guild,
-                or_(
-                    MentoringOffer.mentor_id == user,
-                    MentoringOffer.request_id.in_(request_ids),
-                ),
+                or_(MentoringOffer.mentor_id == user, MentoringOffer.request_id.in_(own_requests)),
             )
             .order_by(MentoringOffer.id)
             .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+    # Their requests, and the requests of offers made to them (which go back to waiting).
+    requests = (
+        await session.scalars(
+            select(MentoringRequest)
+            .where(
+                or_(
+                    MentoringRequest.id.in_(own_requests),
+                    MentoringRequest.id.in_([o.request_id for o in offers]),
+                )
+            )
+            .order_by(MentoringRequest.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+    profiles = (
+        await session.scalars(
+            select(MentorProfile)
+            .where(MentorProfile.guild_id == guild, MentorProfile.user_id == user)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
     ).all()
     pairs = (
@@ -183,8 +212,28 @@ async def erase_mentoring(session: AsyncSession, member: MemberRef) -> int:
             )
             .order_by(MentoringPair.id)
             .with_for_update()
+            .execution_options(populate_existing=True)
         )
     ).all()
+    return _Held(
+        profiles=list(profiles),
+        requests=[r for r in requests if r.requester_id == user],
+        offers=list(offers),
+        pairs=list(pairs),
+    )
+
+
+async def lock_mentoring(session: AsyncSession, member: MemberRef) -> None:
+    await _hold(session, member)
+
+
+async def erase_mentoring(session: AsyncSession, member: MemberRef) -> int:
+    guild, user = member.guild_id, member.user_id
+    # The rows are held since `lock_mentoring`; reading them again finds any a command
+    # committed meanwhile (they are then locked here, after no due work or outbox row yet).
+    held = await _hold(session, member)
+    profiles, requests, offers, pairs = held.profiles, held.requests, held.offers, held.pairs
+    request_ids = [r.id for r in requests]
 
     # An open offer to them, of someone else's request: that request waits for another mentor.
     back_to_waiting = [
@@ -200,7 +249,16 @@ async def erase_mentoring(session: AsyncSession, member: MemberRef) -> int:
             .values(state=WAITING)
             .execution_options(synchronize_session=False)
         )
-    open_offer_messages = [o.outbox_id for o in offers if o.state == OPEN and o.outbox_id]
+    # Offer DMs naming them as the one asking (sent to other mentors): withdrawn or edited.
+    their_request_offers = [
+        o.outbox_id for o in offers if o.request_id in request_ids and o.outbox_id is not None
+    ]
+    # Offer DMs to them as a mentor, still open: the request has gone back to waiting.
+    open_offer_messages = [
+        o.outbox_id
+        for o in offers
+        if o.state == OPEN and o.request_id not in request_ids and o.outbox_id is not None
+    ]
     active = [p for p in pairs if p.state == ACTIVE]
     removed = len(profiles) + len(requests) + len(offers) + len(pairs)
 
@@ -230,13 +288,53 @@ async def erase_mentoring(session: AsyncSession, member: MemberRef) -> int:
         )
         removed += int(getattr(result, "rowcount", 0) or 0)
 
-    # The outbox last. An offer DM not sent yet is withdrawn; one sent is edited to say the
-    # request is no longer open (a pruned one needs nothing).
-    for outbox_id in open_offer_messages:
-        assert outbox_id is not None
-        if await outbox.cancel(session, outbox_id) == outbox.Cancelled.FINISHED:
-            with contextlib.suppress(LookupError):
-                await outbox.edit(session, outbox_id, outbox.OutgoingMessage(content=OFFER_GONE))
+    # Then their due work: offers' expiries and a pause's end.
+    for offer_id in offer_ids:
+        await ledger.cancel(session, EXPIRY_KIND, offer_id)
+    for profile in profiles:
+        await ledger.cancel(session, RESUME_KIND, profile.id)
+
+    # The outbox last. Mentoring's messages to them not sent yet are withdrawn (the delivery
+    # eraser removes the rest of their DMs), and so are those about them to others: their
+    # application's review post, introductions of their pairs.
+    unsent_to_them = (
+        await session.scalars(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.target_id == user,
+                OutboxMessage.target_kind == "dm",
+                OutboxMessage.guild_id == guild,
+                OutboxMessage.purpose.startswith("mentoring.", autoescape=True),
+                OutboxMessage.state.in_([outbox_rows.PENDING, outbox_rows.WAITING]),
+            )
+            .order_by(OutboxMessage.id)
+        )
+    ).all()
+    for outbox_id in unsent_to_them:
+        await outbox.cancel(session, outbox_id)
+    for pair in pairs:
+        await outbox.cancel_pending(session, purpose=INTRO_PURPOSE, subject_id=pair.id)
+    review_posts = (
+        (
+            await session.scalars(
+                select(OutboxMessage.id)
+                .where(
+                    OutboxMessage.purpose == REVIEW_PURPOSE,
+                    OutboxMessage.subject_id.in_([p.id for p in profiles]),
+                    OutboxMessage.operation == outbox_rows.SEND,
+                )
+                .order_by(OutboxMessage.id)
+            )
+        ).all()
+        if profiles
+        else []
+    )
+    # Moderators' review posts of their application, and offer DMs naming them as the one
+    # asking: withdrawn if not sent yet, else edited so they no longer name them.
+    await _withdraw_or_edit(session, review_posts, APPLICATION_GONE)
+    await _withdraw_or_edit(
+        session, sorted({*their_request_offers, *open_offer_messages}), OFFER_GONE
+    )
     for pair in active:
         to_mentor = pair.mentee_id == user
         other = pair.mentor_id if to_mentor else pair.mentee_id
@@ -250,13 +348,16 @@ async def erase_mentoring(session: AsyncSession, member: MemberRef) -> int:
             subject_id=pair.id,
             guild_id=guild,
         )
-        if pair.thread_id is not None:
-            await operations.perform(
-                session,
-                operations.edit_thread(archived=True, locked=True),
-                purpose=THREAD_PURPOSE,
-                guild_id=guild,
-                subject_id=pair.id,
-                thing_id=pair.thread_id,
-            )
+        # Its thread is archived and locked as when a pairing ends (a thread still being made
+        # finds no pair when it arrives and stays as Discord made it).
+        await close_space(session, pair)
     return removed
+
+
+async def _withdraw_or_edit(session: AsyncSession, outbox_ids: Sequence[int], text: str) -> None:
+    """Each message not sent yet is withdrawn; one sent is edited to `text` (a pruned one
+    needs nothing)."""
+    for outbox_id in outbox_ids:
+        if await outbox.cancel(session, outbox_id) == outbox.Cancelled.FINISHED:
+            with contextlib.suppress(LookupError):
+                await outbox.edit(session, outbox_id, outbox.OutgoingMessage(content=text))
