@@ -10,7 +10,9 @@ are delivered or known to be undeliverable. What a feature can ask for:
   send; several edits waiting for one message are coalesced into the latest;
 - `replace`: change a message not sent yet in place, or else edit it once sent;
 - `cancel` / `cancel_pending`: withdraw rows not sent yet (a removed counter's congratulation,
-  an escalation step made pointless by a claim).
+  an escalation step made pointless by a claim);
+- `retract`: take back what a message said (an erased member's alert): withdrawn if no attempt
+  may have posted it, else edited, and the outbox's stored words replaced too.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ __all__ = [
     "URGENT",
     "Cancelled",
     "OutgoingMessage",
+    "Retracted",
     "Target",
     "cancel",
     "cancel_pending",
@@ -55,6 +58,7 @@ __all__ = [
     "enqueue",
     "on_undeliverable",
     "replace",
+    "retract",
 ]
 
 # The next-attempt time of a message to send as soon as possible. Not the clock's now: services
@@ -370,6 +374,56 @@ async def replace(session: AsyncSession, outbox_id: int, message: OutgoingMessag
         await session.flush()
         return row.id
     return await edit(session, outbox_id, message)
+
+
+class Retracted(Enum):
+    """What `retract` did."""
+
+    WITHDRAWN = "withdrawn"  # not sent, and it never will be
+    EDITED = "edited"  # sent, or possibly being sent: it will say the replacement
+    NOTHING = "nothing"  # never delivered (failed, dead), or gone: nothing shows it
+
+
+async def retract(session: AsyncSession, outbox_id: int, replacement: OutgoingMessage) -> Retracted:
+    """Take back what row `outbox_id` said, when what it carried must not stay (the data of a
+    member who asked to be erased): withdrawn while no attempt may have posted it, else edited
+    to `replacement` once sent. The outbox's own stored words go too: the row's and those of
+    its finished edits are replaced (a sent row is kept, for its message id, until pruned). A
+    row still being sent keeps its words until it is, because a retry must post the very same
+    message (its nonce); they go with the row when it is pruned."""
+    row = await session.get(OutboxMessage, outbox_id, with_for_update=True)
+    if row is None or row.state == CANCELLED:
+        return Retracted.NOTHING
+    if row.operation != "send":
+        raise ValueError("only a message can be retracted")
+    begun = row.claimed_by is not None or row.uncertain_since is not None
+    if row.state in (PENDING, WAITING) and not begun:
+        await _withdraw(session, [row])
+        return Retracted.WITHDRAWN
+    words = _filled(replacement, outbox_id)
+    finished_edits = (
+        await session.scalars(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.ref_id == outbox_id,
+                OutboxMessage.operation == "edit",
+                OutboxMessage.state.in_([SENT, FAILED, DEAD]),
+            )
+            .order_by(OutboxMessage.id)
+            .with_for_update()
+        )
+    ).all()
+    for finished in finished_edits:
+        finished.payload = words
+    if row.state in (FAILED, DEAD):
+        row.payload = words
+        await session.flush()
+        return Retracted.NOTHING
+    await edit(session, outbox_id, replacement)
+    if row.state == SENT:
+        row.payload = words
+    await session.flush()
+    return Retracted.EDITED
 
 
 def check_row(purpose: str, not_before: datetime | None, priority: int) -> None:

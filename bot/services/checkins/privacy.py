@@ -11,12 +11,14 @@ from bot.db.models.checkins import AlertCopy, Checkin, CheckinAlert, CheckinMemb
 from bot.delivery import outbox
 from bot.scheduling import ledger
 from bot.security.notes import NotesCipher, NoteUnreadable
-from bot.services.checkins.alerts import ALERT_DM, ALERT_POST, MEMBER_DM, STEP_KIND
+from bot.services.checkins.alerts import MEMBER_DM, STEP_KIND
 from bot.services.checkins.prompts import PROMPT_KIND, PROMPT_PURPOSE
 from bot.services.checkins.submissions import NUDGE_PURPOSE
 from bot.services.privacy.registry import MemberData, MemberRef
 
 TABLES = ("checkin_members", "checkins", "checkin_alerts")
+# What a copy of an erased member's alert becomes: nothing of theirs, nobody named.
+CLOSED_COPY = outbox.OutgoingMessage(content="This alert was closed.")
 
 
 def member_data(cipher: NotesCipher) -> MemberData:
@@ -74,24 +76,42 @@ def member_data(cipher: NotesCipher) -> MemberData:
 
     async def erase(session: AsyncSession, who: MemberRef) -> int:
         removed = 0
-        member = await _member(session, who)
+        member = await _member(session, who, lock=True)
+        # Locked, so that an escalation step under way either commits its copy before this
+        # reads the copies or finds the alert gone.
         alert_ids = list(
             (
                 await session.scalars(
-                    select(CheckinAlert.id).where(
+                    select(CheckinAlert.id)
+                    .where(
                         CheckinAlert.guild_id == who.guild_id,
                         CheckinAlert.user_id == who.user_id,
                     )
+                    .order_by(CheckinAlert.id)
+                    .with_for_update()
                 )
             ).all()
         )
-        # Subject ids are unique only within a purpose: alert ids and member-row ids overlap.
+        # Due work before outbox rows (the lock order). Subject ids are unique only within a
+        # purpose: alert ids and member-row ids overlap.
         for alert_id in alert_ids:
             await ledger.cancel(session, STEP_KIND, alert_id)
-            for purpose in (ALERT_DM, ALERT_POST, MEMBER_DM):
-                await outbox.cancel_pending(session, purpose=purpose, subject_id=alert_id)
         if member is not None:
             await ledger.cancel(session, PROMPT_KIND, member.id)
+        # Every copy of their alerts (mentors' DMs, alerts-channel posts) is taken back: one not
+        # sent yet never goes; one sent is edited to a line naming nobody, without buttons.
+        copies = (
+            await session.scalars(
+                select(AlertCopy.outbox_id)
+                .where(AlertCopy.alert_id.in_(alert_ids))
+                .order_by(AlertCopy.outbox_id)
+            )
+        ).all()
+        for outbox_id in copies:
+            await outbox.retract(session, outbox_id, CLOSED_COPY)
+        for alert_id in alert_ids:
+            await outbox.cancel_pending(session, purpose=MEMBER_DM, subject_id=alert_id)
+        if member is not None:
             for purpose in (PROMPT_PURPOSE, NUDGE_PURPOSE):
                 await outbox.cancel_pending(session, purpose=purpose, subject_id=member.id)
         if alert_ids:
@@ -112,9 +132,10 @@ def member_data(cipher: NotesCipher) -> MemberData:
     return MemberData(feature="checkins", tables=TABLES, export=export, erase=erase)
 
 
-async def _member(session: AsyncSession, who: MemberRef) -> CheckinMember | None:
-    return await session.scalar(
-        select(CheckinMember).where(
-            CheckinMember.guild_id == who.guild_id, CheckinMember.user_id == who.user_id
-        )
+async def _member(
+    session: AsyncSession, who: MemberRef, *, lock: bool = False
+) -> CheckinMember | None:
+    query = select(CheckinMember).where(
+        CheckinMember.guild_id == who.guild_id, CheckinMember.user_id == who.user_id
     )
+    return await session.scalar(query.with_for_update() if lock else query)
