@@ -16,6 +16,7 @@ from bot.services.checkins import CheckinService
 from bot.services.checkins.keys import LazyNotesCipher
 from bot.services.meetings import MeetingService
 from bot.services.mentoring import MentoringService, build_mentoring
+from bot.services.mentoring.notes import RequestNotes
 from bot.services.privacy import delivery_data, log_data, mentoring_data, stats
 from bot.services.privacy.registry import MemberData
 from bot.services.privacy.service import PrivacyService
@@ -38,6 +39,8 @@ class Services:
         settings which may have changed while the bot was stopped."""
         await self.celebrations.replan_default_zone()
         await self.checkins.upkeep.plan_retention()
+        # Mentor request notes stored as text before they were encrypted (migration 0011).
+        await self.mentoring.notes.seal_plain_notes()
 
     def work_kinds(self) -> list[WorkKind[Any]]:
         """Every kind of timed work the features handle; registered before the scheduler starts."""
@@ -58,13 +61,13 @@ class OwnsMemberData(Protocol):
     def member_data(self) -> list[MemberData]: ...
 
 
-def member_data_of(*features: OwnsMemberData) -> list[MemberData]:
+def member_data_of(*features: OwnsMemberData, request_notes: RequestNotes) -> list[MemberData]:
     """Every feature's MemberData, in erasure order: the features' domain rows first (pass
     their services coarsest first, as the lock order asks), then the logs, then the outbox."""
     return [
         *(data for feature in features for data in feature.member_data()),
         # Mentoring's tables are on main before its service; its service takes this over.
-        mentoring_data.member_data(),
+        mentoring_data.member_data(request_notes),
         log_data.access_log_data(),
         log_data.audit_data(),
         delivery_data.member_data(),
@@ -87,11 +90,16 @@ def build_services(
     meetings = MeetingService(database, clock, settings_service)
     meetings.install()
     checkins = CheckinService(database, clock, settings_service, cipher)
+    mentoring = build_mentoring(
+        database, clock, settings.default_timezone, settings_service.zone_listeners, cipher
+    )
     privacy = PrivacyService(
         database,
         clock,
         # A new feature passes its service here.
-        member_data_of(settings_service, sobriety, checkins, meetings),
+        member_data_of(
+            settings_service, sobriety, checkins, meetings, request_notes=mentoring.notes
+        ),
         # Features add their figures here (bot/services/privacy/stats.py).
         stats.main_sources(),
     )
@@ -99,9 +107,7 @@ def build_services(
         settings=settings_service,
         sobriety=sobriety,
         celebrations=celebrations,
-        mentoring=build_mentoring(
-            database, clock, settings.default_timezone, settings_service.zone_listeners
-        ),
+        mentoring=mentoring,
         privacy=privacy,
         meetings=meetings,
         checkins=checkins,

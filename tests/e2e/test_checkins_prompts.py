@@ -140,11 +140,14 @@ async def test_the_database_file_holds_no_note_in_plain_text(
     sim = world.sim
     await sim.slash(world.alice, "checkin", mood=3, craving=2, note="unmistakable words here")
     await sim.slash(world.bob, "sos", note="another private sentence")
+    asked = await sim.slash(world.dana, "mentor request", note="a request in my own words")
+    assert "mentor" in asked.content
     assert database_url.database is not None
     files = list(Path(database_url.database).parent.glob(Path(database_url.database).name + "*"))
     contents = b"".join(path.read_bytes() for path in files)
     assert b"unmistakable" not in contents
     assert b"private sentence" not in contents
+    assert b"in my own words" not in contents
 
 
 async def test_a_restart_mid_chain_neither_loses_nor_repeats_a_step(

@@ -26,6 +26,7 @@ from bot.errors import InvalidInput, NotFound
 from bot.scheduling.kinds import KindRegistry
 from bot.scheduling.rebuild import rebuild_all
 from bot.scheduling.runner import LedgerRunner
+from bot.security.notes import NotesCipher, generate_key
 from bot.services.container import Services, build_services
 from bot.services.mentoring.candidates import bump_pool
 from bot.services.mentoring.offers import EXPIRY_KIND, OFFER_PURPOSE
@@ -42,9 +43,13 @@ def clock() -> ManualClock:
     return ManualClock(NOW)
 
 
+# Request notes are encrypted: one key for the test, and no key file made as a side effect.
+CIPHER = NotesCipher([generate_key().encode()])
+
+
 @pytest.fixture
 def services(database: Database, clock: ManualClock) -> Services:
-    return build_services(database, clock, Settings())
+    return build_services(database, clock, Settings(), CIPHER)
 
 
 def _runner(database: Database, clock: ManualClock, services: Services) -> LedgerRunner:
@@ -551,7 +556,7 @@ async def test_a_pause_made_by_another_process_is_seen_at_once(
     await _mentor(services, BEN)
     await services.mentoring.requests.request(GUILD, DEV)  # this process now knows both
     first = await _open_offer(database)
-    other_process = build_services(database, clock, Settings())
+    other_process = build_services(database, clock, Settings(), CIPHER)
     other = BEN if first.mentor_id == ANA else ANA
     await other_process.mentoring.pauses.pause(GUILD, other)
     outcome = await services.mentoring.requests.request(GUILD, ELI)

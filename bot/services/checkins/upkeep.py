@@ -17,11 +17,11 @@ from bot.domain.checkins.inputs import KEEP_NOTES_DEFAULT_DAYS
 from bot.scheduling import ledger, locks
 from bot.scheduling.kinds import DueItem, WorkKind
 from bot.security.notes import NotesCipher
+from bot.services.token_rotation import ROTATE_BATCH, rotate_column
 
 RETENTION_KIND = "checkins.retention"
 SCORES_KEPT = timedelta(days=365)
 DAILY = timedelta(days=1)
-ROTATE_BATCH = 500
 
 
 class UpkeepService:
@@ -108,30 +108,8 @@ async def _forget_notes(
 async def rotate_notes(
     database: Database, cipher: NotesCipher, *, batch: int = ROTATE_BATCH
 ) -> int:
-    """Re-encrypt every note under the newest key, one transaction per batch; how many.
-
-    Idempotent: an interrupted run is simply run again."""
+    """Re-encrypt every check-in and alert note under the newest key; how many."""
     total = 0
-    for model in (Checkin, CheckinAlert):
-        last = 0
-        while True:
-            async with database.transaction() as session:
-                rows = (
-                    await session.execute(
-                        select(model.id, model.note)
-                        .where(model.id > last, model.note.is_not(None))
-                        .order_by(model.id)
-                        .limit(batch)
-                        .with_for_update()
-                    )
-                ).all()
-                for row_id, token in rows:
-                    assert token is not None  # selected only rows with a note
-                    await session.execute(
-                        update(model).where(model.id == row_id).values(note=cipher.rotate(token))
-                    )
-            if not rows:
-                break
-            total += len(rows)
-            last = rows[-1][0]
+    for column in (Checkin.note, CheckinAlert.note):
+        total += await rotate_column(database, cipher, column, batch=batch)
     return total
