@@ -79,3 +79,24 @@ async def test_a_copy_not_sent_yet_when_the_member_erases_is_never_sent(
     assert posts(sim, alerts.channel) == []
     assert await tables_holding(bot.database, alice.id) == {}
     assert NOTE not in await _stored_words(bot)
+
+
+async def test_notices_about_the_member_to_their_supporter_are_closed_too(
+    world: World, bot: SteadyBot, database_url: URL
+) -> None:
+    sim, alice, bob = world.sim, world.alice, world.bob
+    await pair(database_url, world, alice, bob)
+    await sim.slash(alice, "checkin", mood=3, craving=2, support=True)
+    await sim.advance(seconds=5)
+    await sim.click(bob, latest(sim.dms(bob)), label="I'm reaching out")
+    await sim.slash(alice, "sos", note=NOTE)  # joins the claimed alert: Bob is told
+    await sim.advance(seconds=5)
+    assert "asked again" in latest(sim.dms(bob)).content
+
+    await _erase(world, alice)
+    await sim.advance(seconds=5)
+    *about_alice, ended = sim.dms(bob)
+    assert [m.content for m in about_alice] == [CLOSED, CLOSED]
+    assert "pairings in this server has ended" in ended.content
+    assert await tables_holding(bot.database, alice.id) == {}
+    assert str(alice.id) not in await _stored_words(bot)

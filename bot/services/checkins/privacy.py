@@ -8,6 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models.checkins import AlertCopy, Checkin, CheckinAlert, CheckinMember
+from bot.db.models.outbox import OutboxMessage
 from bot.delivery import outbox
 from bot.scheduling import ledger
 from bot.security.notes import NotesCipher, NoteUnreadable
@@ -107,10 +108,26 @@ def member_data(cipher: NotesCipher) -> MemberData:
                 .order_by(AlertCopy.outbox_id)
             )
         ).all()
-        for outbox_id in copies:
-            await outbox.retract(session, outbox_id, CLOSED_COPY)
-        for alert_id in alert_ids:
-            await outbox.cancel_pending(session, purpose=MEMBER_DM, subject_id=alert_id)
+        # So is every notice about them to someone else (a claimer told they asked again, the
+        # alerted told they are OK now); one to them not sent yet is withdrawn, and what was
+        # sent to them goes with their own DMs (the delivery eraser).
+        notices = (
+            await session.execute(
+                select(OutboxMessage.id, OutboxMessage.target_id)
+                .where(
+                    OutboxMessage.purpose == MEMBER_DM,
+                    OutboxMessage.subject_id.in_(alert_ids),
+                    OutboxMessage.operation == "send",
+                )
+                .order_by(OutboxMessage.id)
+            )
+        ).all()
+        to_them = {outbox_id for outbox_id, target in notices if target == who.user_id}
+        for outbox_id in sorted({*copies, *(outbox_id for outbox_id, _ in notices)}):
+            if outbox_id in to_them:
+                await outbox.cancel(session, outbox_id)
+            else:
+                await outbox.retract(session, outbox_id, CLOSED_COPY)
         if member is not None:
             for purpose in (PROMPT_PURPOSE, NUDGE_PURPOSE):
                 await outbox.cancel_pending(session, purpose=purpose, subject_id=member.id)
