@@ -17,7 +17,7 @@ from sqlalchemy.engine import URL
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.db import Database
-from bot.db.models import MentoringRequest, OutboxMessage
+from bot.db.models import MentoringOffer, MentoringRequest, OutboxMessage
 from bot.security.notes import KEYS_ENV, NotesCipher, NoteUnreadable, generate_key
 from bot.services.container import Services, build_services
 from bot.services.mentoring.notes import rotate_request_notes, seal_plain_notes
@@ -173,3 +173,27 @@ def test_rotate_keys_encrypts_notes_left_as_text_and_rotates_request_notes(
     assert "encrypted 1 mentor request notes stored as text" in result.stdout
     assert "re-encrypted 2 notes with the newest key (of 2)" in result.stdout
     assert asyncio.run(read()) == [NOTE, "left as text"]
+
+
+async def test_a_mentee_put_back_on_the_list_keeps_their_note_for_the_next_mentor(
+    database: Database,
+) -> None:
+    services = _services(database, generate_key().encode())
+    await _mentor(services)
+    await services.mentoring.requests.request(GUILD, DEV, raw_note=NOTE)
+    async with database.read() as session:
+        offer_id = await session.scalar(select(MentoringOffer.id))
+    assert offer_id is not None
+    await services.mentoring.answers.accept(offer_id, MENTOR)
+    await services.mentoring.vetting.remove(GUILD, MOD, MENTOR)
+    await services.mentoring.applications.apply(GUILD, MENTOR + 1, kind="mentor")
+    await services.mentoring.vetting.approve(GUILD, MOD, MENTOR + 1)
+    async with database.read() as session:
+        offers = (
+            await session.scalars(
+                select(OutboxMessage.payload).where(
+                    OutboxMessage.purpose == OFFER_PURPOSE, OutboxMessage.target_id == MENTOR + 1
+                )
+            )
+        ).all()
+    assert [NOTE in str(payload["content"]) for payload in offers] == [True]
