@@ -166,6 +166,7 @@ def _check_encryption_keys(settings: Settings) -> NotesCipher:
 
 
 async def _rotate_keys(settings: Settings) -> None:
+    from bot.delivery.sealing import rotate_sealed_messages
     from bot.services.checkins.upkeep import rotate_notes
     from bot.services.mentoring.notes import rotate_request_notes, seal_plain_notes
 
@@ -177,7 +178,11 @@ async def _rotate_keys(settings: Settings) -> None:
         sealed = await seal_plain_notes(database, cipher)
         if sealed:
             print(f"encrypted {sealed} mentor request notes stored as text before encryption")
-        count = await rotate_notes(database, cipher) + await rotate_request_notes(database, cipher)
+        count = (
+            await rotate_notes(database, cipher)
+            + await rotate_request_notes(database, cipher)
+            + await rotate_sealed_messages(database, cipher)
+        )
         print(f"re-encrypted {count} notes with the newest key (of {cipher.key_count})")
     finally:
         await database.dispose()

@@ -38,7 +38,7 @@ from bot.db.models.outbox import (
     WAITING,
     OutboxMessage,
 )
-from bot.delivery import chains
+from bot.delivery import chains, sealing
 from bot.scheduling import wake
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,8 @@ class OutgoingMessage:
     # else in the text (a member's words included) ping nobody, and @everyone/@here never do.
     mention_users: tuple[int, ...] = field(default=())
     mention_roles: tuple[int, ...] = field(default=())
+    # The content shows a member's note: stored encrypted until sent (bot/delivery/sealing.py).
+    private: bool = False
 
     def __post_init__(self) -> None:
         if not self.content and not self.embeds and not self.components:
@@ -173,7 +175,7 @@ async def enqueue(
         fallback_kind=fallback.kind if fallback else None,
         fallback_id=fallback.id if fallback else None,
         public=public,
-        payload=message.payload(),
+        payload=_stored(message),
         state=PENDING,
         attempts=0,
         next_attempt_at=not_before or AS_SOON_AS_POSSIBLE,
@@ -435,8 +437,13 @@ def check_row(purpose: str, not_before: datetime | None, priority: int) -> None:
         raise ValueError("priority is NORMAL or URGENT")
 
 
+def _stored(message: OutgoingMessage) -> dict[str, Any]:
+    """The payload as the outbox keeps it: a private message's content sealed."""
+    return sealing.sealed(message.payload()) if message.private else message.payload()
+
+
 def _filled(message: OutgoingMessage, outbox_id: int) -> dict[str, Any]:
-    payload = message.payload()
+    payload = _stored(message)
     payload["components"] = list(_fill_outbox_id(message.components, outbox_id))
     return payload
 

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
+from bot.delivery import sealing
 from bot.delivery.outbox import on_undeliverable
 from bot.scheduling.kinds import WorkKind
 from bot.security.notes import NotesCipher, load_cipher
@@ -82,6 +83,8 @@ def build_services(
         # other callers (the simulator, the demo) it is loaded by the same rules when needed.
         keys = settings.encryption_keys.get_secret_value() if settings.encryption_keys else None
         cipher = LazyNotesCipher(lambda: load_cipher(keys=keys, database=settings.database))
+    # Messages that show a member's note keep it encrypted in the outbox as well.
+    sealing.use(cipher)
     settings_service = SettingsService(database, clock, settings)
     sobriety = SobrietyService(database, clock, settings_service)
     celebrations = CelebrationService(database, clock, settings_service)

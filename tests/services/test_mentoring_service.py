@@ -22,6 +22,7 @@ from bot.db.models import (
     OutboxMessage,
     SobrietyCounter,
 )
+from bot.delivery import sealing
 from bot.errors import InvalidInput, NotFound
 from bot.scheduling.kinds import KindRegistry
 from bot.scheduling.rebuild import rebuild_all
@@ -85,7 +86,8 @@ async def _dms(database: Database, user_id: int, purpose: str | None = None) -> 
         query = query.where(OutboxMessage.purpose == purpose)
     async with database.read() as session:
         rows = (await session.scalars(query.order_by(OutboxMessage.id))).all()
-    return [row.payload["content"] for row in rows]
+    # As sent: a message that shows a note keeps it encrypted in the outbox.
+    return [sealing.opened(row.payload)["content"] for row in rows]
 
 
 async def _offers(database: Database) -> list[MentoringOffer]:

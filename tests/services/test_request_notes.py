@@ -4,6 +4,7 @@ stored as text before encryption still shown and then encrypted, and rotation to
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.db import Database
 from bot.db.models import MentoringOffer, MentoringRequest, OutboxMessage
+from bot.delivery import sealing
 from bot.security.notes import KEYS_ENV, NotesCipher, NoteUnreadable, generate_key
 from bot.services.container import Services, build_services
 from bot.services.mentoring.notes import rotate_request_notes, seal_plain_notes
@@ -48,12 +50,14 @@ async def _stored(database: Database) -> tuple[bytes | None, str | None]:
 
 
 async def _offer_text(database: Database) -> str:
+    """The offer DM as it is sent; its stored copy holds the note only encrypted."""
     async with database.read() as session:
         payload = await session.scalar(
             select(OutboxMessage.payload).where(OutboxMessage.purpose == OFFER_PURPOSE)
         )
     assert payload is not None
-    return str(payload["content"])
+    assert NOTE not in json.dumps(payload)
+    return str(sealing.opened(payload)["content"])
 
 
 async def _mentor(services: Services) -> None:
@@ -196,4 +200,4 @@ async def test_a_mentee_put_back_on_the_list_keeps_their_note_for_the_next_mento
                 )
             )
         ).all()
-    assert [NOTE in str(payload["content"]) for payload in offers] == [True]
+    assert [NOTE in str(sealing.opened(payload)["content"]) for payload in offers] == [True]

@@ -101,6 +101,7 @@ def offer_message(
             outcome=texts.offer_outcome(offer.state) if closed else None,
         ),
         components=(offer_buttons(offer.id, disabled=closed),),
+        private=note is not None,  # the note is stored only encrypted, in the outbox as well
     )
 
 
