@@ -90,7 +90,9 @@ async def test_rotation_re_encrypts_sealed_messages_under_the_newest_key(
     assert await sealing.rotate_sealed_messages(database, NotesCipher([new, KEY]), batch=1) == 1
     sealing.use(NotesCipher([new]))  # the old key removed after rotating
     async with database.read() as session:
-        payloads = (await session.scalars(select(OutboxMessage.payload))).all()
+        payloads = (
+            await session.scalars(select(OutboxMessage.payload).order_by(OutboxMessage.id))
+        ).all()
     assert [sealing.opened(p)["content"] for p in payloads] == [NOTE, "an ordinary reminder"]
 
 
