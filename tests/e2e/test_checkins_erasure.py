@@ -100,3 +100,21 @@ async def test_notices_about_the_member_to_their_supporter_are_closed_too(
     assert "pairings in this server has ended" in ended.content
     assert await tables_holding(bot.database, alice.id) == {}
     assert str(alice.id) not in await _stored_words(bot)
+
+
+async def test_a_quiet_spell_nudge_to_the_mentor_is_withdrawn_when_the_member_erases(
+    world: World, bot: SteadyBot, database_url: URL
+) -> None:
+    sim, alice, bob = world.sim, world.alice, world.bob
+    await pair(database_url, world, alice, bob)
+    await sim.slash(alice, "checkins schedule", time="20:00")
+    await sim.advance(days=3, hours=8, minutes=1)  # three prompts missed: Bob is nudged
+    [nudge] = sim.dms(bob)
+    assert f"<@{alice.id}>" in nudge.content
+
+    await _erase(world, alice)
+    await sim.advance(seconds=5)
+    withdrawn, _ended = sim.dms(bob)
+    assert withdrawn.content == "This message was withdrawn."
+    assert await tables_holding(bot.database, alice.id) == {}
+    assert str(alice.id) not in await _stored_words(bot)

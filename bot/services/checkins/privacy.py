@@ -20,6 +20,7 @@ from bot.services.privacy.registry import MemberData, MemberRef
 TABLES = ("checkin_members", "checkins", "checkin_alerts")
 # What a copy of an erased member's alert becomes: nothing of theirs, nobody named.
 CLOSED_COPY = outbox.OutgoingMessage(content="This alert was closed.")
+WITHDRAWN_NUDGE = outbox.OutgoingMessage(content="This message was withdrawn.")
 
 
 def member_data(cipher: NotesCipher) -> MemberData:
@@ -129,8 +130,21 @@ def member_data(cipher: NotesCipher) -> MemberData:
             else:
                 await outbox.retract(session, outbox_id, CLOSED_COPY)
         if member is not None:
-            for purpose in (PROMPT_PURPOSE, NUDGE_PURPOSE):
-                await outbox.cancel_pending(session, purpose=purpose, subject_id=member.id)
+            await outbox.cancel_pending(session, purpose=PROMPT_PURPOSE, subject_id=member.id)
+            # A nudge to their mentor names them: withdrawn, or edited to name nobody.
+            nudges = (
+                await session.scalars(
+                    select(OutboxMessage.id)
+                    .where(
+                        OutboxMessage.purpose == NUDGE_PURPOSE,
+                        OutboxMessage.subject_id == member.id,
+                        OutboxMessage.operation == "send",
+                    )
+                    .order_by(OutboxMessage.id)
+                )
+            ).all()
+            for outbox_id in nudges:
+                await outbox.retract(session, outbox_id, WITHDRAWN_NUDGE)
         if alert_ids:
             await session.execute(delete(AlertCopy).where(AlertCopy.alert_id.in_(alert_ids)))
             result = await session.execute(
