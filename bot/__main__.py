@@ -96,9 +96,10 @@ def _parser() -> argparse.ArgumentParser:
         "rotate-keys",
         parents=[config_after],
         help="re-encrypt every stored note with the newest key",
-        description="Re-encrypt every check-in and /sos note under the first key of "
-        "STEADY_ENCRYPTION_KEYS (or the key file), one batch per transaction. Safe to run "
-        "again if interrupted; afterwards the older keys can be removed.",
+        description="Re-encrypt every check-in, /sos and mentor request note under the first "
+        "key of STEADY_ENCRYPTION_KEYS (or the key file), one batch per transaction, after "
+        "encrypting any request note still stored as text. Safe to run again if interrupted; "
+        "afterwards the older keys can be removed.",
     )
     return parser
 
@@ -165,12 +166,23 @@ def _check_encryption_keys(settings: Settings) -> NotesCipher:
 
 
 async def _rotate_keys(settings: Settings) -> None:
+    from bot.delivery.sealing import rotate_sealed_messages
     from bot.services.checkins.upkeep import rotate_notes
+    from bot.services.mentoring.notes import rotate_request_notes, seal_plain_notes
 
     database = await _open(settings)
     try:
         cipher = _check_encryption_keys(settings)
-        count = await rotate_notes(database, cipher)
+        # Notes still stored as text (written before they were encrypted) are encrypted first,
+        # as the bot does at start; then every note is re-encrypted under the newest key.
+        sealed = await seal_plain_notes(database, cipher)
+        if sealed:
+            print(f"encrypted {sealed} mentor request notes stored as text before encryption")
+        count = (
+            await rotate_notes(database, cipher)
+            + await rotate_request_notes(database, cipher)
+            + await rotate_sealed_messages(database, cipher)
+        )
         print(f"re-encrypted {count} notes with the newest key (of {cipher.key_count})")
     finally:
         await database.dispose()

@@ -68,5 +68,17 @@ class Database:
         async with self._read_sessions() as session, session.begin():
             yield session
 
+    async def forget_freed_pages(self) -> None:
+        """After rows were rewritten whose old content must not stay in the file (notes that
+        were text, encrypted in place): on SQLite the write-ahead log is copied into the
+        database and emptied, so the old versions of those pages leave both files (the new
+        versions hold zeros where the old cells were: `secure_delete`, bot/db/engine.py).
+        PostgreSQL keeps old row versions until it vacuums; nothing is done there."""
+        if self.dialect != "sqlite":
+            return
+        # Outside a transaction (READ_ONLY: no BEGIN), as a checkpoint must be.
+        async with self.engine.execution_options(**{READ_ONLY: True}).connect() as connection:
+            await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
     async def dispose(self) -> None:
         await self.engine.dispose()

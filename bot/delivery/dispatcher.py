@@ -64,7 +64,7 @@ from bot.db.models.outbox import (
     OutboxMessage,
 )
 from bot.db.upsert import upsert
-from bot.delivery import tracing
+from bot.delivery import sealing, tracing
 from bot.delivery.claims import Claimed, DispatchStats, Hold
 from bot.delivery.outbox import Target, UndeliverableHandlers, undeliverable_handlers
 from bot.delivery.outcomes import Dead, Outcome, Refused, Retry, Sent
@@ -297,7 +297,7 @@ class Dispatcher:
                         else None
                     ),
                     public=row.public,
-                    payload=dict(row.payload),
+                    payload=sealing.opened(row.payload),
                     attempts=row.attempts + 1,
                     operation=row.operation,
                     priority=row.priority,

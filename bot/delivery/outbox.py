@@ -10,7 +10,9 @@ are delivered or known to be undeliverable. What a feature can ask for:
   send; several edits waiting for one message are coalesced into the latest;
 - `replace`: change a message not sent yet in place, or else edit it once sent;
 - `cancel` / `cancel_pending`: withdraw rows not sent yet (a removed counter's congratulation,
-  an escalation step made pointless by a claim).
+  an escalation step made pointless by a claim);
+- `retract`: take back what a message said (an erased member's alert): withdrawn if no attempt
+  may have posted it, else edited, and the outbox's stored words replaced too.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from bot.db.models.outbox import (
     WAITING,
     OutboxMessage,
 )
-from bot.delivery import chains
+from bot.delivery import chains, sealing
 from bot.scheduling import wake
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,7 @@ __all__ = [
     "URGENT",
     "Cancelled",
     "OutgoingMessage",
+    "Retracted",
     "Target",
     "cancel",
     "cancel_pending",
@@ -55,6 +58,7 @@ __all__ = [
     "enqueue",
     "on_undeliverable",
     "replace",
+    "retract",
 ]
 
 # The next-attempt time of a message to send as soon as possible. Not the clock's now: services
@@ -91,6 +95,8 @@ class OutgoingMessage:
     # else in the text (a member's words included) ping nobody, and @everyone/@here never do.
     mention_users: tuple[int, ...] = field(default=())
     mention_roles: tuple[int, ...] = field(default=())
+    # The content shows a member's note: stored encrypted until sent (bot/delivery/sealing.py).
+    private: bool = False
 
     def __post_init__(self) -> None:
         if not self.content and not self.embeds and not self.components:
@@ -169,7 +175,7 @@ async def enqueue(
         fallback_kind=fallback.kind if fallback else None,
         fallback_id=fallback.id if fallback else None,
         public=public,
-        payload=message.payload(),
+        payload=_stored(message),
         state=PENDING,
         attempts=0,
         next_attempt_at=not_before or AS_SOON_AS_POSSIBLE,
@@ -372,6 +378,56 @@ async def replace(session: AsyncSession, outbox_id: int, message: OutgoingMessag
     return await edit(session, outbox_id, message)
 
 
+class Retracted(Enum):
+    """What `retract` did."""
+
+    WITHDRAWN = "withdrawn"  # not sent, and it never will be
+    EDITED = "edited"  # sent, or possibly being sent: it will say the replacement
+    NOTHING = "nothing"  # never delivered (failed, dead), or gone: nothing shows it
+
+
+async def retract(session: AsyncSession, outbox_id: int, replacement: OutgoingMessage) -> Retracted:
+    """Take back what row `outbox_id` said, when what it carried must not stay (the data of a
+    member who asked to be erased): withdrawn while no attempt may have posted it, else edited
+    to `replacement` once sent. The outbox's own stored words go too: the row's and those of
+    its finished edits are replaced (a sent row is kept, for its message id, until pruned). A
+    row still being sent keeps its words until it is, because a retry must post the very same
+    message (its nonce); they go with the row when it is pruned."""
+    row = await session.get(OutboxMessage, outbox_id, with_for_update=True)
+    if row is None or row.state == CANCELLED:
+        return Retracted.NOTHING
+    if row.operation != "send":
+        raise ValueError("only a message can be retracted")
+    begun = row.claimed_by is not None or row.uncertain_since is not None
+    if row.state in (PENDING, WAITING) and not begun:
+        await _withdraw(session, [row])
+        return Retracted.WITHDRAWN
+    words = _filled(replacement, outbox_id)
+    finished_edits = (
+        await session.scalars(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.ref_id == outbox_id,
+                OutboxMessage.operation == "edit",
+                OutboxMessage.state.in_([SENT, FAILED, DEAD]),
+            )
+            .order_by(OutboxMessage.id)
+            .with_for_update()
+        )
+    ).all()
+    for finished in finished_edits:
+        finished.payload = words
+    if row.state in (FAILED, DEAD):
+        row.payload = words
+        await session.flush()
+        return Retracted.NOTHING
+    await edit(session, outbox_id, replacement)
+    if row.state == SENT:
+        row.payload = words
+    await session.flush()
+    return Retracted.EDITED
+
+
 def check_row(purpose: str, not_before: datetime | None, priority: int) -> None:
     if not purpose or len(purpose) > 64:
         raise ValueError("purpose must be a short machine name (1 to 64 characters)")
@@ -381,8 +437,13 @@ def check_row(purpose: str, not_before: datetime | None, priority: int) -> None:
         raise ValueError("priority is NORMAL or URGENT")
 
 
+def _stored(message: OutgoingMessage) -> dict[str, Any]:
+    """The payload as the outbox keeps it: a private message's content sealed."""
+    return sealing.sealed(message.payload()) if message.private else message.payload()
+
+
 def _filled(message: OutgoingMessage, outbox_id: int) -> dict[str, Any]:
-    payload = message.payload()
+    payload = _stored(message)
     payload["components"] = list(_fill_outbox_id(message.components, outbox_id))
     return payload
 

@@ -12,7 +12,9 @@ Where the keys come from, checked once at start-up:
 - unset, on PostgreSQL: a start-up error naming the variable. Several processes share one
   database there, and a key file on one machine would leave the others unable to read notes.
 
-Rotation (`python -m bot rotate-keys`, wired by the check-in feature, which owns the tables):
+Rotation (`python -m bot rotate-keys`; each feature walks its own tables: check-ins
+`upkeep.rotate_notes`, mentoring `notes.rotate_request_notes`, the outbox
+`sealing.rotate_sealed_messages`):
 put a new key first in `STEADY_ENCRYPTION_KEYS` (or the key file), keep the old ones after it,
 and run rotate-keys. It walks every encrypted column in batches, one transaction per batch,
 replacing each token with `NotesCipher.rotate(token)`: re-encrypted under the newest key, the

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
+from bot.delivery import sealing
 from bot.delivery.outbox import on_undeliverable
 from bot.scheduling.kinds import WorkKind
 from bot.security.notes import NotesCipher, load_cipher
@@ -38,6 +39,8 @@ class Services:
         settings which may have changed while the bot was stopped."""
         await self.celebrations.replan_default_zone()
         await self.checkins.upkeep.plan_retention()
+        # Mentor request notes stored as text before they were encrypted (migration 0011).
+        await self.mentoring.notes.seal_plain_notes()
 
     def work_kinds(self) -> list[WorkKind[Any]]:
         """Every kind of timed work the features handle; registered before the scheduler starts."""
@@ -77,6 +80,8 @@ def build_services(
         # other callers (the simulator, the demo) it is loaded by the same rules when needed.
         keys = settings.encryption_keys.get_secret_value() if settings.encryption_keys else None
         cipher = LazyNotesCipher(lambda: load_cipher(keys=keys, database=settings.database))
+    # Messages that show a member's note keep it encrypted in the outbox as well.
+    sealing.use(cipher)
     settings_service = SettingsService(database, clock, settings)
     sobriety = SobrietyService(database, clock, settings_service)
     celebrations = CelebrationService(database, clock, settings_service)
@@ -86,7 +91,7 @@ def build_services(
     meetings.install()
     checkins = CheckinService(database, clock, settings_service, cipher)
     mentoring = build_mentoring(
-        database, clock, settings.default_timezone, settings_service.zone_listeners
+        database, clock, settings.default_timezone, settings_service.zone_listeners, cipher
     )
     privacy = PrivacyService(
         database,

@@ -117,9 +117,14 @@ class PrivacyCog(
 
     @app_commands.command(name="policy", description="What Steady stores, for how long, and why")
     async def policy(self, interaction: Interaction) -> None:
-        await interaction.response.send_message(
-            render.policy(members_intent=self.bot.settings.members_intent), ephemeral=True
+        keep_notes_days = None
+        if interaction.guild_id is not None:
+            config = await self.bot.services.checkins.config(interaction.guild_id)
+            keep_notes_days = config.keep_notes_days
+        text = render.policy(
+            members_intent=self.bot.settings.members_intent, keep_notes_days=keep_notes_days
         )
+        await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(
         name="erase-member", description="Moderators: erase a member's data at their request"

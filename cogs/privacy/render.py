@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import discord
 
+from bot.domain.checkins.inputs import KEEP_NOTES_DEFAULT_DAYS
 from bot.scheduling.maintenance import KEEP_FAILURES, KEEP_FINISHED_WORK, KEEP_SENT
 from bot.services.privacy.log_data import FORMER_MEMBER
 from bot.services.privacy.service import (
@@ -110,7 +111,8 @@ def _days(delta_days: int) -> str:
     return f"{delta_days} day{'s' if delta_days != 1 else ''}"
 
 
-def policy(*, members_intent: bool) -> str:
+def policy(*, members_intent: bool, keep_notes_days: int | None) -> str:
+    """`keep_notes_days`: this server's check-in setting (None outside a server)."""
     leaving = (
         f"When you leave this server, what Steady holds about you here is erased "
         f"{_days(DEPARTURE_GRACE.days)} later, unless you come back before then."
@@ -118,17 +120,28 @@ def policy(*, members_intent: bool) -> str:
         else "Steady is not told when members leave this server; if you leave and want your "
         "data gone, run `/privacy delete` first, or ask a moderator to erase it for you."
     )
+    notes_kept = (
+        f"their notes are kept {_days(keep_notes_days)} in this server (an alert's from when "
+        "it is closed)"
+        if keep_notes_days is not None
+        else "their notes are kept for the time each server chose "
+        f"({_days(KEEP_NOTES_DEFAULT_DAYS)} unless its moderators changed it)"
+    )
     return (
         "**What Steady stores about you**, for this server only: your timezone, your counters "
         "(start dates, earlier streaks, milestones celebrated), mentoring (your application, "
-        "requests, offers and pairs), who looked at your data, and messages it is sending you. "
-        "Notes are stored encrypted. Steady never reads your messages.\n\n"
+        "requests, offers and pairs), check-ins and alerts, meetings (your reminders, RSVPs and "
+        "attendance), who looked at your data, and "
+        "messages it is sending you. Notes are stored encrypted. Steady never reads your "
+        "messages.\n\n"
         "**Who can see what**: your data is private unless you share it (a counter shared with "
-        "members, check-ins shared with your mentor). Every time someone else sees your data, "
+        "members, check-ins shared with your mentor); your meeting attendance is seen only by "
+        "you and moderators. Every time someone else sees your data, "
         "it is written down and `/privacy access-log` shows you. Moderators see a log of their "
         "own actions, never your content, and `/stats` shows them totals only, with anything "
         'under 5 shown as "fewer than 5".\n\n'
-        "**How long**: your data stays until you remove it. Messages Steady sent you are kept "
+        "**How long**: your data stays until you remove it, except check-ins: "
+        f"{notes_kept} and their scores a year. Messages Steady sent you are kept "
         f"{_days(KEEP_SENT.days)}, ones it could not deliver {_days(KEEP_FAILURES.days)}, and "
         f"its record of finished timed work {_days(KEEP_FINISHED_WORK.days)}. {leaving}\n\n"
         "**Your choices**: `/privacy export` gives you a copy of everything (a JSON file); "

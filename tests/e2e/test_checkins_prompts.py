@@ -138,13 +138,26 @@ async def test_the_database_file_holds_no_note_in_plain_text(
     world: World, bot: SteadyBot, database_url: URL
 ) -> None:
     sim = world.sim
-    await sim.slash(world.alice, "checkin", mood=3, craving=2, note="unmistakable words here")
+    # Alice's mentor is shown her notes: the alert DM holds one, and the outbox keeps it.
+    await pair(database_url, world, world.alice, world.mo)
+    await sim.slash(world.alice, "checkins sharing", mentor="scores-and-notes")
+    await sim.slash(
+        world.alice, "checkin", mood=3, craving=2, note="unmistakable words here", support=True
+    )
     await sim.slash(world.bob, "sos", note="another private sentence")
+    # Dana's request is offered to Bob at once: the offer DM shows its note.
+    await sim.slash(world.bob, "mentor apply", kind="mentor")
+    await sim.slash(world.mo, "mentors approve", member=world.bob)
+    await sim.slash(world.dana, "mentor request", note="a request in my own words")
+    await sim.advance(seconds=5)
+    assert any("unmistakable words here" in m.content for m in sim.dms(world.mo))
+    assert any("in my own words" in m.content for m in sim.dms(world.bob))
     assert database_url.database is not None
     files = list(Path(database_url.database).parent.glob(Path(database_url.database).name + "*"))
     contents = b"".join(path.read_bytes() for path in files)
     assert b"unmistakable" not in contents
     assert b"private sentence" not in contents
+    assert b"in my own words" not in contents
 
 
 async def test_a_restart_mid_chain_neither_loses_nor_repeats_a_step(

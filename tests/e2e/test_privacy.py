@@ -196,6 +196,15 @@ async def test_the_policy_names_how_long_things_are_kept(world: World, bot: Stea
     assert "kept 7 days" in policy.content
     assert "`/privacy delete`" in policy.content
     assert "not told when members leave" in policy.content
+    assert "notes are kept 90 days in this server" in policy.content
+    # Every feature that keeps something about a member is named, meetings included.
+    for kept in ("counters", "mentoring", "check-ins", "meetings", "attendance is seen only"):
+        assert kept in policy.content
+    options: dict[str, Any] = {"keep-notes-days": 14}
+    await world.sim.slash(world.mo, "setup checkins", **options)
+    changed = await world.sim.slash(world.alice, "privacy policy")
+    assert "notes are kept 14 days in this server" in changed.content
+    assert "scores a year" in changed.content
 
 
 @pytest.fixture

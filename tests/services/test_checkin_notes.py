@@ -20,6 +20,8 @@ from bot.scheduling.kinds import KindRegistry
 from bot.scheduling.rebuild import rebuild_all
 from bot.security.notes import KEYS_ENV, NotesCipher, NoteUnreadable, generate_key
 from bot.services.checkins import CheckinService
+from bot.services.checkins.alerts import Answer
+from bot.services.checkins.service import SetupChange
 from bot.services.checkins.upkeep import forget_old, rotate_notes
 from bot.services.privacy.registry import MemberRef
 from bot.services.settings import SettingsService
@@ -88,6 +90,64 @@ async def test_notes_go_after_keep_notes_days_and_scores_after_a_year(database: 
         kept = (await session.execute(select(Checkin.at, Checkin.note).order_by(Checkin.at))).all()
     assert [(NOW - at).days for at, _ in kept] == [100, 10]
     assert [note is None for _, note in kept] == [True, False]
+
+
+async def _closed_alert_notes(
+    database: Database,
+    service: CheckinService,
+    clock: ManualClock,
+    guild_id: int,
+    closed_days_ago: list[int],
+) -> dict[int, bool]:
+    """Alerts with a note, each stood down `days` before NOW (oldest first); {days: note still
+    kept} after the daily pass at NOW."""
+    alerts: dict[int, int] = {}
+    for member, days in enumerate(closed_days_ago, start=100):
+        clock.set(NOW - timedelta(days=days, hours=1))
+        sos = await service.submissions.sos(guild_id, member, note=f"closed {days} days ago")
+        assert sos.raised is not None
+        clock.set(NOW - timedelta(days=days))
+        assert await service.alerts.stand_down(sos.raised.alert_id, by=member) == Answer.DONE
+        alerts[days] = sos.raised.alert_id
+    async with database.transaction() as session:
+        await forget_old(session, NOW)
+    async with database.read() as session:
+        notes = {
+            alert_id: note
+            for alert_id, note in await session.execute(select(CheckinAlert.id, CheckinAlert.note))
+        }
+    return {days: notes[alert_id] is not None for days, alert_id in alerts.items()}
+
+
+async def test_closed_alerts_keep_their_note_for_the_servers_keep_notes_days(
+    database: Database,
+) -> None:
+    clock = ManualClock(NOW - timedelta(days=100))
+    service = _service(database, clock, NotesCipher([generate_key().encode()]))
+    await service.configure(GUILD, ALICE, SetupChange(keep_notes_days=7))
+    assert await _closed_alert_notes(database, service, clock, GUILD, [8, 6]) == {8: False, 6: True}
+
+
+async def test_closed_alerts_keep_their_note_90_days_by_default(database: Database) -> None:
+    clock = ManualClock(NOW - timedelta(days=100))
+    service = _service(database, clock, NotesCipher([generate_key().encode()]))
+    # Another server's short setting applies only there.
+    await service.configure(GUILD + 1, ALICE, SetupChange(keep_notes_days=7))
+    assert await _closed_alert_notes(database, service, clock, GUILD, [91, 89, 8]) == {
+        91: False,
+        89: True,
+        8: True,
+    }
+
+
+async def test_an_open_alert_keeps_its_note_however_old(database: Database) -> None:
+    clock = ManualClock(NOW - timedelta(days=30))
+    service = _service(database, clock, NotesCipher([generate_key().encode()]))
+    await service.configure(GUILD, ALICE, SetupChange(keep_notes_days=7))
+    await service.submissions.sos(GUILD, ALICE, note="still waiting for someone")
+    async with database.transaction() as session:
+        await forget_old(session, NOW)
+    assert len(await _tokens(database)) == 1
 
 
 async def test_erasure_removes_check_ins_alerts_and_pending_steps(database: Database) -> None:

@@ -22,10 +22,12 @@ from bot.db.models import (
     OutboxMessage,
     SobrietyCounter,
 )
+from bot.delivery import sealing
 from bot.errors import InvalidInput, NotFound
 from bot.scheduling.kinds import KindRegistry
 from bot.scheduling.rebuild import rebuild_all
 from bot.scheduling.runner import LedgerRunner
+from bot.security.notes import NotesCipher, generate_key
 from bot.services.container import Services, build_services
 from bot.services.mentoring.candidates import bump_pool
 from bot.services.mentoring.offers import EXPIRY_KIND, OFFER_PURPOSE
@@ -42,9 +44,13 @@ def clock() -> ManualClock:
     return ManualClock(NOW)
 
 
+# Request notes are encrypted: one key for the test, and no key file made as a side effect.
+CIPHER = NotesCipher([generate_key().encode()])
+
+
 @pytest.fixture
 def services(database: Database, clock: ManualClock) -> Services:
-    return build_services(database, clock, Settings())
+    return build_services(database, clock, Settings(), CIPHER)
 
 
 def _runner(database: Database, clock: ManualClock, services: Services) -> LedgerRunner:
@@ -80,7 +86,8 @@ async def _dms(database: Database, user_id: int, purpose: str | None = None) -> 
         query = query.where(OutboxMessage.purpose == purpose)
     async with database.read() as session:
         rows = (await session.scalars(query.order_by(OutboxMessage.id))).all()
-    return [row.payload["content"] for row in rows]
+    # As sent: a message that shows a note keeps it encrypted in the outbox.
+    return [sealing.opened(row.payload)["content"] for row in rows]
 
 
 async def _offers(database: Database) -> list[MentoringOffer]:
@@ -551,7 +558,7 @@ async def test_a_pause_made_by_another_process_is_seen_at_once(
     await _mentor(services, BEN)
     await services.mentoring.requests.request(GUILD, DEV)  # this process now knows both
     first = await _open_offer(database)
-    other_process = build_services(database, clock, Settings())
+    other_process = build_services(database, clock, Settings(), CIPHER)
     other = BEN if first.mentor_id == ANA else ANA
     await other_process.mentoring.pauses.pause(GUILD, other)
     outcome = await services.mentoring.requests.request(GUILD, ELI)

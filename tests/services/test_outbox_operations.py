@@ -63,6 +63,73 @@ async def test_an_edit_of_something_never_delivered_is_refused_plainly(database:
             await outbox.edit(session, original + 100, OutgoingMessage(content="x"))
 
 
+async def _rows(database: Database) -> list[tuple[str, str, str]]:
+    async with database.read() as session:
+        rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+    return [(r.operation, r.state, r.payload["content"]) for r in rows]
+
+
+CLOSED = OutgoingMessage(content="closed")
+
+
+async def test_a_retracted_message_not_sent_yet_is_never_sent(database: Database) -> None:
+    original = await _send(database, "private words")
+    async with database.transaction() as session:
+        await outbox.edit(session, original, OutgoingMessage(content="more private words"))
+        assert await outbox.retract(session, original, CLOSED) is outbox.Retracted.WITHDRAWN
+    assert await _rows(database) == []
+
+
+async def test_a_retracted_sent_message_is_edited_and_its_words_leave_the_outbox(
+    database: Database,
+) -> None:
+    original = await _send(database, "private words")
+    async with database.transaction() as session:
+        await outbox.edit(session, original, OutgoingMessage(content="claimed, private"))
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.ref_id.is_(None)).values(state="sent")
+        )
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.ref_id == original).values(state="sent")
+        )
+    async with database.transaction() as session:
+        assert await outbox.retract(session, original, CLOSED) is outbox.Retracted.EDITED
+    assert await _rows(database) == [
+        ("send", "sent", "closed"),
+        ("edit", "sent", "closed"),
+        ("edit", "pending", "closed"),
+    ]
+
+
+async def test_a_message_being_sent_is_edited_after_and_keeps_its_words_for_the_send(
+    database: Database,
+) -> None:
+    original = await _send(database, "private words")
+    async with database.transaction() as session:
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == original).values(claimed_by="w")
+        )
+    async with database.transaction() as session:
+        assert await outbox.retract(session, original, CLOSED) is outbox.Retracted.EDITED
+    # A retry must post the very same message (its nonce); the edit follows it.
+    assert await _rows(database) == [
+        ("send", "pending", "private words"),
+        ("edit", "waiting", "closed"),
+    ]
+
+
+async def test_a_retracted_message_never_delivered_keeps_no_words(database: Database) -> None:
+    original = await _send(database, "private words")
+    async with database.transaction() as session:
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == original).values(state="failed")
+        )
+    async with database.transaction() as session:
+        assert await outbox.retract(session, original, CLOSED) is outbox.Retracted.NOTHING
+        assert await outbox.retract(session, original + 100, CLOSED) is outbox.Retracted.NOTHING
+    assert await _rows(database) == [("send", "failed", "closed")]
+
+
 async def test_cancel_pending_keeps_to_the_named_guild(database: Database) -> None:
     await _send(database)
     async with database.transaction() as session:

@@ -161,7 +161,7 @@ async def _alice_uses_everything(services: Services, database: Database) -> None
             requester_id=ALICE,
             kind="sponsor",
             focus=[],
-            note="a private note",
+            plain_note="a private note",  # as stored before notes were encrypted
             queued_at=NOW,
             created_at=NOW,
             updated_at=NOW,

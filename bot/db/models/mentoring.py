@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     UniqueConstraint,
     text,
@@ -120,8 +121,13 @@ class MentoringRequest(Base):
     kind: Mapped[str] = mapped_column(String(8))
     focus: Mapped[list[str]] = mapped_column(JSON, default=list)
     language: Mapped[str | None] = mapped_column(String(16))
-    # Shown only to mentors the request is offered to.
-    note: Mapped[str | None] = mapped_column(String(300))
+    # The requester's note, shown only to mentors the request is offered to: a Fernet token
+    # (`bot.security.notes`, the check-in notes' keys), read through
+    # `bot.services.mentoring.notes`.
+    sealed_note: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The note as text, from before notes were encrypted (migration 0011): the bot encrypts
+    # any left into `sealed_note` at start and empties this; never written otherwise.
+    plain_note: Mapped[str | None] = mapped_column("note", String(300))
     state: Mapped[str] = mapped_column(String(16), default=WAITING)
     # Higher goes first: a mentee whose mentor was removed is put back at the front.
     priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

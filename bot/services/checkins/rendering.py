@@ -72,7 +72,12 @@ def alert_copy(alert: Alert, view: AlertView, step: Step) -> OutgoingMessage:
         lines.append("Open a DM with them if you can reach out now.")
     lines += [f"They asked again at {when(at)}." for at in alert.asked_again]
     lines.append(status_line(alert))
-    return OutgoingMessage(content="\n".join(lines), components=_alert_buttons(alert, view, step))
+    return OutgoingMessage(
+        content="\n".join(lines),
+        components=_alert_buttons(alert, view, step),
+        # The note is stored only encrypted, in the outbox as well.
+        private=any(line.startswith("Their note: ") for line in lines),
+    )
 
 
 def _alert_buttons(alert: Alert, view: AlertView, step: Step) -> tuple[dict[str, Any], ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, exists, select, update
+from sqlalchemy import ColumnElement, delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -17,11 +17,11 @@ from bot.domain.checkins.inputs import KEEP_NOTES_DEFAULT_DAYS
 from bot.scheduling import ledger, locks
 from bot.scheduling.kinds import DueItem, WorkKind
 from bot.security.notes import NotesCipher
+from bot.services.token_rotation import ROTATE_BATCH, rotate_column
 
 RETENTION_KIND = "checkins.retention"
 SCORES_KEPT = timedelta(days=365)
 DAILY = timedelta(days=1)
-ROTATE_BATCH = 500
 
 
 class UpkeepService:
@@ -58,72 +58,58 @@ class UpkeepService:
 
 
 async def forget_old(session: AsyncSession, now: datetime) -> None:
-    """Notes older than each server's keep-notes-days are emptied; scores older than a year go."""
+    """Notes older than each server's keep-notes-days are emptied (a check-in's counted from
+    when it was made, an alert's from when it was closed: an open alert still needs its note);
+    scores older than a year go."""
     custom = (
         await session.execute(select(CheckinSettings.guild_id, CheckinSettings.keep_notes_days))
     ).all()
     for guild_id, days in custom:
-        await session.execute(
-            update(Checkin)
-            .where(
-                Checkin.guild_id == guild_id,
-                Checkin.note.is_not(None),
-                Checkin.at < now - timedelta(days=days),
-            )
-            .values(note=None)
+        await _forget_notes(
+            session,
+            now - timedelta(days=days),
+            checkins=Checkin.guild_id == guild_id,
+            alerts=CheckinAlert.guild_id == guild_id,
         )
     configured = [guild_id for guild_id, _ in custom]
+    await _forget_notes(
+        session,
+        now - timedelta(days=KEEP_NOTES_DEFAULT_DAYS),
+        checkins=Checkin.guild_id.not_in(configured),
+        alerts=CheckinAlert.guild_id.not_in(configured),
+    )
+    await session.execute(delete(Checkin).where(Checkin.at < now - SCORES_KEPT))
+
+
+async def _forget_notes(
+    session: AsyncSession,
+    before: datetime,
+    *,
+    checkins: ColumnElement[bool],
+    alerts: ColumnElement[bool],
+) -> None:
     await session.execute(
         update(Checkin)
-        .where(
-            Checkin.note.is_not(None),
-            Checkin.guild_id.not_in(configured),
-            Checkin.at < now - timedelta(days=KEEP_NOTES_DEFAULT_DAYS),
-        )
+        .where(checkins, Checkin.note.is_not(None), Checkin.at < before)
         .values(note=None)
     )
-    # Closed alerts keep no note past the same horizon.
     await session.execute(
         update(CheckinAlert)
         .where(
+            alerts,
             CheckinAlert.note.is_not(None),
-            and_(
-                CheckinAlert.closed_at.is_not(None),
-                CheckinAlert.closed_at < now - timedelta(days=KEEP_NOTES_DEFAULT_DAYS),
-            ),
+            CheckinAlert.closed_at.is_not(None),
+            CheckinAlert.closed_at < before,
         )
         .values(note=None)
     )
-    await session.execute(delete(Checkin).where(Checkin.at < now - SCORES_KEPT))
 
 
 async def rotate_notes(
     database: Database, cipher: NotesCipher, *, batch: int = ROTATE_BATCH
 ) -> int:
-    """Re-encrypt every note under the newest key, one transaction per batch; how many.
-
-    Idempotent: an interrupted run is simply run again."""
+    """Re-encrypt every check-in and alert note under the newest key; how many."""
     total = 0
-    for model in (Checkin, CheckinAlert):
-        last = 0
-        while True:
-            async with database.transaction() as session:
-                rows = (
-                    await session.execute(
-                        select(model.id, model.note)
-                        .where(model.id > last, model.note.is_not(None))
-                        .order_by(model.id)
-                        .limit(batch)
-                        .with_for_update()
-                    )
-                ).all()
-                for row_id, token in rows:
-                    assert token is not None  # selected only rows with a note
-                    await session.execute(
-                        update(model).where(model.id == row_id).values(note=cipher.rotate(token))
-                    )
-            if not rows:
-                break
-            total += len(rows)
-            last = rows[-1][0]
+    for column in (Checkin.note, CheckinAlert.note):
+        total += await rotate_column(database, cipher, column, batch=batch)
     return total

@@ -14,11 +14,13 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.delivery.outbox import on_undeliverable
 from bot.scheduling.kinds import WorkKind
+from bot.security.notes import NotesCipher
 from bot.services.mentoring import privacy, spaces
 from bot.services.mentoring.answers import OfferAnswers
 from bot.services.mentoring.applications import ApplicationService
 from bot.services.mentoring.batch import BatchService
 from bot.services.mentoring.candidates import bump_pool
+from bot.services.mentoring.notes import RequestNotes
 from bot.services.mentoring.offers import OFFER_PURPOSE, OfferFlow
 from bot.services.mentoring.pauses import PauseService
 from bot.services.mentoring.requests import RequestService
@@ -38,19 +40,25 @@ class MentoringService:
     pauses: PauseService
     requests: RequestService
     batch: BatchService
+    notes: RequestNotes
 
     def work_kinds(self) -> list[WorkKind[Any]]:
         return [*self.offers.work_kinds(), *self.pauses.work_kinds()]
 
     def member_data(self) -> list[MemberData]:
-        return [privacy.member_data()]
+        return [privacy.member_data(self.notes)]
 
 
 def build_mentoring(
-    database: Database, clock: Clock, default_zone: str, zone_listeners: list[ZoneListener]
+    database: Database,
+    clock: Clock,
+    default_zone: str,
+    zone_listeners: list[ZoneListener],
+    cipher: NotesCipher,
 ) -> MentoringService:
     settings = MentoringSettingsService(database, clock)
-    offers = OfferFlow(database, clock, settings, default_zone)
+    notes = RequestNotes(database, cipher)
+    offers = OfferFlow(database, clock, settings, default_zone, notes)
     applications = ApplicationService(database, clock, settings, offers, default_zone)
     requests = RequestService(database, clock, settings, offers, applications)
     # An offer DM that cannot reach the mentor passes the request on to the next candidate.
@@ -72,4 +80,5 @@ def build_mentoring(
         pauses=PauseService(database, clock, offers, default_zone),
         requests=requests,
         batch=BatchService(database, clock, offers, default_zone),
+        notes=notes,
     )

@@ -33,7 +33,6 @@ from bot.services.mentoring.offers import (
     OfferFlow,
     lock,
     lock_profile,
-    settle_dm,
 )
 
 ALREADY_ACCEPTED = "You've already accepted this offer; you're paired. `/mentor status` shows it."
@@ -78,7 +77,7 @@ class OfferAnswers:
                 offer.decided_at = now
                 await ledger.cancel(session, EXPIRY_KIND, offer.id)
                 await self._offers.move_on(session, offer.request_id, now)
-                await settle_dm(session, offer)
+                await self._offers.settle_dm(session, offer)
                 return Answer(problem, changed=True)
             assert request is not None
             assert profile is not None
@@ -100,7 +99,7 @@ class OfferAnswers:
             session.add(pair)
             await session.flush()
             await spaces.open_space(session, pair)
-            await settle_dm(session, offer)
+            await self._offers.settle_dm(session, offer)
             return Answer(
                 f"Thank you for accepting. You're now {texts.who(request.requester_id)}'s "
                 f"{texts.kind_word(request.kind)}; I'm introducing you to each other now.",
@@ -126,7 +125,7 @@ class OfferAnswers:
             if profile is not None:
                 profile.consecutive_expiries = 0  # an answer, even a no, is a response
             await self._offers.move_on(session, offer.request_id, now)
-            await settle_dm(session, offer)
+            await self._offers.settle_dm(session, offer)
             return Answer(
                 "Thanks for letting me know. It's gone to someone else, and the member won't be "
                 "told who declined.",

@@ -44,6 +44,7 @@ from bot.services.mentoring.candidates import (
     to_request,
     zones_of,
 )
+from bot.services.mentoring.notes import RequestNotes
 from bot.services.mentoring.settings import MentoringSettingsService
 
 EXPIRY_KIND = "mentoring.offer_expiry"
@@ -82,8 +83,11 @@ async def lock_profile(session: AsyncSession, guild_id: int, user_id: int) -> Me
     return found
 
 
-def offer_message(offer: MentoringOffer, request: MentoringRequest) -> OutgoingMessage:
-    """The offer DM: open with Accept and Decline, or as it reads once closed."""
+def offer_message(
+    offer: MentoringOffer, request: MentoringRequest, note: str | None
+) -> OutgoingMessage:
+    """The offer DM: open with Accept and Decline, or as it reads once closed. `note` is the
+    request's note as decrypted (`RequestNotes.read`)."""
     closed = offer.state != OPEN
     return OutgoingMessage(
         content=texts.offer(
@@ -91,26 +95,14 @@ def offer_message(offer: MentoringOffer, request: MentoringRequest) -> OutgoingM
             kind=request.kind,
             focus=request.focus,
             language=request.language,
-            note=request.note,
+            note=note,
             reasons=offer.reasons,
             expires_at=offer.expires_at,
             outcome=texts.offer_outcome(offer.state) if closed else None,
         ),
         components=(offer_buttons(offer.id, disabled=closed),),
+        private=note is not None,  # the note is stored only encrypted, in the outbox as well
     )
-
-
-async def settle_dm(session: AsyncSession, offer: MentoringOffer) -> None:
-    """Once an offer has closed, its DM says how (buttons greyed out): edited after it was
-    sent, or changed in place if it has not gone yet. Call last in the transaction: it locks
-    the outbox row, which comes after every domain and due-work lock."""
-    request = await session.get(MentoringRequest, offer.request_id)
-    if offer.outbox_id is None or request is None:
-        return
-    try:
-        await replace(session, offer.outbox_id, offer_message(offer, request))
-    except LookupError:
-        return  # the row was pruned a week after it was sent: nothing left to tidy
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,11 +136,13 @@ class OfferFlow:
         clock: Clock,
         settings: MentoringSettingsService,
         default_zone: str,
+        notes: RequestNotes,
     ) -> None:
         self._db = database
         self._clock = clock
         self._settings = settings
         self._default_zone = default_zone
+        self.notes = notes
         self.pool = MentorPool()
 
     def work_kinds(self) -> list[WorkKind[LockedOffer]]:
@@ -242,7 +236,7 @@ class OfferFlow:
         offer.outbox_id = await enqueue(
             session,
             target=dm(mentor_id),
-            message=offer_message(offer, request),
+            message=offer_message(offer, request, self.notes.read(request)),
             purpose=OFFER_PURPOSE,
             subject_id=offer.id,
             guild_id=request.guild_id,
@@ -336,7 +330,20 @@ class OfferFlow:
                 )
         del request  # locked in order above; _move_on reads it again under that lock
         await self.move_on(session, request_id, now)
-        await settle_dm(session, offer)
+        await self.settle_dm(session, offer)
+
+    async def settle_dm(self, session: AsyncSession, offer: MentoringOffer) -> None:
+        """Once an offer has closed, its DM says how (buttons greyed out): edited after it was
+        sent, or changed in place if it has not gone yet. Call last in the transaction: it
+        locks the outbox row, which comes after every domain and due-work lock."""
+        request = await session.get(MentoringRequest, offer.request_id)
+        if offer.outbox_id is None or request is None:
+            return
+        message = offer_message(offer, request, self.notes.read(request))
+        try:
+            await replace(session, offer.outbox_id, message)
+        except LookupError:
+            return  # the row was pruned a week after it was sent: nothing left to tidy
 
     async def offer_undeliverable(
         self, session: AsyncSession, subject_id: int | None, reason: str
@@ -406,4 +413,4 @@ class OfferFlow:
             await ledger.cancel(session, EXPIRY_KIND, offer.id)
             await self.move_on(session, offer.request_id, now)
         for offer in closed:
-            await settle_dm(session, offer)
+            await self.settle_dm(session, offer)

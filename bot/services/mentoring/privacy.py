@@ -37,6 +37,7 @@ from bot.db.models.outbox import OutboxMessage
 from bot.delivery import outbox
 from bot.scheduling import ledger
 from bot.services.mentoring.applications import REVIEW_PURPOSE
+from bot.services.mentoring.notes import RequestNotes
 from bot.services.mentoring.offers import EXPIRY_KIND, INTRO_PURPOSE
 from bot.services.mentoring.pauses import RESUME_KIND
 from bot.services.mentoring.spaces import close_space
@@ -63,11 +64,14 @@ def pair_ended_message(kind: str, *, to_mentor: bool) -> str:
     )
 
 
-def member_data() -> MemberData:
+def member_data(notes: RequestNotes) -> MemberData:
+    async def export(session: AsyncSession, member: MemberRef) -> dict[str, Any]:
+        return await export_mentoring(session, member, notes)
+
     return MemberData(
         feature="mentoring",
         tables=("mentor_profiles", "mentoring_requests", "mentoring_offers", "mentoring_pairs"),
-        export=export_mentoring,
+        export=export,
         erase=erase_mentoring,
         lock=lock_mentoring,
     )
@@ -77,7 +81,9 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-async def export_mentoring(session: AsyncSession, member: MemberRef) -> dict[str, Any]:
+async def export_mentoring(
+    session: AsyncSession, member: MemberRef, notes: RequestNotes
+) -> dict[str, Any]:
     guild, user = member.guild_id, member.user_id
     profile = await session.scalar(
         select(MentorProfile).where(MentorProfile.guild_id == guild, MentorProfile.user_id == user)
@@ -127,7 +133,7 @@ async def export_mentoring(session: AsyncSession, member: MemberRef) -> dict[str
                 "state": r.state,
                 "focus": list(r.focus),
                 "language": r.language,
-                "note": r.note,
+                "note": notes.read(r),
                 "created_at": _iso(r.created_at),
             }
             for r in requests

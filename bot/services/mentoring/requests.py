@@ -36,7 +36,6 @@ from bot.services.mentoring.offers import (
     dm,
     lock,
     lock_profile,
-    settle_dm,
 )
 from bot.services.mentoring.settings import MentoringSettingsService
 
@@ -136,7 +135,7 @@ class RequestService:
                     kind=chosen,
                     focus=list(focus),
                     language=language,
-                    note=note,
+                    sealed_note=self._offers.notes.seal(note),
                     state=WAITING,
                     priority=0,
                     queued_at=now,
@@ -347,7 +346,7 @@ class RequestService:
             )
             await spaces.open_space(session, pair)
             if open_offer is not None:
-                await settle_dm(session, open_offer)
+                await self._offers.settle_dm(session, open_offer)
             return PairView(pair.id, chosen, mentee_id, mentor_id, now)
 
     @staticmethod

@@ -235,7 +235,9 @@ class VettingService:
                     kind=pair.kind,
                     focus=list(original.focus) if original else [],
                     language=original.language if original else None,
-                    note=original.note if original else None,
+                    # Copied as stored: sealed, or text not encrypted yet (sealed at start).
+                    sealed_note=original.sealed_note if original else None,
+                    plain_note=original.plain_note if original else None,
                     state=WAITING,
                     priority=FRONT_OF_LIST,
                     queued_at=now,

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models.outbox import PENDING, WAITING, DmChannel, OutboxMessage
-from bot.delivery import outbox
+from bot.delivery import outbox, sealing
 from bot.services.privacy.registry import MemberData, MemberRef
 
 
@@ -50,7 +50,7 @@ async def export_messages(session: AsyncSession, member: MemberRef) -> dict[str,
             {
                 "purpose": row.purpose,
                 "state": row.state,
-                "content": row.payload.get("content"),
+                "content": sealing.opened(row.payload).get("content"),
                 "finished_at": row.finished_at.isoformat() if row.finished_at else None,
             }
             for row in rows
