@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models.meetings import (
@@ -24,11 +23,10 @@ from bot.db.models.meetings import (
     MeetingRsvp,
     MeetingSubscription,
 )
-from bot.db.models.scheduling import PENDING, DueWork
 from bot.delivery import outbox
 from bot.delivery.outbox import Target
 from bot.domain import meetings as rule
-from bot.scheduling import ledger, wake
+from bot.scheduling import ledger
 from bot.scheduling.kinds import DueItem
 from bot.services.meetings import attendance, events, messages
 from bot.services.meetings.rules import (
@@ -158,39 +156,21 @@ async def plan_many(
         )
     ).all():
         subscriber[meeting_id].update(offsets_of(raw))
-    # What ledger.cancel does for each meeting, in one statement.
-    await session.execute(
-        delete(DueWork).where(
-            DueWork.kind.in_([REMINDER_KIND, END_KIND]),
-            DueWork.subject_id.in_(ids),
-            DueWork.state == PENDING,
-        )
-    )
-    rows: list[dict[str, Any]] = []
+    await ledger.cancel_many(session, [REMINDER_KIND, END_KIND], ids)
+    planned: list[ledger.Planned] = []
     for meeting in meetings:
         occurrence = await _next(session, meeting, now, None, frozenset(cancelled[meeting.id]))
         meeting.planned_start = occurrence
         if occurrence is None:
             continue
         payload = {"at": occurrence.isoformat()}
-        rows += [
-            {
-                "kind": kind,
-                "subject_id": meeting.id,
-                "key": key,
-                "guild_id": meeting.guild_id,
-                "payload": payload,
-                "due_at": when,
-                "available_at": when,
-                "state": PENDING,
-                "attempts": 0,
-            }
+        planned += [
+            ledger.Planned(
+                kind, meeting.id, when, key=key, guild_id=meeting.guild_id, payload=payload
+            )
             for kind, key, when in _due_rows(meeting, occurrence, subscriber[meeting.id], now)
         ]
-    if rows:
-        # The pending rows were deleted above, so these cannot collide with any.
-        await session.execute(insert(DueWork), rows)
-        wake.note(session, min(row["due_at"] for row in rows))
+    await ledger.schedule_many(session, planned)
     if mirror:
         await mirror_all(session, meetings, now)
 
