@@ -23,6 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models.scheduling import PENDING, DueWork
 from bot.scheduling import wake
 
+# Spelled out, not bound: the one-pending-row index is partial (WHERE state = 'pending'), and
+# PostgreSQL's generic plan for a prepared `state = $1` (asyncpg prepares and caches every
+# statement) cannot use it, so after a few runs each cancel would scan the whole table.
 _PENDING_ONLY = text("state = 'pending'")
 MAX_KEY = 64
 MAX_PAYLOAD_BYTES = 1024
@@ -148,7 +151,7 @@ async def cancel(
     """Forget the subject's pending rows of this kind (only the one with `key`, if given);
     how many there were."""
     statement = delete(DueWork).where(
-        DueWork.kind == kind, DueWork.subject_id == subject_id, DueWork.state == PENDING
+        DueWork.kind == kind, DueWork.subject_id == subject_id, _PENDING_ONLY
     )
     if key is not None:
         statement = statement.where(DueWork.key == key)
@@ -171,6 +174,6 @@ async def cancel_many(
     statement = delete(_TABLE).where(
         _TABLE.c.kind == bindparam("k"),
         _TABLE.c.subject_id == bindparam("s"),
-        _TABLE.c.state == PENDING,
+        _PENDING_ONLY,
     )
     await session.execute(statement, pairs)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, text, update
 
 from bot.db import Database
 from bot.db.models import DueWork
@@ -145,3 +145,34 @@ async def test_cancelling_many_forgets_only_those_subjects_pending_rows_of_those
         ("meeting.end", 2, DONE),
         ("meeting.end", 3, "pending"),
     ]
+
+
+@pytest.mark.postgres_only
+async def test_cancelling_finds_its_rows_through_the_pending_index_in_a_prepared_plan(
+    database: Database,
+) -> None:
+    """asyncpg prepares every statement and PostgreSQL soon switches to a generic plan, which
+    can use the partial one-pending-row index only if `state = 'pending'` is in the SQL itself;
+    otherwise every cancel walks all pending rows of its kind (the whole table, at scale)."""
+    sent: list[str] = []
+
+    def remember(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.startswith("DELETE FROM due_work"):
+            sent.append(statement)
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", remember)
+    try:
+        async with database.transaction() as session:
+            await ledger.cancel(session, "meeting.end", 1)
+            await ledger.cancel_many(session, ["meeting.end"], [1, 2])
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", remember)
+    assert len(sent) == 2
+    async with database.transaction() as session:
+        await session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
+        for n, statement in enumerate(sent):
+            await session.execute(text(f"PREPARE cancel_{n} AS {statement}"))
+            plan = (
+                await session.scalars(text(f"EXPLAIN EXECUTE cancel_{n}('meeting.end', 1)"))
+            ).all()
+            assert "uq_due_work_pending_kind_subject_key" in "\n".join(plan), plan
