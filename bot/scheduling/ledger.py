@@ -16,17 +16,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, text
+from sqlalchemy import Table, bindparam, delete, literal_column, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models.scheduling import PENDING, DueWork
 from bot.scheduling import wake
 
-# Spelled out, not bound: the one-pending-row index is partial (WHERE state = 'pending'), and
-# PostgreSQL's generic plan for a prepared `state = $1` (asyncpg prepares and caches every
-# statement) cannot use it, so after a few runs each cancel would scan the whole table.
 _PENDING_ONLY = text("state = 'pending'")
+# `due_work.state = 'pending'` spelled out, not bound: the one-pending-row index is partial
+# (WHERE state = 'pending'), and PostgreSQL's generic plan for a prepared `state = $1` (asyncpg
+# prepares and caches every statement) cannot use it, so after a few runs a lookup by (kind,
+# subject) would walk every pending row of the kind. Use it in such lookups.
+IS_PENDING = DueWork.state == literal_column("'pending'")
 MAX_KEY = 64
 MAX_PAYLOAD_BYTES = 1024
 _TABLE = cast(Table, DueWork.__table__)  # declared as a FromClause; it is the Table
@@ -151,7 +153,7 @@ async def cancel(
     """Forget the subject's pending rows of this kind (only the one with `key`, if given);
     how many there were."""
     statement = delete(DueWork).where(
-        DueWork.kind == kind, DueWork.subject_id == subject_id, _PENDING_ONLY
+        DueWork.kind == kind, DueWork.subject_id == subject_id, IS_PENDING
     )
     if key is not None:
         statement = statement.where(DueWork.key == key)
@@ -174,6 +176,6 @@ async def cancel_many(
     statement = delete(_TABLE).where(
         _TABLE.c.kind == bindparam("k"),
         _TABLE.c.subject_id == bindparam("s"),
-        _PENDING_ONLY,
+        _TABLE.c.state == literal_column("'pending'"),
     )
     await session.execute(statement, pairs)

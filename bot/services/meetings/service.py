@@ -21,7 +21,7 @@ from bot.db.models.meetings import (
     MeetingRsvp,
     MeetingSubscription,
 )
-from bot.db.models.scheduling import PENDING, DueWork
+from bot.db.models.scheduling import DueWork
 from bot.delivery import operations as ops
 from bot.delivery import outbox
 from bot.delivery.outbox import OutgoingMessage, Target
@@ -29,7 +29,7 @@ from bot.domain import meetings as rule
 from bot.domain.local_time import local_date
 from bot.domain.meeting_attendance import weeks_in_a_row
 from bot.errors import InvalidInput, NotAllowed, NotFound
-from bot.scheduling import locks
+from bot.scheduling import ledger, locks
 from bot.scheduling.kinds import Lateness, WorkKind
 from bot.services.meetings import attendance, events, messages, planning
 from bot.services.meetings.privacy import meeting_member_data
@@ -158,7 +158,7 @@ class MeetingService:
                         .where(
                             DueWork.kind == planning.END_KIND,
                             DueWork.subject_id == Meeting.id,
-                            DueWork.state == PENDING,
+                            ledger.IS_PENDING,
                         )
                         .exists(),
                     )
