@@ -70,6 +70,17 @@ def _due_rows(
     return rows
 
 
+def _work(
+    meeting: Meeting, occurrence: datetime, subscriber: set[timedelta], now: datetime
+) -> list[ledger.Planned]:
+    """The occurrence's due work, each item naming the occurrence it belongs to."""
+    payload = {"at": occurrence.isoformat()}  # one object: the ledger measures it once
+    return [
+        ledger.Planned(kind, meeting.id, when, key=key, guild_id=meeting.guild_id, payload=payload)
+        for kind, key, when in _due_rows(meeting, occurrence, subscriber, now)
+    ]
+
+
 async def _next(
     session: AsyncSession,
     meeting: Meeting,
@@ -106,16 +117,7 @@ async def plan(
     meeting.planned_start = occurrence
     if occurrence is not None:
         subscriber = await subscriber_offsets(session, meeting.id)
-        for kind, key, when in _due_rows(meeting, occurrence, subscriber, now):
-            await ledger.schedule(
-                session,
-                kind,
-                meeting.id,
-                when,
-                key=key,
-                guild_id=meeting.guild_id,
-                payload={"at": occurrence.isoformat()},
-            )
+        await ledger.schedule_many(session, _work(meeting, occurrence, subscriber, now))
     await events.mirror(session, meeting, occurrence, now, recreate=recreate_event)
     return occurrence
 
@@ -163,13 +165,7 @@ async def plan_many(
         meeting.planned_start = occurrence
         if occurrence is None:
             continue
-        payload = {"at": occurrence.isoformat()}
-        planned += [
-            ledger.Planned(
-                kind, meeting.id, when, key=key, guild_id=meeting.guild_id, payload=payload
-            )
-            for kind, key, when in _due_rows(meeting, occurrence, subscriber[meeting.id], now)
-        ]
+        planned += _work(meeting, occurrence, subscriber[meeting.id], now)
     await ledger.schedule_many(session, planned)
     if mirror:
         await mirror_all(session, meetings, now)
