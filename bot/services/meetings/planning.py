@@ -222,16 +222,20 @@ async def handle_reminder(session: AsyncSession, item: DueItem, meeting: Meeting
         .order_by(MeetingSubscription.id)
     )
     message = messages.subscriber_reminder(meeting, occurrence)
-    for subscription in subscriptions.all():
-        if offset in offsets_of(subscription.reminders):
-            await outbox.enqueue(
-                session,
-                target=Target("dm", subscription.user_id),
-                message=message,
-                purpose=DM_PURPOSE,
+    await outbox.enqueue_many(
+        session,
+        [
+            outbox.Queued(
+                Target("dm", subscription.user_id),
+                message,
+                DM_PURPOSE,
                 subject_id=meeting.id,
                 guild_id=meeting.guild_id,
             )
+            for subscription in subscriptions.all()
+            if offset in offsets_of(subscription.reminders)
+        ],
+    )
 
 
 async def handle_end(session: AsyncSession, item: DueItem, meeting: Meeting) -> None:
