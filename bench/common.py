@@ -117,14 +117,20 @@ def percentile(values: list[float], q: float) -> float:
 @contextmanager
 def interaction_handling(bot: Any) -> Iterator[list[float]]:
     """Seconds from each interaction's arrival to its reply leaving, appended to the yielded list
-    while the block runs. Taken from the bot's own hooks, so the simulator's side is not counted."""
+    while the block runs. Taken from the bot's own hooks, so the simulator's side is not counted.
+
+    Arrival is when discord.py reads the INTERACTION_CREATE event, before it starts the command:
+    the `interaction` event is dispatched after the command's task is made, so a listener for it
+    would first run once the command awaits something, leaving out the command's start."""
     handling: list[float] = []
     arrived: dict[int, float] = {}
+    parsers = bot._connection.parsers  # discord.py's gateway event handlers, by event name
+    parse = parsers["INTERACTION_CREATE"]
 
-    async def on_interaction(interaction: Any) -> None:
-        arrived[interaction.id] = time.perf_counter()
+    def arriving(data: Any) -> None:
+        arrived[int(data["id"])] = time.perf_counter()
+        parse(data)
 
-    bot.add_listener(on_interaction)
     adapter = discord.webhook.async_.AsyncWebhookAdapter
     original = adapter.create_interaction_response
 
@@ -134,9 +140,10 @@ def interaction_handling(bot: Any) -> Iterator[list[float]]:
             handling.append(time.perf_counter() - arrived.pop(int(interaction_id)))
         return await original(self, interaction_id, *a, **k)
 
+    parsers["INTERACTION_CREATE"] = arriving
     adapter.create_interaction_response = timed_response  # type: ignore[method-assign]
     try:
         yield handling
     finally:
         adapter.create_interaction_response = original  # type: ignore[method-assign]
-        bot.remove_listener(on_interaction)
+        parsers["INTERACTION_CREATE"] = parse

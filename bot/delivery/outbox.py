@@ -18,13 +18,13 @@ are delivered or known to be undeliverable. What a feature can ask for:
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models.outbox import (
@@ -42,6 +42,7 @@ from bot.delivery import chains, sealing
 from bot.scheduling import wake
 
 log = logging.getLogger(__name__)
+_TABLE = cast(Table, OutboxMessage.__table__)  # declared as a FromClause; it is the Table
 
 __all__ = [
     "AS_SOON_AS_POSSIBLE",
@@ -50,12 +51,14 @@ __all__ = [
     "URGENT",
     "Cancelled",
     "OutgoingMessage",
+    "Queued",
     "Retracted",
     "Target",
     "cancel",
     "cancel_pending",
     "edit",
     "enqueue",
+    "enqueue_many",
     "on_undeliverable",
     "replace",
     "retract",
@@ -139,6 +142,50 @@ def on_undeliverable(purpose: str, handler: UndeliverableHandler) -> None:
     undeliverable_handlers.register(purpose, handler)
 
 
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """One message for `enqueue_many`: the arguments `enqueue` takes."""
+
+    target: Target
+    message: OutgoingMessage
+    purpose: str
+    subject_id: int | None = None
+    guild_id: int | None = None
+    fallback: Target | None = None
+    public: bool = False
+    not_before: datetime | None = None
+    priority: int = NORMAL
+
+
+def _values(item: Queued) -> dict[str, Any]:
+    """The new row's columns, once the message is checked (the same for one and for many)."""
+    check_row(item.purpose, item.not_before, item.priority)
+    target, fallback = item.target, item.fallback
+    if target.kind == "guild" or (fallback is not None and fallback.kind == "guild"):
+        raise ValueError("a message goes to a channel or a member's DMs")
+    if item.guild_id is not None and item.guild_id in item.message.mention_roles:
+        raise ValueError("@everyone is never pinged: its role id is the guild's id")
+    return {
+        "purpose": item.purpose,
+        "priority": item.priority,
+        "subject_id": item.subject_id,
+        "guild_id": item.guild_id,
+        "target_kind": target.kind,
+        "target_id": target.id,
+        "fallback_kind": fallback.kind if fallback else None,
+        "fallback_id": fallback.id if fallback else None,
+        "public": item.public,
+        "payload": _stored(item.message),
+        "state": PENDING,
+        "attempts": 0,
+        "next_attempt_at": item.not_before or AS_SOON_AS_POSSIBLE,
+    }
+
+
+def _needs_own_id(message: OutgoingMessage) -> bool:
+    return any(OUTBOX_ID in str(c) for c in message.components)
+
+
 async def enqueue(
     session: AsyncSession,
     *,
@@ -160,29 +207,13 @@ async def enqueue(
     cannot see). `not_before` holds the message back until then. `priority=URGENT` puts it in
     the urgent lane: claimed before any normal row, with its own senders.
     """
-    check_row(purpose, not_before, priority)
-    if target.kind == "guild" or (fallback is not None and fallback.kind == "guild"):
-        raise ValueError("a message goes to a channel or a member's DMs")
-    if guild_id is not None and guild_id in message.mention_roles:
-        raise ValueError("@everyone is never pinged: its role id is the guild's id")
-    row = OutboxMessage(
-        purpose=purpose,
-        priority=priority,
-        subject_id=subject_id,
-        guild_id=guild_id,
-        target_kind=target.kind,
-        target_id=target.id,
-        fallback_kind=fallback.kind if fallback else None,
-        fallback_id=fallback.id if fallback else None,
-        public=public,
-        payload=_stored(message),
-        state=PENDING,
-        attempts=0,
-        next_attempt_at=not_before or AS_SOON_AS_POSSIBLE,
+    item = Queued(
+        target, message, purpose, subject_id, guild_id, fallback, public, not_before, priority
     )
+    row = OutboxMessage(**_values(item))
     session.add(row)
     await session.flush()
-    if any(OUTBOX_ID in str(c) for c in message.components):
+    if _needs_own_id(message):
         row.payload = {
             **row.payload,
             "components": list(_fill_outbox_id(message.components, row.id)),
@@ -190,6 +221,37 @@ async def enqueue(
         await session.flush()
     wake.note(session, not_before)
     return row.id
+
+
+async def enqueue_many(session: AsyncSession, items: Sequence[Queued]) -> None:
+    """`enqueue` for many messages (one meeting's reminder to thousands of subscribers) in one
+    statement: the same rows as `enqueue` writes, in this order, committed with the caller's
+    change. Writing them one by one took seconds for 5,000 on SQLite, all before the first
+    could leave. A message whose buttons carry its own outbox id (`OUTBOX_ID`) is written after
+    the others by `enqueue`, which fills it in. Every message is checked before any is
+    written."""
+    rows = [_values(item) for item in items]
+    if not rows:
+        return
+    plain = [row for row, item in zip(rows, items, strict=True) if not _needs_own_id(item.message)]
+    if plain:
+        await session.execute(insert(_TABLE), plain)
+    for item in items:
+        if _needs_own_id(item.message):
+            await enqueue(
+                session,
+                target=item.target,
+                message=item.message,
+                purpose=item.purpose,
+                subject_id=item.subject_id,
+                guild_id=item.guild_id,
+                fallback=item.fallback,
+                public=item.public,
+                not_before=item.not_before,
+                priority=item.priority,
+            )
+    later = [item.not_before for item in items]
+    wake.note(session, None if None in later else min(when for when in later if when))
 
 
 class Cancelled(Enum):

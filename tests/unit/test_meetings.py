@@ -87,6 +87,26 @@ def test_occurrences_in_a_window_include_the_start_and_not_the_end() -> None:
     assert found == [_utc(2026, 12, 2, 12), _utc(2026, 12, 3, 12), _utc(2026, 12, 4, 12)]
 
 
+def test_meetings_of_one_shape_keep_their_own_zone_and_cancellations() -> None:
+    # The same weekdays, time and dates in two zones, one with a cancelled session, asked in
+    # turn (the wall times of one shape are computed once and shared): each keeps its own.
+    days, starts = frozenset({TUE, THU}), date(2026, 12, 1)
+    london = Recurrence(days, time(19), LONDON, starts, cancelled=frozenset({date(2026, 12, 3)}))
+    new_york = Recurrence(days, time(19), NEW_YORK, starts)
+    after = _utc(2026, 12, 1, 0)
+    for _ in range(2):
+        assert mt.occurrences_after(london, after, 3) == [
+            _utc(2026, 12, 1, 19),
+            _utc(2026, 12, 8, 19),
+            _utc(2026, 12, 10, 19),
+        ]
+        assert mt.occurrences_after(new_york, after, 3) == [
+            _utc(2026, 12, 2, 0),
+            _utc(2026, 12, 4, 0),
+            _utc(2026, 12, 9, 0),
+        ]
+
+
 def test_a_recurrence_must_make_sense() -> None:
     with pytest.raises(ValueError, match="weekday"):
         Recurrence(frozenset(), time(12), LONDON, starts=date(2026, 1, 1))

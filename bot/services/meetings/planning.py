@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models.meetings import (
@@ -24,11 +23,10 @@ from bot.db.models.meetings import (
     MeetingRsvp,
     MeetingSubscription,
 )
-from bot.db.models.scheduling import PENDING, DueWork
 from bot.delivery import outbox
 from bot.delivery.outbox import Target
 from bot.domain import meetings as rule
-from bot.scheduling import ledger, wake
+from bot.scheduling import ledger
 from bot.scheduling.kinds import DueItem
 from bot.services.meetings import attendance, events, messages
 from bot.services.meetings.rules import (
@@ -72,6 +70,17 @@ def _due_rows(
     return rows
 
 
+def _work(
+    meeting: Meeting, occurrence: datetime, subscriber: set[timedelta], now: datetime
+) -> list[ledger.Planned]:
+    """The occurrence's due work, each item naming the occurrence it belongs to."""
+    payload = {"at": occurrence.isoformat()}  # one object: the ledger measures it once
+    return [
+        ledger.Planned(kind, meeting.id, when, key=key, guild_id=meeting.guild_id, payload=payload)
+        for kind, key, when in _due_rows(meeting, occurrence, subscriber, now)
+    ]
+
+
 async def _next(
     session: AsyncSession,
     meeting: Meeting,
@@ -108,16 +117,7 @@ async def plan(
     meeting.planned_start = occurrence
     if occurrence is not None:
         subscriber = await subscriber_offsets(session, meeting.id)
-        for kind, key, when in _due_rows(meeting, occurrence, subscriber, now):
-            await ledger.schedule(
-                session,
-                kind,
-                meeting.id,
-                when,
-                key=key,
-                guild_id=meeting.guild_id,
-                payload={"at": occurrence.isoformat()},
-            )
+        await ledger.schedule_many(session, _work(meeting, occurrence, subscriber, now))
     await events.mirror(session, meeting, occurrence, now, recreate=recreate_event)
     return occurrence
 
@@ -158,39 +158,15 @@ async def plan_many(
         )
     ).all():
         subscriber[meeting_id].update(offsets_of(raw))
-    # What ledger.cancel does for each meeting, in one statement.
-    await session.execute(
-        delete(DueWork).where(
-            DueWork.kind.in_([REMINDER_KIND, END_KIND]),
-            DueWork.subject_id.in_(ids),
-            DueWork.state == PENDING,
-        )
-    )
-    rows: list[dict[str, Any]] = []
+    await ledger.cancel_many(session, [REMINDER_KIND, END_KIND], ids)
+    planned: list[ledger.Planned] = []
     for meeting in meetings:
         occurrence = await _next(session, meeting, now, None, frozenset(cancelled[meeting.id]))
         meeting.planned_start = occurrence
         if occurrence is None:
             continue
-        payload = {"at": occurrence.isoformat()}
-        rows += [
-            {
-                "kind": kind,
-                "subject_id": meeting.id,
-                "key": key,
-                "guild_id": meeting.guild_id,
-                "payload": payload,
-                "due_at": when,
-                "available_at": when,
-                "state": PENDING,
-                "attempts": 0,
-            }
-            for kind, key, when in _due_rows(meeting, occurrence, subscriber[meeting.id], now)
-        ]
-    if rows:
-        # The pending rows were deleted above, so these cannot collide with any.
-        await session.execute(insert(DueWork), rows)
-        wake.note(session, min(row["due_at"] for row in rows))
+        planned += _work(meeting, occurrence, subscriber[meeting.id], now)
+    await ledger.schedule_many(session, planned)
     if mirror:
         await mirror_all(session, meetings, now)
 
@@ -246,16 +222,20 @@ async def handle_reminder(session: AsyncSession, item: DueItem, meeting: Meeting
         .order_by(MeetingSubscription.id)
     )
     message = messages.subscriber_reminder(meeting, occurrence)
-    for subscription in subscriptions.all():
-        if offset in offsets_of(subscription.reminders):
-            await outbox.enqueue(
-                session,
-                target=Target("dm", subscription.user_id),
-                message=message,
-                purpose=DM_PURPOSE,
+    await outbox.enqueue_many(
+        session,
+        [
+            outbox.Queued(
+                Target("dm", subscription.user_id),
+                message,
+                DM_PURPOSE,
                 subject_id=meeting.id,
                 guild_id=meeting.guild_id,
             )
+            for subscription in subscriptions.all()
+            if offset in offsets_of(subscription.reminders)
+        ],
+    )
 
 
 async def handle_end(session: AsyncSession, item: DueItem, meeting: Meeting) -> None:

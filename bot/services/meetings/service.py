@@ -21,7 +21,7 @@ from bot.db.models.meetings import (
     MeetingRsvp,
     MeetingSubscription,
 )
-from bot.db.models.scheduling import PENDING, DueWork
+from bot.db.models.scheduling import DueWork
 from bot.delivery import operations as ops
 from bot.delivery import outbox
 from bot.delivery.outbox import OutgoingMessage, Target
@@ -29,7 +29,7 @@ from bot.domain import meetings as rule
 from bot.domain.local_time import local_date
 from bot.domain.meeting_attendance import weeks_in_a_row
 from bot.errors import InvalidInput, NotAllowed, NotFound
-from bot.scheduling import locks
+from bot.scheduling import ledger, locks
 from bot.scheduling.kinds import Lateness, WorkKind
 from bot.services.meetings import attendance, events, messages, planning
 from bot.services.meetings.privacy import meeting_member_data
@@ -169,7 +169,7 @@ class MeetingService:
                         .where(
                             DueWork.kind == planning.END_KIND,
                             DueWork.subject_id == Meeting.id,
-                            DueWork.state == PENDING,
+                            ledger.IS_PENDING,
                         )
                         .exists(),
                     )
@@ -440,30 +440,33 @@ class MeetingService:
     async def upcoming(self, guild_id: int) -> list[Upcoming]:
         """Every session in the next 7 days, in order."""
         now = self._clock.now()
+        until = now + timedelta(days=UPCOMING_DAYS)
+        # Local dates in any zone (UTC-12 to UTC+14) of the window, and the day before it
+        # (where occurrences_between starts walking): only cancellations there matter.
+        first_day, last_day = now.date() - timedelta(days=2), until.date() + timedelta(days=1)
         async with self._db.read() as session:
-            meetings = (
-                await session.scalars(
-                    select(Meeting).where(
-                        Meeting.guild_id == guild_id, Meeting.deleted_at.is_(None)
-                    )
+            # One statement: the meetings and their cancellations read from one snapshot (a
+            # read runs in autocommit), and one round trip instead of two on the busiest
+            # command.
+            rows = await session.execute(
+                select(Meeting, MeetingCancellation.day)
+                .outerjoin(
+                    MeetingCancellation,
+                    (MeetingCancellation.meeting_id == Meeting.id)
+                    & MeetingCancellation.day.between(first_day, last_day),
                 )
-            ).all()
-            cancelled: dict[int, set[date]] = {}
-            if meetings:
-                rows = await session.execute(
-                    select(MeetingCancellation.meeting_id, MeetingCancellation.day).where(
-                        MeetingCancellation.meeting_id.in_([m.id for m in meetings])
-                    )
-                )
-                for meeting_id, day in rows.all():
-                    cancelled.setdefault(meeting_id, set()).add(day)
+                .where(Meeting.guild_id == guild_id, Meeting.deleted_at.is_(None))
+            )
+            cancelled: dict[Meeting, set[date]] = {}
+            for meeting, day in rows.all():
+                days = cancelled.setdefault(meeting, set())
+                if day is not None:
+                    days.add(day)
         found = [
             Upcoming(meeting.title, start, messages.where(meeting))
-            for meeting in meetings
+            for meeting, days in cancelled.items()
             for start in rule.occurrences_between(
-                recurrence_of(meeting, frozenset(cancelled.get(meeting.id, ()))),
-                now,
-                now + timedelta(days=UPCOMING_DAYS),
+                recurrence_of(meeting, frozenset(days)), now, until
             )
         ]
         return sorted(found, key=lambda up: (up.start, up.title))
