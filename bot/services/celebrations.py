@@ -24,7 +24,6 @@ from bot.db.models import (
     MilestoneCelebration,
     SobrietyCounter,
 )
-from bot.db.models.scheduling import PENDING
 from bot.delivery.outbox import Target, enqueue
 from bot.domain import milestones as ms
 from bot.errors import InvalidInput
@@ -292,7 +291,7 @@ class CelebrationService:
             ~exists().where(
                 DueWork.kind == MILESTONE_KIND,
                 DueWork.subject_id == SobrietyCounter.id,
-                DueWork.state == PENDING,
+                ledger.IS_PENDING,
             )
         )
         async with self._db.read() as session:
@@ -324,7 +323,7 @@ class CelebrationService:
                         ~exists().where(
                             DueWork.kind == ANNOUNCE_KIND,
                             DueWork.subject_id == MilestoneCelebration.guild_id,
-                            DueWork.state == PENDING,
+                            ledger.IS_PENDING,
                         ),
                     )
                     .distinct()

@@ -24,7 +24,6 @@ from bot.db.models import AuditLog, DueWork, GuildSettings, MentoringPair, Outbo
 from bot.db.models.checkins import SHARE_NONE, AlertCopy, CheckinAlert, CheckinMember
 from bot.db.models.mentoring import ACTIVE as PAIR_ACTIVE
 from bot.db.models.outbox import DEAD, FAILED, URGENT
-from bot.db.models.scheduling import PENDING
 from bot.delivery import outbox
 from bot.delivery.outbox import Target
 from bot.domain.checkins import escalation as esc
@@ -164,7 +163,7 @@ class AlertService:
                             select(DueWork.key).where(
                                 DueWork.kind == STEP_KIND,
                                 DueWork.subject_id == row.id,
-                                DueWork.state == PENDING,
+                                ledger.IS_PENDING,
                             )
                         )
                     ).all()

@@ -20,7 +20,6 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.db.models import DueWork
 from bot.db.models.checkins import Checkin, CheckinMember
-from bot.db.models.scheduling import PENDING
 from bot.delivery import outbox
 from bot.delivery.outbox import Target
 from bot.domain.checkins import inputs, schedule, signals
@@ -81,7 +80,7 @@ class PromptService:
         planned = select(DueWork.id).where(
             DueWork.kind == PROMPT_KIND,
             DueWork.subject_id == CheckinMember.id,
-            DueWork.state == PENDING,
+            ledger.IS_PENDING,
         )
         async with self._db.read() as session:
             missing = (

@@ -30,7 +30,6 @@ from bot.db.models.mentoring import (
     WAITING,
     WITHDRAWN,
 )
-from bot.db.models.scheduling import PENDING as DUE_PENDING
 from bot.delivery.outbox import OutgoingMessage, Target, enqueue, replace
 from bot.domain import matching as m
 from bot.scheduling import ledger, locks
@@ -165,7 +164,7 @@ class OfferFlow:
             ~exists().where(
                 DueWork.kind == EXPIRY_KIND,
                 DueWork.subject_id == MentoringOffer.id,
-                DueWork.state == DUE_PENDING,
+                ledger.IS_PENDING,
             ),
         )
         async with self._db.read() as session:

@@ -16,7 +16,6 @@ from bot.db.models import DueWork, MentorProfile
 from bot.db.models.mentoring import (
     APPROVED,
 )
-from bot.db.models.scheduling import PENDING as DUE_PENDING
 from bot.delivery.outbox import OutgoingMessage, enqueue
 from bot.domain import milestones as ms
 from bot.errors import InvalidInput, NotFound
@@ -63,7 +62,7 @@ class PauseService:
             ~exists().where(
                 DueWork.kind == RESUME_KIND,
                 DueWork.subject_id == MentorProfile.id,
-                DueWork.state == DUE_PENDING,
+                ledger.IS_PENDING,
             ),
         )
         async with self._db.read() as session:
