@@ -12,14 +12,27 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 # Marks a connection whose transaction only reads, so SQLite need not take the write lock.
 READ_ONLY = "steady_read_only"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# PostgreSQL connections per process: the main pool, and the small one kept for urgent work
+# (bot/db/database.py): the outbox's urgent lane sends with 4 at a time, and a few members'
+# alerts are recorded alongside.
+POOL_SIZE, POOL_OVERFLOW = 10, 10
+URGENT_POOL_SIZE, URGENT_POOL_OVERFLOW = 4, 4
 
 
-def create_engine(url: URL, *, echo: bool = False) -> AsyncEngine:
+def create_engine(url: URL, *, echo: bool = False, urgent: bool = False) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, echo=echo)
+    size, overflow = (
+        (URGENT_POOL_SIZE, URGENT_POOL_OVERFLOW) if urgent else (POOL_SIZE, POOL_OVERFLOW)
+    )
     # hide_parameters: a failed statement's message must not carry a member's note into the logs.
     return create_async_engine(
-        url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10
+        url,
+        echo=echo,
+        hide_parameters=True,
+        pool_pre_ping=True,
+        pool_size=size,
+        max_overflow=overflow,
     )
 
 

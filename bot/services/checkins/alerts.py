@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.db import Database
+from bot.db import Database, Urgency
 from bot.db.models import AuditLog, DueWork, GuildSettings, MentoringPair, OutboxMessage
 from bot.db.models.checkins import SHARE_NONE, AlertCopy, CheckinAlert, CheckinMember
 from bot.db.models.mentoring import ACTIVE as PAIR_ACTIVE
@@ -481,8 +481,9 @@ class AlertService:
         role_ids: frozenset[int],
         is_moderator: bool,
     ) -> Answered:
-        """ "I'm reaching out" (`claim`) or "Resolved" (`resolve`) on one copy of an alert."""
-        async with self._db.transaction() as session:
+        """ "I'm reaching out" (`claim`) or "Resolved" (`resolve`) on one copy of an alert.
+        Urgent: a claim stops the chain and tells the member someone is coming."""
+        async with self._db.transaction(Urgency.REQUEST) as session:
             row = await locks.lock_row(session, CheckinAlert, alert_id)
             if row is None:
                 return Answered(Answer.GONE)
@@ -523,7 +524,7 @@ class AlertService:
 
     async def stand_down(self, alert_id: int, *, by: int) -> Answer:
         """The member's "I'm OK now"."""
-        async with self._db.transaction() as session:
+        async with self._db.transaction(Urgency.REQUEST) as session:
             row = await locks.lock_row(session, CheckinAlert, alert_id)
             if row is None:
                 return Answer.GONE
