@@ -67,6 +67,12 @@ class Database:
             self._turn_holder = None
             turns.release()
 
+    def writers_waiting(self, urgency: Urgency | None = None) -> int:
+        """SQLite: how many of this process's writers wait for their turn (of one urgency, or
+        all); always 0 on PostgreSQL, where they queue for connections instead."""
+        turns = self._turns()
+        return 0 if turns is None else turns.waiting(urgency)
+
     def _turns(self) -> WriteTurns | None:
         """SQLite: the turns writers queue on (one per event loop; tests run several)."""
         if self.dialect != "sqlite":

@@ -189,15 +189,34 @@ class Dispatcher:
 
     async def _run_lane(self, lane: int) -> None:
         async with self._lanes[lane]:
-            while not self._stopping:
-                # A look before the claim: an urgent claim goes ahead of other writers, so one
-                # that would find nothing must not take their turn on every pass.
-                if lane == URGENT and not await self._urgent_ready():
-                    return
-                batch = await self.claim(self._clock.now(), lane)
-                if not batch:
-                    return
-                await self._send_batch(batch, lane)
+            if lane == URGENT:
+                await self._drain(URGENT)
+                return
+            # The whole normal lane is watched, its claims too: a claim may wait behind a crowd
+            # of ordinary writers (for SQLite's turn, or a PostgreSQL connection), and an alert
+            # committed meanwhile must not wait with it.
+            drained = asyncio.Event()
+            watcher = asyncio.create_task(self._watch_urgent(drained))
+            try:
+                await self._drain(NORMAL)
+            finally:
+                drained.set()
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    watcher.cancel()  # shutting down past the grace period: no waiting
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+
+    async def _drain(self, lane: int) -> None:
+        while not self._stopping:
+            # A look before the claim: an urgent claim goes ahead of other writers, so one
+            # that would find nothing must not take their turn on every pass.
+            if lane == URGENT and not await self._urgent_ready():
+                return
+            batch = await self.claim(self._clock.now(), lane)
+            if not batch:
+                return
+            await self._send_batch(batch, lane)
 
     async def _urgent_ready(self) -> bool:
         async with self._db.read(Urgency.DELIVERY) as session:
@@ -213,7 +232,7 @@ class Dispatcher:
         return ready is not None
 
     async def _watch_urgent(self, done: asyncio.Event) -> None:
-        """While a normal batch drains (until `done`): serve urgent rows as soon as they are
+        """While the normal lane runs (until `done`): serve urgent rows as soon as they are
         committed. Never cancelled mid-way: an urgent send it began is finished."""
         while not self._stopping and not done.is_set():
             with contextlib.suppress(TimeoutError):
@@ -344,8 +363,6 @@ class Dispatcher:
         groups: dict[tuple[str, int], list[Claimed]] = {}
         for row in batch:
             groups.setdefault(row.group, []).append(row)
-        drained = asyncio.Event()
-        watcher = asyncio.create_task(self._watch_urgent(drained)) if lane == NORMAL else None
         try:
             results = await asyncio.gather(
                 *(self._send_group(rows, hold, lane) for rows in groups.values()),
@@ -356,13 +373,6 @@ class Dispatcher:
                     # Its rows stay claimed until the lease ends, then they are tried again.
                     log.error("a delivery group failed", exc_info=result)
         finally:
-            drained.set()
-            if watcher is not None:
-                current = asyncio.current_task()
-                if current is not None and current.cancelling():
-                    watcher.cancel()  # shutting down past the grace period: no waiting
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
             # Also when shutdown ran out of grace and cancelled us: rows not begun go back
             # at once instead of staying locked for the rest of the lease.
             await asyncio.shield(self._after_batch(hold))

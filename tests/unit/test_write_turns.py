@@ -13,6 +13,15 @@ from bot.db.write_turns import Urgency, WriteTurns
 N, R, D = Urgency.NORMAL, Urgency.REQUEST, Urgency.DELIVERY
 
 
+async def _queued(turns: WriteTurns, count: int) -> None:
+    """Let tasks just created run up to their wait (they do nothing else before it)."""
+    for _ in range(100):
+        if turns.waiting() == count:
+            return
+        await asyncio.sleep(0)
+    raise AssertionError(f"{turns.waiting()} writers wait, not {count}")
+
+
 async def _queue(turns: WriteTurns, order: list[str], names: list[tuple[str, Urgency]]) -> None:
     """Writers queued (in this order) behind a holder; each notes its name on its turn."""
 
@@ -22,8 +31,7 @@ async def _queue(turns: WriteTurns, order: list[str], names: list[tuple[str, Urg
         turns.release()
 
     tasks = [asyncio.create_task(writer(name, urgency)) for name, urgency in names]
-    while turns.waiting() < len(names):
-        await asyncio.sleep(0)  # each task has run up to its wait (no timing involved)
+    await _queued(turns, len(names))
     turns.release()  # the holder is done
     await asyncio.gather(*tasks)
 
@@ -78,8 +86,7 @@ async def test_a_writer_cancelled_while_waiting_leaves_the_queue_and_the_rest_go
 
     gone = asyncio.create_task(writer("gone", R))
     stays = asyncio.create_task(writer("stays", N))
-    while turns.waiting() < 2:
-        await asyncio.sleep(0)
+    await _queued(turns, 2)
     gone.cancel()
     with pytest.raises(asyncio.CancelledError):
         await gone
@@ -102,8 +109,7 @@ async def test_a_writer_cancelled_just_as_its_turn_came_passes_the_turn_on() -> 
 
     first = asyncio.create_task(writer("first"))
     second = asyncio.create_task(writer("second"))
-    while turns.waiting() < 2:
-        await asyncio.sleep(0)
+    await _queued(turns, 2)
     turns.release()  # the turn is handed to `first`, which has not resumed yet
     first.cancel()
     with pytest.raises(asyncio.CancelledError):
