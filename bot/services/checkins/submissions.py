@@ -20,7 +20,7 @@ from bot.domain.checkins import inputs, risk, signals, trend
 from bot.domain.crisis import mentions_crisis
 from bot.security.notes import NotesCipher
 from bot.services.checkins import rendering
-from bot.services.checkins.alerts import AlertService, Raised, Told
+from bot.services.checkins.alerts import AlertService, Known, Raised, Told
 from bot.services.checkins.config import CrisisLineView, crisis_lines, load_config
 from bot.services.checkins.members import locked_member
 from bot.services.settings import SettingsService
@@ -142,6 +142,7 @@ class SubmissionService:
                     note=token,
                     mood=score,
                     craving=crave,
+                    known=Known(config=config, zone=context.zone, sharing=member.sharing),
                 )
             points = [signals.MoodPoint(at, m) for at, m in recent]
             points.append(signals.MoodPoint(now, score))
