@@ -167,3 +167,20 @@ async def test_a_support_checkin_reaches_the_mentor_while_every_ordinary_connect
 
     assert seen == [0]  # nothing of the crowd could be stored before the DM left
     assert await count_checkins(bot) == len(crowd) + 1
+
+
+async def test_interaction_replies_take_none_of_the_outboxs_request_slots(
+    world: World, bot: SteadyBot
+) -> None:
+    """Discord does not count interaction responses and follow-ups against the bot's global
+    limit (developers/topics/rate-limits.md), so the pacer that keeps the outbox under it must
+    not spend its slots on them: a crowd's replies never slow an alert's DM."""
+    sim = world.sim
+    before = bot.dispatcher.pacer.requests
+    for member in (world.alice, world.bob, world.dana):
+        reply = await sim.slash(member, "checkin", mood=3, craving=2)  # deferral + follow-up
+        assert "recorded mood **3**" in reply.content
+    calls = [r for r in sim.requests if "/interactions/" in r.path or "/webhooks/" in r.path]
+    assert len(calls) >= 6
+    assert all(r.ok for r in calls)
+    assert bot.dispatcher.pacer.requests == before
