@@ -12,8 +12,9 @@ did the dispatcher's claim of its alert and the record of every send. So turns h
 - `Urgency.DELIVERY`: the outbox's urgent lane (claiming alerts, recording their sends). It goes
   first because it is the last step to a human, and it is small by construction: one claim per
   batch of alerts and one short record per message sent.
-- `Urgency.REQUEST`: a member's urgent request being recorded (a check-in that raises an alert,
-  an /sos, an alert's buttons). Bounded by people: one open alert per member.
+- `Urgency.REQUEST`: a member's urgent request being recorded (a check-in asking for support
+  or with words of crisis, an /sos, an alert's buttons). Bounded by people: a member asking
+  again joins their open alert.
 - `Urgency.NORMAL`: everything else.
 
 Within a level, first come first served. Across levels, a bound keeps everyone moving: once a
