@@ -9,22 +9,30 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot.db.write_turns import Urgency
+
 # Marks a connection whose transaction only reads, so SQLite need not take the write lock.
 READ_ONLY = "steady_read_only"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
-# PostgreSQL connections per process: the main pool, and the small one kept for urgent work
-# (bot/db/database.py): the outbox's urgent lane sends with 4 at a time, and a few members'
-# alerts are recorded alongside.
-POOL_SIZE, POOL_OVERFLOW = 10, 10
-URGENT_POOL_SIZE, URGENT_POOL_OVERFLOW = 4, 4
+# PostgreSQL connections per process (kept, and more while busy), one pool per urgency
+# (bot/db/database.py), so urgent work never waits for a connection behind less urgent work:
+# ordinary work; members' urgent requests (a crowd of alerts is recorded side by side: each is
+# slowed by everything else the process does, so more of them at once); the outbox's urgent
+# lane (10 senders, its claims and the pacer's leases). At most 44 per process.
+POOLS: dict[Urgency, tuple[int, int]] = {
+    Urgency.NORMAL: (10, 10),
+    Urgency.REQUEST: (4, 8),
+    Urgency.DELIVERY: (4, 8),
+}
+POOL_SIZE, POOL_OVERFLOW = POOLS[Urgency.NORMAL]
 
 
-def create_engine(url: URL, *, echo: bool = False, urgent: bool = False) -> AsyncEngine:
+def create_engine(
+    url: URL, *, echo: bool = False, urgency: Urgency = Urgency.NORMAL
+) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, echo=echo)
-    size, overflow = (
-        (URGENT_POOL_SIZE, URGENT_POOL_OVERFLOW) if urgent else (POOL_SIZE, POOL_OVERFLOW)
-    )
+    size, overflow = POOLS[urgency]
     # hide_parameters: a failed statement's message must not carry a member's note into the logs.
     return create_async_engine(
         url,

@@ -102,3 +102,63 @@ class WriteTurns:
                 self._passed[urgency] = 0
             elif urgency < granted:
                 self._passed[urgency] += 1
+
+
+# PostgreSQL: ordinary transactions in flight at once while urgent work is under way.
+ORDINARY_WHILE_URGENT = 4
+
+
+class OrdinaryGate:
+    """PostgreSQL runs transactions side by side, so there are no turns; urgent ones have pools
+    of their own (bot/db/engine.py). But every transaction in flight costs this process's event
+    loop, and each statement of an urgent one waits for a pass of that loop: with 20 ordinary
+    check-ins in flight, an alert's transaction took seconds. So while urgent transactions are
+    under way (or waiting for a connection), ordinary ones are let in only `limit` at a time,
+    first come first served: they keep moving, and urgent work gets most of the loop."""
+
+    def __init__(self, limit: int = ORDINARY_WHILE_URGENT) -> None:
+        self._limit = limit
+        self._urgent = 0
+        self._ordinary = 0
+        self._waiting: deque[asyncio.Future[None]] = deque()
+
+    @property
+    def ordinary_waiting(self) -> int:
+        return sum(1 for future in self._waiting if not future.done())
+
+    def urgent_began(self) -> None:
+        self._urgent += 1
+
+    def urgent_ended(self) -> None:
+        self._urgent -= 1
+        self._let_in()
+
+    async def enter(self) -> None:
+        """An ordinary transaction's way in."""
+        if not self._waiting and self._open():
+            self._ordinary += 1
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(future)
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.leave()  # let in just as it was cancelled: make room for the next
+            elif future in self._waiting:
+                self._waiting.remove(future)
+            raise
+
+    def leave(self) -> None:
+        self._ordinary -= 1
+        self._let_in()
+
+    def _open(self) -> bool:
+        return self._urgent == 0 or self._ordinary < self._limit
+
+    def _let_in(self) -> None:
+        while self._waiting and self._open():
+            future = self._waiting.popleft()
+            if not future.done():
+                self._ordinary += 1
+                future.set_result(None)

@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from bot.db.write_turns import Urgency, WriteTurns
+from bot.db.write_turns import OrdinaryGate, Urgency, WriteTurns
 
 N, R, D = Urgency.NORMAL, Urgency.REQUEST, Urgency.DELIVERY
 
@@ -127,3 +127,32 @@ async def test_the_turn_is_free_once_everyone_is_done() -> None:
     assert not turns.held
     await turns.acquire()  # taken at once
     assert turns.held
+
+
+async def test_ordinary_transactions_come_in_a_few_at_a_time_while_urgent_work_runs() -> None:
+    """PostgreSQL's gate: first come first served, `limit` at a time, while urgent work runs."""
+    gate = OrdinaryGate(limit=2)
+    await gate.enter()
+    await gate.enter()
+    await gate.enter()  # no urgent work: no limit but the pool's
+    gate.urgent_began()
+    gate.leave()
+    gate.leave()  # one left in: below the limit of 2
+    order: list[str] = []
+
+    async def ordinary(name: str) -> None:
+        await gate.enter()
+        order.append(name)
+
+    tasks = [asyncio.create_task(ordinary(name)) for name in ("a", "b", "c")]
+    for _ in range(100):
+        if gate.ordinary_waiting == 2:
+            break
+        await asyncio.sleep(0)
+    assert order == ["a"]  # one more fits under the limit, the rest wait in order
+    gate.leave()
+    await asyncio.sleep(0)
+    assert order == ["a", "b"]
+    gate.urgent_ended()  # urgent work done: everyone waiting comes in
+    await asyncio.gather(*tasks)
+    assert order == ["a", "b", "c"]
