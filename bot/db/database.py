@@ -25,6 +25,7 @@ class Database:
         # ends. So this process's writers take turns here, first come first served.
         self._write_turns: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._turn_holder: asyncio.Task[object] | None = None
+        self._queued = 0  # writers waiting for their turn
 
     @classmethod
     def connect(cls, url: URL) -> Database:
@@ -43,13 +44,25 @@ class Database:
             async with self._sessions() as session, session.begin():
                 yield session
             return
-        async with turns:
+        self._queued += 1
+        try:
+            await turns.acquire()
+        finally:
+            self._queued -= 1
+        try:
             self._turn_holder = task
-            try:
-                async with self._sessions() as session, session.begin():
-                    yield session
-            finally:
-                self._turn_holder = None
+            async with self._sessions() as session, session.begin():
+                yield session
+        finally:
+            self._turn_holder = None
+            turns.release()
+
+    @property
+    def writers_waiting(self) -> bool:
+        """Whether another writer of this process waits for its turn (SQLite; always False on
+        PostgreSQL, whose writers do not queue here): a long run of writes can then commit
+        early and let it in."""
+        return self._queued > 0
 
     def _turns(self) -> asyncio.Lock | None:
         """SQLite: the lock writers queue on (one per event loop; tests run several)."""
