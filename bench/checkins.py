@@ -28,12 +28,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from bench.common import backend, fresh_database
+from bench.common import backend, fresh_database, wake_on_commit
 from bot.app import SteadyBot
 from bot.db.models import Checkin, MentoringPair
 from bot.delivery.outbox import OutgoingMessage, Target, enqueue
 from bot.delivery.pacing import DEFAULT_RATE
-from bot.scheduling import wake
 from bot.simulator import InteractionFailed, SimMember, Simulator
 
 MEMBERS = 1_000
@@ -55,23 +54,6 @@ def p95_floor(alerts: int, rate: float) -> float:
     """The p95 if every alert's one request left at `rate`, back to back, from the instant all
     were asked for (nothing else costing any time)."""
     return _p95([index / rate for index in range(alerts)])
-
-
-def _wake_on_commit(bot: SteadyBot) -> wake.Listener:
-    """What the real-clock wake-ups do when a commit announces work due now: start the drains
-    (the ledger's and the dispatcher's) and return."""
-    loop = asyncio.get_running_loop()
-
-    def start_drains() -> None:
-        for work in bot.timed_work:
-            bot.realtime.start(work)
-
-    def listener(when: datetime | None) -> None:
-        if when is None or when <= bot.clock.now():
-            loop.call_soon(start_drains)
-
-    wake.subscribe(listener)
-    return listener
 
 
 async def _pair(
@@ -137,7 +119,6 @@ async def _crowd(
                     all_arrived.set()
 
     sim.request_log.on_add(on_request)
-    listener = _wake_on_commit(bot)
 
     async def check_in(index: int) -> None:
         started_at[index] = time.perf_counter()
@@ -150,7 +131,7 @@ async def _crowd(
             return
         interaction_of[index] = str(result.interaction.id)
 
-    try:
+    with wake_on_commit(bot):
         wall = time.perf_counter()
         await asyncio.gather(*(check_in(i) for i in range(members)))
         wall = time.perf_counter() - wall
@@ -158,8 +139,6 @@ async def _crowd(
             all_arrived.set()
         await asyncio.wait_for(all_arrived.wait(), timeout=120)
         await bot.realtime.settled()
-    finally:
-        wake.unsubscribe(listener)
     async with bot.database.read() as session:
         stored = await session.scalar(select(func.count()).select_from(Checkin))
     ours = [r for r in sim.requests[requests_before:] if r.route in (SEND, OPEN_DM) and r.ok]
