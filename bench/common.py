@@ -1,15 +1,19 @@
 """Shared pieces: fresh databases (SQLite, or PostgreSQL with STEADY_BENCH_DATABASE_URL), bulk
-rows, and the timing of a bot's interaction handling."""
+rows, the timing of a bot's interaction handling, the real clock's wake-ups under the simulator's
+manual clock, and a DM wave's figures against the floor that Discord's global rate limit sets."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import resource
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,8 +25,37 @@ from sqlalchemy.engine import URL, make_url
 
 from bot.db import Database
 from bot.db.migrate import migrate_url
+from bot.scheduling import wake
+from bot.simulator.server import SimRequest
 
 POSTGRES_ENV = "STEADY_BENCH_DATABASE_URL"
+GLOBAL_LIMIT = 50  # requests per second, the simulator's and Discord's
+SEND = "POST /channels/{channel_id}/messages"
+OPEN_DM = "POST /users/@me/channels"
+WAVE_RATIO_LIMIT = 1.15
+
+
+@contextmanager
+def wake_on_commit(bot: Any) -> Iterator[None]:
+    """While the block runs, do what the real-clock wake-ups do (bot/scheduling/wakeups.py) when
+    a commit announces work due now: start the drains (the ledger's and the dispatcher's). With
+    the simulator's manual clock nothing else starts the dispatcher while a long ledger pass is
+    still writing the outbox rows it would send."""
+    loop = asyncio.get_running_loop()
+
+    def start_drains() -> None:
+        for work in bot.timed_work:
+            bot.realtime.start(work)
+
+    def listener(when: datetime | None) -> None:
+        if when is None or when <= bot.clock.now():
+            loop.call_soon(start_drains)
+
+    wake.subscribe(listener)
+    try:
+        yield
+    finally:
+        wake.unsubscribe(listener)
 
 
 def backend() -> str:
@@ -147,3 +180,69 @@ def interaction_handling(bot: Any) -> Iterator[list[float]]:
     finally:
         adapter.create_interaction_response = original  # type: ignore[method-assign]
         parsers["INTERACTION_CREATE"] = parse
+
+
+@dataclass(frozen=True)
+class WaveFigures:
+    """A wave of DMs against its floor: the requests Discord accepted at GLOBAL_LIMIT per second
+    (the sends and the DM opens they needed), and per member how many copies arrived."""
+
+    elapsed: float
+    opens: int
+    messages: int
+    limited: int  # requests answered 429
+    lost: int  # members who got none
+    duplicated: int  # members who got more than one
+
+    @property
+    def requests(self) -> int:
+        return self.opens + self.messages
+
+    @property
+    def floor(self) -> float:
+        return self.requests / GLOBAL_LIMIT
+
+    @property
+    def ratio(self) -> float:
+        return self.elapsed / self.floor if self.floor else float("inf")
+
+    @property
+    def share_429(self) -> float:
+        tried = self.requests + self.limited
+        return self.limited / tried if tried else 0.0
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.ratio <= WAVE_RATIO_LIMIT
+            and self.lost == 0
+            and self.duplicated == 0
+            and self.share_429 < 0.01
+        )
+
+    def report(self, name: str) -> str:
+        return (
+            f"  {name}: {self.requests:,} requests accepted ({self.opens:,} DM opens, "
+            f"{self.messages:,} messages), {self.limited} answered 429 ({self.share_429:.2%})\n"
+            f"    time: {self.elapsed:.1f} s; floor at {GLOBAL_LIMIT}/s: {self.floor:.1f} s; "
+            f"ratio {self.ratio:.3f} (limit {WAVE_RATIO_LIMIT}); lost: {self.lost}, "
+            f"duplicates: {self.duplicated}; {'OK' if self.ok else 'FAIL'}"
+        )
+
+
+def wave_figures(
+    requests: Sequence[SimRequest], elapsed: float, copies: Iterable[int]
+) -> WaveFigures:
+    """`requests`: the simulator's requests made during the wave; `copies`: per member, how
+    many of the wave's messages reached them."""
+    ours = [r for r in requests if r.route in (SEND, OPEN_DM)]
+    accepted = [r for r in ours if r.ok]
+    got = Counter(copies)
+    return WaveFigures(
+        elapsed=elapsed,
+        opens=sum(1 for r in accepted if r.route == OPEN_DM),
+        messages=sum(1 for r in accepted if r.route == SEND),
+        limited=sum(1 for r in ours if r.status == 429),
+        lost=got.get(0, 0),
+        duplicated=sum(n for k, n in got.items() if k > 1),
+    )

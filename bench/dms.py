@@ -6,19 +6,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
 from datetime import UTC, datetime
 
-from bench.common import backend, fresh_database
+from bench.common import backend, fresh_database, wave_figures
 from bot.app import SteadyBot
 from bot.delivery.outbox import OutgoingMessage, Target, enqueue
 from bot.simulator import SimMember, Simulator
 
 MEMBERS = 2_000
-GLOBAL_LIMIT = 50  # requests per second, the simulator's and Discord's
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
-SEND = "POST /channels/{channel_id}/messages"
-OPEN_DM = "POST /users/@me/channels"
 
 
 async def _wave(
@@ -37,28 +33,13 @@ async def _wave(
     first = len(sim.requests)
     started = time.perf_counter()
     await sim.advance()
-    elapsed = time.perf_counter() - started
-    requests = sim.requests[first:]
-    ours = [r for r in requests if r.route in (SEND, OPEN_DM)]
-    accepted = [r for r in ours if r.ok]
-    limited = sum(1 for r in ours if r.status == 429)
-    floor = len(accepted) / GLOBAL_LIMIT
-    got = Counter(sum(1 for m in sim.dms(p) if m.content == text) for p in people)
-    lost, duplicates = got.get(0, 0), sum(n for k, n in got.items() if k > 1)
-    ratio = elapsed / floor
-    share_429 = limited / len(ours) if ours else 0.0
-    ok = ratio <= 1.15 and lost == 0 and duplicates == 0 and share_429 < 0.01
-    print(
-        f"  {name}: {len(accepted):,} requests accepted "
-        f"({sum(1 for r in accepted if r.route == OPEN_DM):,} DM opens, "
-        f"{sum(1 for r in accepted if r.route == SEND):,} messages), {limited} answered 429 "
-        f"({share_429:.2%})"
+    figures = wave_figures(
+        sim.requests[first:],
+        time.perf_counter() - started,
+        (sum(1 for m in sim.dms(p) if m.content == text) for p in people),
     )
-    print(
-        f"    time: {elapsed:.1f} s; floor at {GLOBAL_LIMIT}/s: {floor:.1f} s; ratio {ratio:.3f}; "
-        f"lost: {lost}, duplicates: {duplicates}; {'OK' if ok else 'FAIL'}"
-    )
-    return ok, elapsed
+    print(figures.report(name))
+    return figures.ok, figures.elapsed
 
 
 async def run(*, members: int = MEMBERS) -> dict[str, float]:

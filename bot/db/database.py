@@ -3,69 +3,146 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.db.engine import READ_ONLY, create_engine
+from bot.db.write_turns import OrdinaryGate, Urgency, WriteTurns
+
+__all__ = ["Database", "Urgency"]
 
 
 class Database:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(
+        self, engine: AsyncEngine, urgent_engines: Mapping[Urgency, AsyncEngine] | None = None
+    ) -> None:
         self.engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-        self._read_sessions = async_sessionmaker(
-            engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
-        )
-        # SQLite has one write lock, and its busy handler is not fair: a writer that commits and
-        # begins again at once (the ledger's groups of a long pass) keeps winning it, while
-        # another (an alert's commit, the dispatcher's claim) sleeps and retries until the pass
-        # ends. So this process's writers take turns here, first come first served.
-        self._write_turns: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        # PostgreSQL: each urgency has a pool of its own (bot/db/engine.py), so a support
+        # alert's transaction never waits for a connection behind a crowd of ordinary ones (a
+        # pool hands them out first come first served), nor the dispatcher's claim of its DM
+        # behind a crowd of alerts being recorded. SQLite's queue is the write turns instead.
+        self.engines = {u: (urgent_engines or {}).get(u, engine) for u in Urgency}
+        self._sessions = {
+            u: async_sessionmaker(chosen, expire_on_commit=False)
+            for u, chosen in self.engines.items()
+        }
+        self._read_sessions = {
+            u: async_sessionmaker(
+                chosen.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+            )
+            for u, chosen in self.engines.items()
+        }
+        # SQLite: this process's writers take turns (bot/db/write_turns.py), urgent ones first.
+        self._write_turns: tuple[asyncio.AbstractEventLoop, WriteTurns] | None = None
         self._turn_holder: asyncio.Task[object] | None = None
+        # PostgreSQL: fewer ordinary transactions at once while urgent ones are under way.
+        self._gate: tuple[asyncio.AbstractEventLoop, OrdinaryGate] | None = None
+        self._let_in: set[asyncio.Task[object]] = set()  # inside an ordinary transaction
 
     @classmethod
     def connect(cls, url: URL) -> Database:
-        return cls(create_engine(url))
+        if url.get_backend_name() == "sqlite":
+            return cls(create_engine(url))
+        urgent = {u: create_engine(url, urgency=u) for u in Urgency if u > Urgency.NORMAL}
+        return cls(create_engine(url), urgent)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One write transaction: committed when the block ends, rolled back if it raises."""
+    async def transaction(self, urgency: Urgency = Urgency.NORMAL) -> AsyncIterator[AsyncSession]:
+        """One write transaction: committed when the block ends, rolled back if it raises.
+        Pass an `urgency` only for work a person waits on to reach a human (see
+        bot/db/write_turns.py): it goes ahead of ordinary writers."""
+        sessions = self._sessions[urgency]
         turns = self._turns()
         task = asyncio.current_task()
-        if turns is None or task is None or self._turn_holder is task:
-            async with self._sessions() as session, session.begin():
+        if turns is None:
+            async with self._gated(urgency), sessions() as session, session.begin():
                 yield session
             return
-        async with turns:
-            self._turn_holder = task
-            try:
-                async with self._sessions() as session, session.begin():
-                    yield session
-            finally:
-                self._turn_holder = None
+        if task is None or self._turn_holder is task:
+            async with sessions() as session, session.begin():
+                yield session
+            return
+        await turns.acquire(urgency)
+        self._turn_holder = task
+        try:
+            async with sessions() as session, session.begin():
+                yield session
+        finally:
+            self._turn_holder = None
+            turns.release()
 
-    def _turns(self) -> asyncio.Lock | None:
-        """SQLite: the lock writers queue on (one per event loop; tests run several)."""
+    def _ordinary_gate(self) -> OrdinaryGate:
+        loop = asyncio.get_running_loop()
+        if self._gate is None or self._gate[0] is not loop:
+            self._gate = (loop, OrdinaryGate())
+        return self._gate[1]
+
+    @asynccontextmanager
+    async def urgent_work(self) -> AsyncIterator[None]:
+        """While the block runs, urgent work is under way even between its transactions (the
+        outbox's urgent lane sending a batch of alerts): on PostgreSQL ordinary transactions
+        are let in only a few at a time meanwhile. Nothing on SQLite (its turns do this)."""
+        if self.dialect == "sqlite":
+            yield
+            return
+        gate = self._ordinary_gate()
+        gate.urgent_began()
+        try:
+            yield
+        finally:
+            gate.urgent_ended()
+
+    @asynccontextmanager
+    async def _gated(self, urgency: Urgency) -> AsyncIterator[None]:
+        """PostgreSQL: through the ordinary gate (bot/db/write_turns.py)."""
+        gate = self._ordinary_gate()
+        if urgency > Urgency.NORMAL:
+            gate.urgent_began()
+            try:
+                yield
+            finally:
+                gate.urgent_ended()
+            return
+        task = asyncio.current_task()
+        if task is None or task in self._let_in:
+            yield  # a transaction opened inside one already let in: waiting could deadlock
+            return
+        await gate.enter()
+        self._let_in.add(task)
+        try:
+            yield
+        finally:
+            self._let_in.discard(task)
+            gate.leave()
+
+    def writers_waiting(self, urgency: Urgency | None = None) -> int:
+        """SQLite: how many of this process's writers wait for their turn (of one urgency, or
+        all); always 0 on PostgreSQL, where they queue for connections instead."""
+        turns = self._turns()
+        return 0 if turns is None else turns.waiting(urgency)
+
+    def _turns(self) -> WriteTurns | None:
+        """SQLite: the turns writers queue on (one per event loop; tests run several)."""
         if self.dialect != "sqlite":
             return None
         loop = asyncio.get_running_loop()
         if self._write_turns is None or self._write_turns[0] is not loop:
-            self._write_turns = (loop, asyncio.Lock())
+            self._write_turns = (loop, WriteTurns())
         return self._write_turns[1]
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
+    async def read(self, urgency: Urgency = Urgency.NORMAL) -> AsyncIterator[AsyncSession]:
         """A session that only reads. On SQLite it runs in autocommit, each statement reading
         one consistent snapshot without waiting for writers; group reads that must agree with
-        each other into one statement."""
-        async with self._read_sessions() as session, session.begin():
+        each other into one statement. An urgent read (PostgreSQL) uses its urgency's pool."""
+        async with self._read_sessions[urgency]() as session, session.begin():
             yield session
 
     async def forget_freed_pages(self) -> None:
@@ -81,4 +158,5 @@ class Database:
             await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def dispose(self) -> None:
-        await self.engine.dispose()
+        for engine in {id(e): e for e in self.engines.values()}.values():
+            await engine.dispose()

@@ -9,17 +9,38 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot.db.write_turns import Urgency
+
 # Marks a connection whose transaction only reads, so SQLite need not take the write lock.
 READ_ONLY = "steady_read_only"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# PostgreSQL connections per process (kept, and more while busy), one pool per urgency
+# (bot/db/database.py), so urgent work never waits for a connection behind less urgent work:
+# ordinary work; members' urgent requests (a crowd of alerts is recorded side by side: each is
+# slowed by everything else the process does, so more of them at once); the outbox's urgent
+# lane (10 senders, its claims and the pacer's leases). At most 44 per process.
+POOLS: dict[Urgency, tuple[int, int]] = {
+    Urgency.NORMAL: (10, 10),
+    Urgency.REQUEST: (4, 8),
+    Urgency.DELIVERY: (4, 8),
+}
+POOL_SIZE, POOL_OVERFLOW = POOLS[Urgency.NORMAL]
 
 
-def create_engine(url: URL, *, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    url: URL, *, echo: bool = False, urgency: Urgency = Urgency.NORMAL
+) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, echo=echo)
+    size, overflow = POOLS[urgency]
     # hide_parameters: a failed statement's message must not carry a member's note into the logs.
     return create_async_engine(
-        url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10
+        url,
+        echo=echo,
+        hide_parameters=True,
+        pool_pre_ping=True,
+        pool_size=size,
+        max_overflow=overflow,
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.db import Urgency
 from bot.db.models.outbox import NORMAL
 from bot.delivery import operations as ops
 from bot.delivery.outbox import Target
@@ -81,3 +82,5 @@ class Hold:
     new_dm_channels: dict[int, int] = field(default_factory=dict)
     cancelled: set[int] = field(default_factory=set)  # cancelled before their send began
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Of the batch's own transactions and reads (the urgent lane's go ahead of others).
+    urgency: Urgency = Urgency.NORMAL

@@ -54,7 +54,7 @@ from discord.http import HTTPClient
 from sqlalchemy import delete, func, select, update
 
 from bot.clock import Clock
-from bot.db import Database
+from bot.db import Database, Urgency
 from bot.db.models.outbox import (
     CANCELLED,
     NORMAL,
@@ -97,9 +97,19 @@ ROW_TIMEOUT = 60.0
 RENEW_MARGIN = timedelta(seconds=15)
 BATCH_SIZE = 100
 CONCURRENCY = 16
-URGENT_BATCH_SIZE = 10
-URGENT_CONCURRENCY = 4
+# Enough alerts in hand and on their way at once that each one's own round trips (its claim
+# renewal, the send, the record) hide behind the pacer's spacing, as the crowd of a busy
+# evening slows every round trip down: with 4 at a time a crowd's alerts left at 8-25 a second.
+URGENT_BATCH_SIZE = 20
+URGENT_CONCURRENCY = 10
 URGENT_POLL = 0.25  # seconds between looks for urgent rows while a normal batch drains
+
+
+def lane_urgency(lane: int | None) -> Urgency:
+    """The urgent lane's transactions and reads go ahead of ordinary ones (bot/db/write_turns.py):
+    an alert committed during a crowd of check-ins is claimed, sent and recorded without
+    waiting for the crowd to be stored."""
+    return Urgency.DELIVERY if lane == URGENT else Urgency.NORMAL
 
 
 class Dispatcher:
@@ -182,11 +192,53 @@ class Dispatcher:
 
     async def _run_lane(self, lane: int) -> None:
         async with self._lanes[lane]:
-            while not self._stopping and (batch := await self.claim(self._clock.now(), lane)):
-                await self._send_batch(batch, lane)
+            if lane == URGENT:
+                # Its sends' round trips (renewals, records, the pacer's leases) are urgent too
+                # between its transactions: fewer ordinary ones run meanwhile (PostgreSQL).
+                async with self._db.urgent_work():
+                    await self._drain(URGENT)
+                return
+            # The whole normal lane is watched, its claims too: a claim may wait behind a crowd
+            # of ordinary writers (for SQLite's turn, or a PostgreSQL connection), and an alert
+            # committed meanwhile must not wait with it.
+            drained = asyncio.Event()
+            watcher = asyncio.create_task(self._watch_urgent(drained))
+            try:
+                await self._drain(NORMAL)
+            finally:
+                drained.set()
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    watcher.cancel()  # shutting down past the grace period: no waiting
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+
+    async def _drain(self, lane: int) -> None:
+        while not self._stopping:
+            # A look before the claim: an urgent claim goes ahead of other writers, so one
+            # that would find nothing must not take their turn on every pass.
+            if lane == URGENT and not await self._urgent_ready():
+                return
+            batch = await self.claim(self._clock.now(), lane)
+            if not batch:
+                return
+            await self._send_batch(batch, lane)
+
+    async def _urgent_ready(self) -> bool:
+        async with self._db.read(Urgency.DELIVERY) as session:
+            ready = await session.scalar(
+                select(OutboxMessage.id)
+                .where(
+                    OutboxMessage.state == PENDING,
+                    OutboxMessage.priority == URGENT,
+                    OutboxMessage.next_attempt_at <= self._clock.now(),
+                )
+                .limit(1)
+            )
+        return ready is not None
 
     async def _watch_urgent(self, done: asyncio.Event) -> None:
-        """While a normal batch drains (until `done`): serve urgent rows as soon as they are
+        """While the normal lane runs (until `done`): serve urgent rows as soon as they are
         committed. Never cancelled mid-way: an urgent send it began is finished."""
         while not self._stopping and not done.is_set():
             with contextlib.suppress(TimeoutError):
@@ -194,23 +246,13 @@ class Dispatcher:
                 return
             if self._lanes[URGENT].locked():
                 continue
-            async with self._db.read() as session:
-                ready = await session.scalar(
-                    select(OutboxMessage.id)
-                    .where(
-                        OutboxMessage.state == PENDING,
-                        OutboxMessage.priority == URGENT,
-                        OutboxMessage.next_attempt_at <= self._clock.now(),
-                    )
-                    .limit(1)
-                )
-            if ready is not None:
+            if await self._urgent_ready():
                 await self._run_lane(URGENT)
 
     async def claim(self, now: datetime, lane: int | None = None) -> list[Claimed]:
         """Claim ready rows of `lane` (both lanes, urgent first, when None)."""
         size = self.urgent_batch_size if lane == URGENT else self.batch_size
-        async with self._db.transaction() as session:
+        async with self._db.transaction(lane_urgency(lane)) as session:
             # Rows cancelled while claimed by a process that then died: their lease is over.
             # SKIP LOCKED: a row another transaction holds (a claimer's, a feature's) is left for
             # a later claim rather than waited for, and locks are never taken in a circle.
@@ -315,18 +357,18 @@ class Dispatcher:
     async def _send_batch(self, batch: Sequence[Claimed], lane: int = NORMAL) -> None:
         ids = {row.id for row in batch}
         members = [row.target.id for row in batch if row.target.kind == "dm"]
+        urgency = lane_urgency(lane)
         hold = Hold(
             until=self._clock.now() + self._lease,
             ours=set(ids),
             unstarted=set(ids),
-            dm_channels=await self._stored_dm_channels(members),
+            dm_channels=await self._stored_dm_channels(members, urgency),
+            urgency=urgency,
         )
         # Messages to one destination go out in order; different destinations in parallel.
         groups: dict[tuple[str, int], list[Claimed]] = {}
         for row in batch:
             groups.setdefault(row.group, []).append(row)
-        drained = asyncio.Event()
-        watcher = asyncio.create_task(self._watch_urgent(drained)) if lane == NORMAL else None
         try:
             results = await asyncio.gather(
                 *(self._send_group(rows, hold, lane) for rows in groups.values()),
@@ -337,37 +379,30 @@ class Dispatcher:
                     # Its rows stay claimed until the lease ends, then they are tried again.
                     log.error("a delivery group failed", exc_info=result)
         finally:
-            drained.set()
-            if watcher is not None:
-                current = asyncio.current_task()
-                if current is not None and current.cancelling():
-                    watcher.cancel()  # shutting down past the grace period: no waiting
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
             # Also when shutdown ran out of grace and cancelled us: rows not begun go back
             # at once instead of staying locked for the rest of the lease.
             await asyncio.shield(self._after_batch(hold))
 
     async def _after_batch(self, hold: Hold) -> None:
-        await self._store_dm_channels(hold.new_dm_channels)
+        await self._store_dm_channels(hold.new_dm_channels, hold.urgency)
         if hold.unstarted:
-            await self._release(hold.unstarted)
+            await self._release(hold.unstarted, hold.urgency)
 
-    async def _stored_dm_channels(self, members: list[int]) -> dict[int, int]:
+    async def _stored_dm_channels(self, members: list[int], urgency: Urgency) -> dict[int, int]:
         wanted = sorted({m for m in members if not self._sender.known_dm_channel(m)})
         if not wanted:
             return {}
-        async with self._db.read() as session:
+        async with self._db.read(urgency) as session:
             found = await session.execute(
                 select(DmChannel.user_id, DmChannel.channel_id).where(DmChannel.user_id.in_(wanted))
             )
             return {int(u): int(c) for u, c in found.all()}
 
-    async def _store_dm_channels(self, opened: dict[int, int]) -> None:
+    async def _store_dm_channels(self, opened: dict[int, int], urgency: Urgency) -> None:
         if not opened:
             return
         try:
-            async with self._db.transaction() as session:
+            async with self._db.transaction(urgency) as session:
                 for user_id, channel_id in sorted(opened.items()):
                     await upsert(
                         session, DmChannel, {"user_id": user_id}, {"channel_id": channel_id}
@@ -383,7 +418,7 @@ class Dispatcher:
             now = self._clock.now()
             if hold.ours and hold.until - now < timedelta(seconds=ROW_TIMEOUT) + RENEW_MARGIN:
                 until = now + self._lease
-                async with self._db.transaction() as session:
+                async with self._db.transaction(hold.urgency) as session:
                     kept = await session.scalars(
                         update(OutboxMessage)
                         .where(
@@ -399,7 +434,7 @@ class Dispatcher:
                 hold.until = until
         if row.id not in hold.ours:
             return False
-        async with self._db.read() as session:
+        async with self._db.read(hold.urgency) as session:
             state = await session.scalar(
                 select(OutboxMessage.state).where(
                     OutboxMessage.id == row.id, OutboxMessage.claimed_by == self.worker
@@ -409,10 +444,10 @@ class Dispatcher:
             hold.cancelled.add(row.id)
         return state in (PENDING, CANCELLED)
 
-    async def _release(self, ids: set[int]) -> None:
+    async def _release(self, ids: set[int], urgency: Urgency) -> None:
         """Give back rows we claimed but did not begin (stopping): ready at once, the claim's
         attempt returned; cancelled ones are deleted."""
-        async with self._db.transaction() as session:
+        async with self._db.transaction(urgency) as session:
             await session.execute(
                 update(OutboxMessage)
                 .where(

@@ -21,7 +21,7 @@ from collections import deque
 
 from sqlalchemy import text
 
-from bot.db import Database
+from bot.db import Database, Urgency
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,9 @@ class SharedPacer(Pacer):
         the lease's round trip took."""
         span = self._block * self.interval
         loop = asyncio.get_running_loop()
-        async with self._db.transaction() as session:
+        # Every request of both lanes waits for these slots: the lease must never queue for a
+        # connection behind a crowd of ordinary transactions (PostgreSQL's urgent pool).
+        async with self._db.transaction(Urgency.DELIVERY) as session:
             await session.execute(
                 text(
                     "INSERT INTO request_budget (name, next_slot) VALUES (:name, 0) "

@@ -21,7 +21,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.db import Database
+from bot.db import Database, Urgency
 from bot.db.models.outbox import (
     CANCELLED,
     DEAD,
@@ -31,6 +31,7 @@ from bot.db.models.outbox import (
     HOOK_UNDELIVERABLE,
     PENDING,
     SENT,
+    URGENT,
     WAITING,
     OutboxMessage,
 )
@@ -78,13 +79,18 @@ class Recorder:
         self.stats = stats
 
     async def record(self, row: Claimed, outcome: Outcome | None) -> None:
-        if await self._record(row, outcome):
-            await self.run_hook(row.id)
+        # An urgent row's outcome is recorded ahead of ordinary writers: its sender (one of the
+        # urgent lane's few) waits for it before the next alert.
+        urgency = Urgency.DELIVERY if row.priority == URGENT else Urgency.NORMAL
+        if await self._record(row, outcome, urgency):
+            await self.run_hook(row.id, urgency)
 
-    async def _record(self, row: Claimed, outcome: Outcome | None) -> bool:
+    async def _record(
+        self, row: Claimed, outcome: Outcome | None, urgency: Urgency = Urgency.NORMAL
+    ) -> bool:
         """Mark the row; whether it has a hook to run now."""
         now = self._clock.now()
-        async with self._db.transaction() as session:
+        async with self._db.transaction(urgency) as session:
             current = await session.get(OutboxMessage, row.id, with_for_update=True)
             if current is not None and current.state == CANCELLED:
                 if current.claimed_by == self.worker:
@@ -162,12 +168,12 @@ class Recorder:
         for row_id in due:
             await self.run_hook(row_id)
 
-    async def run_hook(self, row_id: int) -> None:
+    async def run_hook(self, row_id: int, urgency: Urgency = Urgency.NORMAL) -> None:
         """Tell the feature about finished row `row_id`: its handler first (the feature's locks),
         then the row marked told (the outbox row's lock), in one transaction."""
         now = self._clock.now()
         try:
-            async with self._db.transaction() as session:
+            async with self._db.transaction(urgency) as session:
                 found = (
                     await session.execute(select(OutboxMessage).where(OutboxMessage.id == row_id))
                 ).scalar_one_or_none()

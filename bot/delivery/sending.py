@@ -17,7 +17,7 @@ from discord.utils import MISSING
 from sqlalchemy import select
 
 from bot.clock import Clock
-from bot.db import Database
+from bot.db import Database, Urgency
 from bot.db.models.outbox import URGENT, OutboxMessage
 from bot.delivery import history, privacy
 from bot.delivery import operations as ops
@@ -196,7 +196,7 @@ class Sender:
             )
             return None
         ids = [int(m["id"]) for m in recent]
-        async with self._db.read() as session:
+        async with self._db.read(Urgency.DELIVERY if urgent else Urgency.NORMAL) as session:
             taken = {
                 int(i)
                 for i in (

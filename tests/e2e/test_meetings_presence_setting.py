@@ -106,9 +106,7 @@ async def test_without_an_option_it_says_what_is_set_and_changes_nothing(
 async def test_a_member_who_is_not_a_moderator_is_refused_and_nothing_changes(
     sim: Simulator, world: World, bot: SteadyBot
 ) -> None:
-    refused = await sim.slash(
-        world.alice, "setup meetings", bypass_permissions=True, **_minutes(2)
-    )
+    refused = await sim.slash(world.alice, "setup meetings", bypass_permissions=True, **_minutes(2))
     assert refused.ephemeral
     assert "This command is for moderators" in refused.content
     shown = await sim.slash(world.mo, "setup meetings")

@@ -1,8 +1,10 @@
 """Due-work items: keys, guilds and payloads, one item's failure kept to itself, the failure hook,
-and the migration that gave existing rows their server."""
+a member's write not held behind a long pass, and the migration that gave existing rows their
+server."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,6 +19,7 @@ from bot.scheduling import ledger
 from bot.scheduling.kinds import DueItem, KindRegistry, WorkKind
 from bot.scheduling.locks import nothing_to_lock
 from bot.scheduling.runner import MAX_ATTEMPTS, LedgerRunner
+from tests.databases import backend_name
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
@@ -143,6 +146,46 @@ async def test_one_failing_item_rolls_back_only_itself(database: Database) -> No
         ("ping", 5, "pending", T0, "error: RuntimeError"),
     ]
     assert [tuple(row) for row in finished] == [("ping", 3), ("plan", 2)]
+
+
+@pytest.mark.skipif(
+    backend_name() != "sqlite",
+    reason="SQLite's items share a transaction per group; PostgreSQL's have their own",
+)
+async def test_a_write_waiting_during_a_long_pass_goes_before_the_rest_of_the_group(
+    database: Database,
+) -> None:
+    """A member's command (or the dispatcher recording a send) that wants to write while the
+    ledger works through a group gets its turn after the item in hand, not after the group."""
+    order: list[str] = []
+    command: asyncio.Task[None] | None = None
+
+    async def members_command() -> None:
+        async with database.transaction() as session:
+            await ledger.schedule(session, "checkin.prompt", 99, T0 + timedelta(days=1))
+        order.append("command")
+
+    async def prompt(session: AsyncSession, item: DueItem, subject: int) -> None:
+        nonlocal command
+        order.append(f"item {item.subject_id}")
+        if command is None:
+            command = asyncio.create_task(members_command())
+            await asyncio.sleep(0)  # one turn of the loop: the command queues for its write
+            assert database.writers_waiting()
+
+    async with database.transaction() as session:
+        for subject in range(1, 6):
+            await ledger.schedule(session, "prompt", subject, T0 - timedelta(minutes=6 - subject))
+    work = LedgerRunner(
+        database, ManualClock(T0), KindRegistry([WorkKind("prompt", nothing_to_lock, prompt)])
+    )
+    await work.run_due()
+    assert command is not None
+    await command
+
+    assert order == ["item 1", "command", "item 2", "item 3", "item 4", "item 5"]
+    assert work.last_run.handled == 5
+    assert [row[:2] for row in await pending(database)] == [("checkin.prompt", 99)]
 
 
 async def test_a_recurring_item_that_fails_for_good_still_plans_its_next_occurrence(

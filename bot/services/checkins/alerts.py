@@ -14,12 +14,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.db import Database
+from bot.db import Database, Urgency
 from bot.db.models import AuditLog, DueWork, GuildSettings, MentoringPair, OutboxMessage
 from bot.db.models.checkins import SHARE_NONE, AlertCopy, CheckinAlert, CheckinMember
 from bot.db.models.mentoring import ACTIVE as PAIR_ACTIVE
@@ -55,6 +56,16 @@ class Raised:
     alert_id: int
     joined: bool
     told: Told
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What the caller of `raise_in` has already read in its transaction (a check-in reads
+    all of it): passed on, so an alert raised in a crowd costs fewer round trips."""
+
+    config: CheckinConfig
+    zone: ZoneInfo
+    sharing: str
 
 
 class Answer(StrEnum):
@@ -194,10 +205,11 @@ class AlertService:
         note: bytes | None,
         mood: int | None,
         craving: int | None,
+        known: Known | None = None,
     ) -> Raised:
         """Open an alert, or join the member's active one. The caller holds the member's
         check-in row locked, so two requests of one member never race to open two."""
-        config = await load_config(session, guild_id)
+        config = known.config if known else await load_config(session, guild_id)
         mentors = await mentors_of(session, guild_id, member_id)
         row = await session.scalar(
             select(CheckinAlert)
@@ -222,13 +234,14 @@ class AlertService:
             )
             store(row, transition.alert)
             session.add(row)
-            await session.flush()
             joined = False
         if note is not None:
             row.note = note
         if mood is not None:
             row.mood, row.craving = mood, craving
-        await self._apply(session, row, transition, config, mentors)
+        if not joined:
+            await session.flush()  # one INSERT, scores included: its id names the copies
+        await self._apply(session, row, transition, config, mentors, known)
         if Step.MENTOR in transition.alert.fired and mentors:
             told = Told.MENTOR
         elif config.alerts_channel_id is not None:
@@ -246,11 +259,12 @@ class AlertService:
         transition: esc.Transition,
         config: CheckinConfig,
         mentors: Sequence[int] | None = None,
+        known: Known | None = None,
     ) -> None:
         before = to_domain(row)
         alert = transition.alert
         store(row, alert)
-        view = await self._view(session, row)
+        view = await self._view(session, row, known)
         for effect in transition.effects:
             if isinstance(effect, esc.FireStep):
                 if mentors is None:
@@ -292,13 +306,20 @@ class AlertService:
                         MEMBER_DM,
                     )
 
-    async def _view(self, session: AsyncSession, row: CheckinAlert) -> rendering.AlertView:
-        sharing = await session.scalar(
-            select(CheckinMember.sharing).where(
-                CheckinMember.guild_id == row.guild_id, CheckinMember.user_id == row.user_id
+    async def _view(
+        self, session: AsyncSession, row: CheckinAlert, known: Known | None = None
+    ) -> rendering.AlertView:
+        if known is not None:
+            sharing: str | None = known.sharing
+            zone = known.zone
+        else:
+            sharing = await session.scalar(
+                select(CheckinMember.sharing).where(
+                    CheckinMember.guild_id == row.guild_id, CheckinMember.user_id == row.user_id
+                )
             )
-        )
-        context = await self._settings.member_context_in(session, row.guild_id, row.user_id)
+            context = await self._settings.member_context_in(session, row.guild_id, row.user_id)
+            zone = context.zone
         note = None
         if row.note is not None:
             try:
@@ -308,7 +329,7 @@ class AlertService:
         return rendering.AlertView(
             alert_id=row.id,
             member_id=row.user_id,
-            zone=context.zone,
+            zone=zone,
             sharing=sharing or SHARE_NONE,
             mood=row.mood,
             craving=row.craving,
@@ -480,8 +501,9 @@ class AlertService:
         role_ids: frozenset[int],
         is_moderator: bool,
     ) -> Answered:
-        """ "I'm reaching out" (`claim`) or "Resolved" (`resolve`) on one copy of an alert."""
-        async with self._db.transaction() as session:
+        """ "I'm reaching out" (`claim`) or "Resolved" (`resolve`) on one copy of an alert.
+        Urgent: a claim stops the chain and tells the member someone is coming."""
+        async with self._db.transaction(Urgency.REQUEST) as session:
             row = await locks.lock_row(session, CheckinAlert, alert_id)
             if row is None:
                 return Answered(Answer.GONE)
@@ -522,7 +544,7 @@ class AlertService:
 
     async def stand_down(self, alert_id: int, *, by: int) -> Answer:
         """The member's "I'm OK now"."""
-        async with self._db.transaction() as session:
+        async with self._db.transaction(Urgency.REQUEST) as session:
             row = await locks.lock_row(session, CheckinAlert, alert_id)
             if row is None:
                 return Answer.GONE

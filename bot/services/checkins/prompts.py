@@ -146,9 +146,17 @@ class PromptService:
             return await self._plan(session, row, now)
 
     async def _plan(
-        self, session: AsyncSession, row: CheckinMember, after: datetime
+        self,
+        session: AsyncSession,
+        row: CheckinMember,
+        after: datetime,
+        zone: ZoneInfo | None = None,
     ) -> ScheduleView:
-        zone = (await self._settings.member_context_in(session, row.guild_id, row.user_id)).zone
+        """Plan (or cancel) the member's next prompt; `zone` when the caller has just read it
+        (a prompt wave's handler would otherwise read it twice per member)."""
+        if zone is None:
+            context = await self._settings.member_context_in(session, row.guild_id, row.user_id)
+            zone = context.zone
         plan = _schedule_of(row, zone)
         upcoming = None
         if plan is None:
@@ -195,7 +203,7 @@ class PromptService:
                 guild_id=row.guild_id,
             )
             row.last_prompt_at = item.due_at
-        await self._plan(session, row, max(item.now, item.due_at))
+        await self._plan(session, row, max(item.now, item.due_at), zone)
 
     async def _judge_last_prompt(
         self, session: AsyncSession, row: CheckinMember, until: datetime

@@ -10,16 +10,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.db import Database
+from bot.db import Database, Urgency
 from bot.db.models import MentoringPair
 from bot.db.models.checkins import Checkin, CheckinMember
 from bot.db.models.mentoring import ACTIVE as PAIR_ACTIVE
 from bot.delivery import outbox
 from bot.delivery.outbox import Target
 from bot.domain.checkins import inputs, risk, signals, trend
+from bot.domain.crisis import mentions_crisis
 from bot.security.notes import NotesCipher
 from bot.services.checkins import rendering
-from bot.services.checkins.alerts import AlertService, Raised, Told
+from bot.services.checkins.alerts import AlertService, Known, Raised, Told
 from bot.services.checkins.config import CrisisLineView, crisis_lines, load_config
 from bot.services.checkins.members import locked_member
 from bot.services.settings import SettingsService
@@ -85,8 +86,15 @@ class SubmissionService:
         crave = inputs.parse_craving(craving)
         text = inputs.parse_note(note)
         wants_support = inputs.parse_support(support)
+        # Asking for support, or words of crisis, reach a human: the transaction goes ahead of
+        # ordinary writers (bot/db/write_turns.py). Known from the check-in alone; a score past
+        # the server's thresholds is known only once its settings are read, inside the turn,
+        # so such a check-in queues as an ordinary one (its alert is still sent urgently). A
+        # read first would cost every check-in of a crowd CPU while the crowd's interactions
+        # still wait to be answered.
+        urgent = wants_support or mentions_crisis(text)
         now = self._clock.now()
-        async with self._db.transaction() as session:
+        async with self._db.transaction(Urgency.REQUEST if urgent else Urgency.NORMAL) as session:
             member = await locked_member(session, guild_id, user_id, now)
             config = await load_config(session, guild_id)
             context = await self._settings.member_context_in(session, guild_id, user_id)
@@ -134,6 +142,7 @@ class SubmissionService:
                     note=token,
                     mood=score,
                     craving=crave,
+                    known=Known(config=config, zone=context.zone, sharing=member.sharing),
                 )
             points = [signals.MoodPoint(at, m) for at, m in recent]
             points.append(signals.MoodPoint(now, score))
@@ -155,7 +164,7 @@ class SubmissionService:
         """An urgent alert now, whatever the schedule or the scores."""
         text = inputs.parse_note(note)
         now = self._clock.now()
-        async with self._db.transaction() as session:
+        async with self._db.transaction(Urgency.REQUEST) as session:
             await locked_member(session, guild_id, user_id, now)
             raised = await self._alerts.raise_in(
                 session,
