@@ -85,34 +85,28 @@ class Database:
         return self._gate[1]
 
     @asynccontextmanager
-    async def urgent_work(self) -> AsyncIterator[None]:
-        """While the block runs, urgent work is under way even between its transactions (the
-        outbox's urgent lane sending a batch of alerts): on PostgreSQL ordinary transactions
-        are let in only a few at a time meanwhile. Nothing on SQLite (its turns do this)."""
-        if self.dialect == "sqlite":
-            yield
-            return
-        gate = self._ordinary_gate()
-        gate.urgent_began()
-        try:
-            yield
-        finally:
-            gate.urgent_ended()
-
-    @asynccontextmanager
     async def _gated(self, urgency: Urgency) -> AsyncIterator[None]:
         """PostgreSQL: through the ordinary gate (bot/db/write_turns.py)."""
         gate = self._ordinary_gate()
+        task = asyncio.current_task()
         if urgency > Urgency.NORMAL:
+            # Only while its transaction is in flight (or waits for a connection): not while its
+            # work waits on Discord, which would hold every ordinary one to a few for seconds.
+            holder = task if task is not None and task not in self._let_in else None
             gate.urgent_began()
+            if holder is not None:
+                self._let_in.add(holder)
             try:
                 yield
             finally:
+                if holder is not None:
+                    self._let_in.discard(holder)
                 gate.urgent_ended()
             return
-        task = asyncio.current_task()
         if task is None or task in self._let_in:
-            yield  # a transaction opened inside one already let in: waiting could deadlock
+            # A transaction opened inside one already under way (ordinary or urgent) in this
+            # task: waiting at a gate that its own outer transaction keeps closed could deadlock.
+            yield
             return
         await gate.enter()
         self._let_in.add(task)

@@ -25,8 +25,9 @@ each outcome in a short transaction:
 - dead: any other 4xx (the message itself is wrong), with the status and code as the reason.
 
 Two lanes: urgent rows (support alerts) are claimed by their own loop with their own senders
-and go first at the pacer; while a normal batch drains, the urgent lane is polled every
-`URGENT_POLL` seconds, so a wave of thousands of DMs never delays an alert by more than that.
+and go first at the pacer; while a normal batch drains, and while urgent batches are being sent
+(one may be waiting out a retry), the urgent lane is looked at every `URGENT_POLL` seconds, so
+neither a wave of thousands of DMs nor another alert's retry delays an alert by more than that.
 
 Edits wait (state `waiting`) until their original is sent, then go out in order; cancelled
 rows are skipped if their send has not begun (bot/delivery/outbox.py).
@@ -193,10 +194,10 @@ class Dispatcher:
     async def _run_lane(self, lane: int) -> None:
         async with self._lanes[lane]:
             if lane == URGENT:
-                # Its sends' round trips (renewals, records, the pacer's leases) are urgent too
-                # between its transactions: fewer ordinary ones run meanwhile (PostgreSQL).
-                async with self._db.urgent_work():
-                    await self._drain(URGENT)
+                # Its transactions are urgent (their own pool, ahead in SQLite's turns, and on
+                # PostgreSQL fewer ordinary ones in flight meanwhile); its waits on Discord hold
+                # nobody else back.
+                await self._drain(URGENT)
                 return
             # The whole normal lane is watched, its claims too: a claim may wait behind a crowd
             # of ordinary writers (for SQLite's turn, or a PostgreSQL connection), and an alert
@@ -214,15 +215,41 @@ class Dispatcher:
                     await watcher
 
     async def _drain(self, lane: int) -> None:
+        if lane == URGENT:
+            await self._drain_urgent()
+            return
         while not self._stopping:
-            # A look before the claim: an urgent claim goes ahead of other writers, so one
-            # that would find nothing must not take their turn on every pass.
-            if lane == URGENT and not await self._urgent_ready():
-                return
             batch = await self.claim(self._clock.now(), lane)
             if not batch:
                 return
             await self._send_batch(batch, lane)
+
+    async def _drain_urgent(self) -> None:
+        """Claim and send urgent rows; while batches are being sent, look again every
+        `URGENT_POLL` seconds and send what came in beside them. An alert's send being retried
+        (discord.py waits seconds after a 5xx, up to `ROW_TIMEOUT` for one that hangs) must not
+        hold back an alert committed meanwhile: the lane's senders (`URGENT_CONCURRENCY`) are
+        shared, so a new batch's rows go out as soon as one of them is free."""
+        sending: set[asyncio.Task[None]] = set()
+        try:
+            while not self._stopping:
+                # A look before the claim: an urgent claim goes ahead of other writers, so one
+                # that would find nothing must not take their turn on every pass.
+                if await self._urgent_ready():
+                    batch = await self.claim(self._clock.now(), URGENT)
+                    if batch:
+                        sending.add(asyncio.create_task(self._send_batch(batch, URGENT)))
+                        continue
+                if not sending:
+                    return
+                done, sending = await asyncio.wait(sending, timeout=URGENT_POLL)
+                for task in done:
+                    task.result()  # a batch's own failures are logged; anything else is raised
+        finally:
+            # Never cancelled mid-way: an urgent send begun is finished (its rows go back if
+            # shutdown ran out of grace, in `_send_batch`).
+            if sending:
+                await asyncio.wait(sending)
 
     async def _urgent_ready(self) -> bool:
         async with self._db.read(Urgency.DELIVERY) as session:

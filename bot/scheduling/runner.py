@@ -25,6 +25,7 @@ claimed items not yet handled at once, so another process need not wait for the 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
 import socket
@@ -32,13 +33,14 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, cast
 
 from sqlalchemy import Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.db import Database
+from bot.db import Database, Urgency
 from bot.db.models.scheduling import DONE, DROPPED, FAILED, PENDING, DueWork
 from bot.scheduling.kinds import DueItem, KindRegistry, Verdict, WorkKind, judge
 
@@ -174,26 +176,19 @@ class LedgerRunner:
             return []
         size = limit or self.batch_size
         urgent = self.kinds.urgent_names()
-        async with self._db.transaction() as session:
-            found: list[Any] = []
-            # Two probes of the (state, kind, available_at) index rather than one sort by
-            # urgency: the cost stays with the due rows taken, not with all the due rows.
-            for chosen in (urgent, [name for name in names if name not in urgent]):
-                if chosen and len(found) < size:
-                    found += await self._due(session, chosen, now, size - len(found))
-            if not found:
-                return []
-            until = now + self._lease
-            await session.execute(
-                update(DueWork)
-                .where(DueWork.id.in_([row.id for row in found]))
-                .values(
-                    claimed_by=self.worker,
-                    claimed_until=until,
-                    available_at=until,
-                    attempts=DueWork.attempts + 1,
-                )
-            )
+        found: list[Any] = []
+        # Urgent kinds (an escalation step, on an alert's way to a human) are claimed in an
+        # urgent transaction of their own, ahead of ordinary writers (bot/db/write_turns.py); a
+        # look first, so that a claim that would find nothing takes nobody's turn. Two probes of
+        # the (state, kind, available_at) index rather than one sort by urgency: the cost stays
+        # with the due rows taken, not with all the due rows.
+        if urgent and await self._any_due(urgent, now):
+            found = await self._claim_rows(urgent, now, size, Urgency.REQUEST)
+        others = [name for name in names if name not in urgent]
+        # Urgent rows found are handled at once: claiming ordinary ones too would queue them
+        # behind every ordinary writer. The next batch takes the rest.
+        if others and not found:
+            found = await self._claim_rows(others, now, size, Urgency.NORMAL)
         return [
             Claimed(
                 id=row.id,
@@ -207,6 +202,46 @@ class LedgerRunner:
             )
             for row in found
         ]
+
+    async def _any_due(self, names: list[str], now: datetime) -> bool:
+        async with self._db.read(Urgency.REQUEST) as session:
+            found = await session.scalar(
+                select(DueWork.id)
+                .where(
+                    DueWork.state == PENDING,
+                    DueWork.available_at <= now,
+                    DueWork.kind.in_(names),
+                )
+                .limit(1)
+            )
+        return found is not None
+
+    async def _claim_rows(
+        self, names: list[str], now: datetime, limit: int, urgency: Urgency
+    ) -> list[Any]:
+        async with self._db.transaction(urgency) as session:
+            found = await self._due(session, names, now, limit)
+            if not found:
+                return []
+            until = now + self._lease
+            await session.execute(
+                update(DueWork)
+                .where(DueWork.id.in_([row.id for row in found]))
+                .values(
+                    claimed_by=self.worker,
+                    claimed_until=until,
+                    available_at=until,
+                    attempts=DueWork.attempts + 1,
+                )
+            )
+        return found
+
+    def _urgency(self, kind: str) -> Urgency:
+        """Urgent kinds' items run in urgent transactions too: a step waits behind no crowd."""
+        return Urgency.REQUEST if kind in self.kinds.urgent_names() else Urgency.NORMAL
+
+    def _is_of(self, urgency: Urgency, claim: Claimed) -> bool:
+        return self._urgency(claim.kind) == urgency
 
     @staticmethod
     async def _due(session: AsyncSession, names: list[str], now: datetime, limit: int) -> list[Any]:
@@ -246,8 +281,14 @@ class LedgerRunner:
             if self._db.dialect == "sqlite":
                 rest = claimed
                 while rest and not self._stopping:
-                    group = rest[:SQLITE_ITEMS_PER_TRANSACTION]
-                    rest = rest[await self._handle_group(group, now, stats, finished) :]
+                    # A group shares one urgency (the claim puts urgent kinds' items first).
+                    urgency = self._urgency(rest[0].kind)
+                    group = list(
+                        itertools.takewhile(
+                            partial(self._is_of, urgency), rest[:SQLITE_ITEMS_PER_TRANSACTION]
+                        )
+                    )
+                    rest = rest[await self._handle_group(group, now, stats, finished, urgency) :]
             else:
                 queue = iter(claimed)
 
@@ -266,15 +307,16 @@ class LedgerRunner:
 
     async def _handle_alone(self, claim: Claimed, now: datetime, stats: RunStats) -> None:
         kind, verdict, item = self._prepare(claim, now)
+        urgency = self._urgency(claim.kind)
         try:
-            async with self._db.transaction() as session:
+            async with self._db.transaction(urgency) as session:
                 outcome = await self._run(session, kind, claim, item, verdict, now)
         except Exception as exc:
             # Only this item's transaction is rolled back: its row is pending and claimed by us
             # again, and the others' work stands.
             self._count_error(stats, claim)
             try:
-                async with self._db.transaction() as session:
+                async with self._db.transaction(urgency) as session:
                     await self._record_failure(session, kind, claim, item, exc, now)
             except Exception:
                 log.exception(
@@ -286,7 +328,12 @@ class LedgerRunner:
         self._count(stats, outcome, verdict, item)
 
     async def _handle_group(
-        self, group: list[Claimed], now: datetime, stats: RunStats, finished: set[int]
+        self,
+        group: list[Claimed],
+        now: datetime,
+        stats: RunStats,
+        finished: set[int],
+        urgency: Urgency = Urgency.NORMAL,
     ) -> int:
         """SQLite only: the group shares a transaction; each item's row is marked when its turn
         comes (so an item an earlier handler of the group cancelled or moved is skipped), then
@@ -302,7 +349,7 @@ class LedgerRunner:
         while its ledger pass ran. Returns how
         many of the group's items it took; the caller starts the next group after them."""
         outcomes: list[tuple[Claimed, str, Verdict, DueItem]] = []
-        async with self._db.transaction() as session:
+        async with self._db.transaction(urgency) as session:
             for claim in group:
                 kind, verdict, item = self._prepare(claim, now)
                 if self._stopping or (outcomes and self._db.writers_waiting()):
