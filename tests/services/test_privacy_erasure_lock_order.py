@@ -80,9 +80,13 @@ async def test_erasing_a_member_while_their_timed_work_runs_neither_deadlocks_no
         for kind in services.work_kinds()
     ]
     clock.set(NINE)
+    # The step is urgent and claimed in a batch of its own; a second worker (another process)
+    # takes the prompt while the first holds the step.
     runner = LedgerRunner(database, clock, KindRegistry(kinds), worker="runner")
+    other = LedgerRunner(database, clock, KindRegistry(kinds), worker="other")
     batch = asyncio.create_task(runner.run_due())
     await asyncio.wait_for(step_gate.entered.wait(), timeout=20)
+    other_batch = asyncio.create_task(other.run_due())
     await asyncio.wait_for(prompt_gate.entered.wait(), timeout=20)
 
     erasure = asyncio.create_task(services.privacy.erase(MemberRef(GUILD, ALICE)))
@@ -103,11 +107,12 @@ async def test_erasing_a_member_while_their_timed_work_runs_neither_deadlocks_no
     await wait_until(step_finished)
     prompt_gate.release.set()
     outcomes = await asyncio.wait_for(
-        asyncio.gather(erasure, batch, return_exceptions=True), timeout=60
+        asyncio.gather(erasure, batch, other_batch, return_exceptions=True), timeout=60
     )
 
     assert [o for o in outcomes if isinstance(o, BaseException)] == []
     assert runner.last_run.errors == 0
+    assert other.last_run.errors == 0
     assert await tables_holding(database, ALICE) == {}
     async with database.read() as session:
         pending_work = (
