@@ -22,7 +22,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from bench.common import backend, fresh_database, wake_on_commit, wave_figures
+from bench.common import backend, fresh_database, wave_figures
 from bot.app import SteadyBot
 from bot.services.checkins.rendering import prompt_message
 from bot.simulator import SimMember, SimMessage, Simulator
@@ -79,7 +79,7 @@ async def _wave(
     before = {p.id: len(sim.dms(p)) for p in people}
     first = len(sim.requests)
     started = time.perf_counter()
-    with wake_on_commit(bot):
+    with bot.realtime.woken_on_commit(bot.clock.now):
         await sim.advance(to=at)
     elapsed = time.perf_counter() - started
     figures = wave_figures(

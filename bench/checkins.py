@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from bench.common import backend, fresh_database, wake_on_commit
+from bench.common import backend, fresh_database
 from bot.app import SteadyBot
 from bot.db.models import Checkin, MentoringPair
 from bot.delivery.outbox import OutgoingMessage, Target, enqueue
@@ -131,7 +131,7 @@ async def _crowd(
             return
         interaction_of[index] = str(result.interaction.id)
 
-    with wake_on_commit(bot):
+    with bot.realtime.woken_on_commit(bot.clock.now):
         wall = time.perf_counter()
         await asyncio.gather(*(check_in(i) for i in range(members)))
         wall = time.perf_counter() - wall

@@ -1,10 +1,9 @@
 """Shared pieces: fresh databases (SQLite, or PostgreSQL with STEADY_BENCH_DATABASE_URL), bulk
-rows, the timing of a bot's interaction handling, the real clock's wake-ups under the simulator's
-manual clock, and a DM wave's figures against the floor that Discord's global rate limit sets."""
+rows, the timing of a bot's interaction handling, and a DM wave's figures against the floor
+that Discord's global rate limit sets."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import resource
 import tempfile
@@ -25,7 +24,6 @@ from sqlalchemy.engine import URL, make_url
 
 from bot.db import Database
 from bot.db.migrate import migrate_url
-from bot.scheduling import wake
 from bot.simulator.server import SimRequest
 
 POSTGRES_ENV = "STEADY_BENCH_DATABASE_URL"
@@ -33,29 +31,6 @@ GLOBAL_LIMIT = 50  # requests per second, the simulator's and Discord's
 SEND = "POST /channels/{channel_id}/messages"
 OPEN_DM = "POST /users/@me/channels"
 WAVE_RATIO_LIMIT = 1.15
-
-
-@contextmanager
-def wake_on_commit(bot: Any) -> Iterator[None]:
-    """While the block runs, do what the real-clock wake-ups do (bot/scheduling/wakeups.py) when
-    a commit announces work due now: start the drains (the ledger's and the dispatcher's). With
-    the simulator's manual clock nothing else starts the dispatcher while a long ledger pass is
-    still writing the outbox rows it would send."""
-    loop = asyncio.get_running_loop()
-
-    def start_drains() -> None:
-        for work in bot.timed_work:
-            bot.realtime.start(work)
-
-    def listener(when: datetime | None) -> None:
-        if when is None or when <= bot.clock.now():
-            loop.call_soon(start_drains)
-
-    wake.subscribe(listener)
-    try:
-        yield
-    finally:
-        wake.unsubscribe(listener)
 
 
 def backend() -> str:

@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 
+from bot.scheduling import wake
 from bot.timed_work import TimedWork
 
 log = logging.getLogger(__name__)
@@ -111,6 +113,28 @@ class SideBySide:
         if work in works:
             for later in works[works.index(work) + 1 :]:
                 self.start(later)
+
+    @contextmanager
+    def woken_on_commit(self, now: Callable[[], datetime]) -> Iterator[None]:
+        """While the block runs, do what the real-clock wake-ups do (bot/scheduling/wakeups.py)
+        when a commit announces work due by `now()`: start every drain. Under the simulator's
+        manual clock nothing else starts the dispatcher while a long ledger pass is still
+        writing the rows it would send (benchmarks and tests of a crowd use this)."""
+        loop = asyncio.get_running_loop()
+
+        def start_drains() -> None:
+            for work in self._works:
+                self.start(work)
+
+        def listener(when: datetime | None) -> None:
+            if when is None or when <= now():
+                loop.call_soon(start_drains)
+
+        wake.subscribe(listener)
+        try:
+            yield
+        finally:
+            wake.unsubscribe(listener)
 
     async def settled(self) -> None:
         """Wait until no drain is running."""

@@ -20,7 +20,6 @@ from tests.e2e.test_urgent_path import (
     check_in,
     count_checkins,
     until_queued,
-    woken_on_commit,
 )
 
 
@@ -76,7 +75,7 @@ async def test_an_escalation_step_due_during_a_crowd_is_posted_before_the_crowd_
 
     turns.acquire = noting_acquire  # type: ignore[method-assign]
 
-    with woken_on_commit(bot):
+    with bot.realtime.woken_on_commit(bot.clock.now):
         holder = asyncio.create_task(hold_the_turn())
         await holding.wait()
         waiting = [asyncio.create_task(ordinary(member)) for member in crowd]
@@ -125,7 +124,7 @@ async def test_an_alert_committed_while_another_alerts_send_is_being_retried_doe
 
     sim.request_log.on_add(on_request)
     sim.fail_next(SEND, 500)  # discord.py retries this one itself, after a second
-    with woken_on_commit(bot):
+    with bot.realtime.woken_on_commit(bot.clock.now):
         await check_in(bot, world, alice, support=True)
         await sim.wait_until(lambda: "bob ok" in order and "frank ok" in order, within=30)
         await asyncio.gather(*asked)
@@ -174,7 +173,7 @@ async def test_ordinary_transactions_are_not_held_to_four_while_the_urgent_lane_
 
     sim.request_log.on_add(on_request)
     sim.fail_next(SEND, 500)  # discord.py sleeps a second, then sends it again
-    with woken_on_commit(bot):
+    with bot.realtime.woken_on_commit(bot.clock.now):
         await check_in(bot, world, alice, support=True)
         await sim.wait_until(lambda: "bob ok" in order, within=30)
         await asyncio.gather(*started)

@@ -9,9 +9,6 @@ bot/db/database.py). Causality only: what had been stored when the mentor's DM r
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime
 
 import pytest
 from sqlalchemy import func, select, text
@@ -21,7 +18,6 @@ from bot.app import SteadyBot
 from bot.db import Urgency
 from bot.db.engine import POOL_OVERFLOW, POOL_SIZE
 from bot.db.models import Checkin
-from bot.scheduling import wake
 from bot.simulator import SimMember, Simulator
 from tests.databases import backend_name
 from tests.e2e.checkins_helpers import pair
@@ -29,27 +25,6 @@ from tests.e2e.conftest import World
 
 SEND = "POST /channels/{channel_id}/messages"
 CROWD = 200
-
-
-@contextmanager
-def woken_on_commit(bot: SteadyBot) -> Iterator[None]:
-    """What the real-clock wake-ups do when a commit announces work due now (the simulator's
-    manual clock has none): start the timed works' drains."""
-    loop = asyncio.get_running_loop()
-
-    def start_drains() -> None:
-        for work in bot.timed_work:
-            bot.realtime.start(work)
-
-    def listener(when: datetime | None) -> None:
-        if when is None or when <= bot.clock.now():
-            loop.call_soon(start_drains)
-
-    wake.subscribe(listener)
-    try:
-        yield
-    finally:
-        wake.unsubscribe(listener)
 
 
 def stored_when_dm_left(sim: Simulator, mentor: SimMember, stored: list[int]) -> list[int]:
@@ -108,7 +83,7 @@ async def test_a_support_checkin_queued_after_a_crowd_reaches_the_mentor_before_
             holding.set()
             await release.wait()
 
-    with woken_on_commit(bot):
+    with bot.realtime.woken_on_commit(bot.clock.now):
         holder = asyncio.create_task(hold_the_turn())
         await holding.wait()
         # The whole crowd queues first, then the member who asks for support.
@@ -153,7 +128,7 @@ async def test_a_support_checkin_reaches_the_mentor_while_every_ordinary_connect
         await check_in(bot, world, member, support=False)
         stored.append(member.id)
 
-    with woken_on_commit(bot):
+    with bot.realtime.woken_on_commit(bot.clock.now):
         holders = [asyncio.create_task(hold_a_connection(i)) for i in range(connections)]
         await asyncio.wait_for(all_held.wait(), timeout=30)
         waiting = [asyncio.create_task(ordinary(member)) for member in crowd]
