@@ -299,7 +299,17 @@ class LedgerRunner:
                         await self._handle_alone(claim, now, stats)
                         finished.add(claim.id)
 
-                await asyncio.gather(*(work() for _ in range(ITEM_CONCURRENCY)))
+                workers = [asyncio.create_task(work()) for _ in range(ITEM_CONCURRENCY)]
+                try:
+                    await asyncio.gather(*workers)
+                finally:
+                    # Cancelled (shutdown past its grace): a cancelled gather returns before
+                    # its workers have unwound, and a worker's transaction still rolling back
+                    # holds its row locked, so the release below (SKIP LOCKED) would leave
+                    # that row claimed until its lease ran out. Wait for them first.
+                    for worker in workers:
+                        worker.cancel()
+                    await asyncio.wait(workers)
         finally:
             rest = [claim for claim in claimed if claim.id not in finished]
             if rest:
