@@ -89,7 +89,7 @@ class WakeUps:
         )
         if self._maintenance is not None:
             self._scheduler.add_job(
-                self._maintenance,
+                self._run_maintenance,
                 "cron",
                 hour=4,
                 minute=17,
@@ -98,11 +98,11 @@ class WakeUps:
             )
         if self._rebuild is not None:
             self._scheduler.add_job(
-                self._rebuild, "cron", hour=4, minute=37, id=REBUILD_JOB, replace_existing=True
+                self._run_rebuild, "cron", hour=4, minute=37, id=REBUILD_JOB, replace_existing=True
             )
             # At start too, as its own job: the start-up (and its catch-up) need not wait.
             self._scheduler.add_job(
-                self._rebuild, "date", id=REBUILD_AT_START_JOB, replace_existing=True
+                self._run_rebuild, "date", id=REBUILD_AT_START_JOB, replace_existing=True
             )
         wake.subscribe(self._on_commit)
         self._started, self._stopping = True, False
@@ -156,6 +156,17 @@ class WakeUps:
             self._woken, "date", run_date=when, id=WAKE_JOB, replace_existing=True
         )
         self.armed_at = when
+
+    # The jobs' own coroutine functions: APScheduler awaits a job only when its function is
+    # one. Given a plain callable (a lambda returning a coroutine) it calls it in a worker
+    # thread and drops the coroutine unawaited, so the daily pruning and repair never ran.
+    async def _run_maintenance(self) -> None:
+        if self._maintenance is not None:
+            await self._maintenance()
+
+    async def _run_rebuild(self) -> None:
+        if self._rebuild is not None:
+            await self._rebuild()
 
     async def _woken(self) -> None:
         # The date job has fired and is gone: nothing is armed until the pass re-arms, so every

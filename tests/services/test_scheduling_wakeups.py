@@ -19,7 +19,7 @@ from bot.scheduling.kinds import DueItem, KindRegistry, WorkKind
 from bot.scheduling.locks import nothing_to_lock
 from bot.scheduling.runner import LedgerRunner
 from bot.scheduling.side_by_side import SideBySide
-from bot.scheduling.wakeups import REBUILD_JOB, SWEEP_JOB, WAKE_JOB, WakeUps
+from bot.scheduling.wakeups import MAINTENANCE_JOB, REBUILD_JOB, SWEEP_JOB, WAKE_JOB, WakeUps
 
 T0 = datetime(2099, 3, 1, 12, tzinfo=UTC)  # far ahead of real time: nothing fires by itself
 
@@ -289,8 +289,9 @@ async def test_the_rebuild_runs_at_start_and_then_daily(database: Database) -> N
 
     jobs = scheduler()
     jobs.start()
+    # As the bot wires it: a plain callable that returns the coroutine (bot/app.py's lambda).
     wakeups = WakeUps(
-        jobs, Host(LedgerRunner(database, clock, KindRegistry())), clock, rebuild=rebuild
+        jobs, Host(LedgerRunner(database, clock, KindRegistry())), clock, rebuild=lambda: rebuild()
     )
     try:
         await wakeups.start()
@@ -298,6 +299,34 @@ async def test_the_rebuild_runs_at_start_and_then_daily(database: Database) -> N
         daily = jobs.get_job(REBUILD_JOB)
         assert daily is not None
         assert str(daily.trigger) == "cron[hour='4', minute='37']"
+    finally:
+        await wakeups.stop()
+        jobs.shutdown(wait=False)
+
+
+async def test_the_daily_maintenance_runs_when_its_time_comes(database: Database) -> None:
+    clock = SystemClock()
+    maintained = asyncio.Event()
+
+    async def maintenance() -> None:
+        maintained.set()
+
+    jobs = scheduler()
+    jobs.start()
+    wakeups = WakeUps(
+        jobs,
+        Host(LedgerRunner(database, clock, KindRegistry())),
+        clock,
+        maintenance=lambda: maintenance(),
+    )
+    try:
+        await wakeups.start()
+        daily = jobs.get_job(MAINTENANCE_JOB)
+        assert daily is not None
+        assert str(daily.trigger) == "cron[hour='4', minute='17']"
+        daily.modify(next_run_time=datetime.now(UTC))  # 04:17 has come
+        jobs.wakeup()
+        await asyncio.wait_for(maintained.wait(), timeout=10)
     finally:
         await wakeups.stop()
         jobs.shutdown(wait=False)
