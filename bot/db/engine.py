@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot.db.sqlite_driver import one_trip_dbapi
 from bot.db.write_turns import Urgency
 
 # Marks a connection whose transaction only reads, so SQLite need not take the write lock.
@@ -52,6 +53,7 @@ def _sqlite_engine(url: URL, *, echo: bool) -> AsyncEngine:
         echo=echo,
         hide_parameters=True,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        module=one_trip_dbapi(),
     )
 
     @event.listens_for(engine.sync_engine, "connect")
