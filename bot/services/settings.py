@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -84,18 +84,16 @@ class SettingsService:
         member_zone = select(MemberSettings.timezone).where(
             MemberSettings.guild_id == guild_id, MemberSettings.user_id == user_id
         )
-        found = (
+        # From a one-row source, the guild's row joined if it has one: a single round trip even
+        # for a server that never changed a setting.
+        one_row = select(literal(1).label("one")).subquery()
+        row, chosen = (
             await session.execute(
-                select(GuildSettings, member_zone.scalar_subquery()).where(
-                    GuildSettings.guild_id == guild_id
-                )
+                select(GuildSettings, member_zone.scalar_subquery())
+                .select_from(one_row)
+                .outerjoin(GuildSettings, GuildSettings.guild_id == guild_id)
             )
-        ).first()
-        row: GuildSettings | None
-        if found is None:
-            row, chosen = None, await session.scalar(member_zone)
-        else:
-            row, chosen = found
+        ).one()
         return self.context_from(guild_id, row, chosen)
 
     def context_from(

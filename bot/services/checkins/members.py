@@ -17,18 +17,20 @@ async def locked_member(
 ) -> CheckinMember:
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await session.execute(
-        insert(CheckinMember)
-        .values(guild_id=guild_id, user_id=user_id, sharing="none", updated_at=now)
-        .on_conflict_do_nothing(index_elements=["guild_id", "user_id"])
+    statement = insert(CheckinMember).values(
+        guild_id=guild_id, user_id=user_id, sharing="none", updated_at=now
     )
-    row = await session.scalar(
-        select(CheckinMember)
-        .where(CheckinMember.guild_id == guild_id, CheckinMember.user_id == user_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    assert row is not None  # inserted just above if it was missing
+    # One round trip: the row is created if missing, else "updated" to itself, which locks it
+    # on PostgreSQL as FOR UPDATE would (SQLite's single writer serialises anyway).
+    row = (
+        await session.scalars(
+            statement.on_conflict_do_update(
+                index_elements=["guild_id", "user_id"],
+                set_={"user_id": statement.excluded.user_id},
+            ).returning(CheckinMember),
+            execution_options={"populate_existing": True},
+        )
+    ).one()
     return row
 
 
