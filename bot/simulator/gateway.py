@@ -179,6 +179,7 @@ class Gateway:
         heartbeat_interval_ms: int,
         resume_url: Callable[[], str],
         message_filter: Callable[[str, JSON, int], JSON],
+        changes: Changes | None = None,
     ) -> None:
         self.world = world
         self.token = token
@@ -188,7 +189,9 @@ class Gateway:
         self.sessions: dict[str, Session] = {}
         self.connections: set[Connection] = set()
         self.log: list[tuple[str, int, str | None]] = []
-        self._changes = Changes()
+        # Shared with the simulator's waits, so that a session coming up or being sent its
+        # events wakes them too (`sim.wait_until(lambda: sim.gateway.connected)`).
+        self._changes = changes or Changes()
 
     # -- events from the world -------------------------------------------------------------
 

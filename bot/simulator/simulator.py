@@ -105,12 +105,16 @@ class Simulator(MemberActions, PresenceActions):
             reply_timeout=reply_timeout,
             time_source=time_source,
         )
+        # Woken by every message change, every request and every gateway session's change,
+        # for `wait_until` and friends.
+        self._changes = Changes()
         self.gateway = Gateway(
             self.world,
             token=self.token,
             heartbeat_interval_ms=heartbeat_interval_ms,
             resume_url=lambda: self.gateway_url,
             message_filter=self._without_content,
+            changes=self._changes,
         )
         self.limiter = RateLimiter(
             global_limit=global_rate_limit,
@@ -133,8 +137,6 @@ class Simulator(MemberActions, PresenceActions):
         # Discord's own automation over time (scheduled-event status, thread archiving);
         # its figures are attributes tests may change (`sim.automation.empty_channel_grace`).
         self.automation = Automation(self.world)
-        # Woken by every message change and every request, for `wait_until` and friends.
-        self._changes = Changes()
         self.world.on_message(lambda _message: self._changes.notify())
         self.request_log.on_add(self._changes.notify)
         self.world.set_emitter(self.gateway.dispatch)
