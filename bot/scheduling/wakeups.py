@@ -162,11 +162,21 @@ class WakeUps:
     # thread and drops the coroutine unawaited, so the daily pruning and repair never ran.
     async def _run_maintenance(self) -> None:
         if self._maintenance is not None:
-            await self._maintenance()
+            await self._stopped_quietly(self._maintenance, "the daily maintenance")
 
     async def _run_rebuild(self) -> None:
         if self._rebuild is not None:
-            await self._rebuild()
+            await self._stopped_quietly(self._rebuild, "the repair pass")
+
+    @staticmethod
+    async def _stopped_quietly(job: Callable[[], Awaitable[Any]], what: str) -> None:
+        """Run a job; a stop of the bot that cancels it midway is not its failure (APScheduler
+        would log it as one, with a traceback): each job's work is transactions that either
+        committed or did not, and the next run does what is left."""
+        try:
+            await job()
+        except asyncio.CancelledError:
+            log.info("%s was stopped midway by the shutdown; its next run finishes it", what)
 
     async def _woken(self) -> None:
         # The date job has fired and is gone: nothing is armed until the pass re-arms, so every
