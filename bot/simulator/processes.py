@@ -21,8 +21,11 @@ from bot.clock import SystemClock
 from bot.config import Settings
 from bot.simulator.harness import discord_endpoints
 
-async def main(url, api, gateway, token):
-    settings = Settings(database_url=url, discord_token=token)
+async def main(url, api, gateway, token, guild=None):
+    # With a guild: its slash commands are synced there at start, as with a dev guild.
+    settings = Settings(
+        database_url=url, discord_token=token, dev_guild_id=int(guild) if guild else None
+    )
     with discord_endpoints(api, gateway):
         database = await runtime.open_database(settings)
         bot = runtime.create_bot(settings, database, SystemClock(), guild_ready_timeout=0.05)
@@ -33,10 +36,15 @@ asyncio.run(main(*sys.argv[1:]))
 
 
 @asynccontextmanager
-async def bot_processes(sim: Simulator, database_url: str, count: int) -> AsyncIterator[list[int]]:
+async def bot_processes(
+    sim: Simulator, database_url: str, count: int, *, commands_in: int | None = None
+) -> AsyncIterator[list[int]]:
     """`count` bot processes on `database_url` while the block runs, stopped with SIGTERM as a
-    host would. The yielded list holds their exit codes once the block has ended."""
+    host would. The yielded list holds their exit codes once the block has ended. With
+    `commands_in` (a guild id) the slash commands are synced to that guild at start."""
     arguments = [database_url, sim.api_base, sim.gateway_url, sim.token]
+    if commands_in is not None:
+        arguments.append(str(commands_in))
     processes = [
         await asyncio.create_subprocess_exec(
             sys.executable, "-c", RUN, *arguments, stderr=asyncio.subprocess.DEVNULL
