@@ -20,7 +20,7 @@ from bot.delivery import tracing
 from bot.delivery.acks import Acknowledgements
 from bot.delivery.components import PERSISTENT_ITEMS
 from bot.delivery.dispatcher import Dispatcher
-from bot.delivery.pacing import Pacer, SharedPacer
+from bot.delivery.pacing import SharedPacer, WindowPacer
 from bot.delivery.status import DeliveryHealth
 from bot.scheduling.kinds import KindRegistry
 from bot.scheduling.maintenance import prune
@@ -93,7 +93,7 @@ class SteadyBot(commands.Bot):
             database,
             clock,
             # Processes on one PostgreSQL database share Discord's global budget.
-            pacer=SharedPacer(database) if database.dialect == "postgresql" else Pacer(),
+            pacer=SharedPacer(database) if database.dialect == "postgresql" else WindowPacer(),
             bot_user_id=lambda: self.user.id if self.user is not None else None,
         )
         # Each drains in a task of its own (bot.scheduling.side_by_side); the ledger first:

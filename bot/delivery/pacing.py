@@ -1,15 +1,17 @@
 """Keeping Steady's own REST traffic under Discord's global limit (50 requests per second).
 
 discord.py only reacts to a global 429 after it happened; at that point every request waits.
-The dispatcher asks a pacer before each request it makes (DM-channel opens included), so it
-stays under the limit instead of bouncing off it. Slots are handed out one at a time, urgent
-requests first: a support alert never queues behind a bulk wave's requests. Real (loop) time,
-not the bot's clock: Discord's limits run on real time even when the bot's clock is a test's
-ManualClock.
+The dispatcher makes each request it sends (DM-channel opens included) inside a pacer's slot,
+so it stays under the limit instead of bouncing off it. Slots are handed out one at a time,
+urgent requests first: a support alert never queues behind a bulk wave's requests. Real (loop)
+time, not the bot's clock: Discord's limits run on real time even when the bot's clock is a
+test's ManualClock.
 
-Several processes on one PostgreSQL database share one budget (`SharedPacer`): each leases
-small blocks of slots from one row, timed by the database's clock, so together they stay under
-the limit that Discord counts per bot token.
+One process alone (SQLite) counts the requests that may have reached Discord in the last second
+(`WindowPacer`): after a quiet spell a burst leaves at once. Several processes on one PostgreSQL
+database share one budget (`SharedPacer`): each leases blocks of evenly spaced slots from one
+row, timed by the database's clock, so together they stay under the limit that Discord counts
+per bot token.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import AsyncIterator
 
 from sqlalchemy import text
 
@@ -25,15 +28,18 @@ from bot.db import Database, Urgency
 
 log = logging.getLogger(__name__)
 
-# Discord allows 50 requests per second and does not say how it counts them. At most BURST
-# requests in any WINDOW seconds stays under 50 in any one second however it counts (a fixed
-# window from a first request, as discord.js assumes; a sliding one; a bucket refilled at 50 a
-# second), with room for the network's jitter (up to WINDOW - 1 s) and for the bot's other
-# REST calls. Sustained, that is 47 a second; after a quiet spell the next BURST go at once, so
-# a crowd of alerts does not leave one by one, each waiting for the slot of the one before.
+# Below 50 to leave room for the network's jitter and for the bot's other REST calls: the even
+# spacing the processes sharing PostgreSQL's budget keep (SharedPacer).
+DEFAULT_RATE = 47.0
+# One process alone (WindowPacer): at most BURST requests that may have reached Discord within
+# any WINDOW. Discord allows 50 a second without saying how it counts them; a request is
+# counted from its slot until a second after its answer came back, so no one second can see
+# more than BURST of them however it counts (a fixed window, a sliding one, a bucket refilled
+# at 50 a second) and whatever the network's delays (a cold connection's handshake delays the
+# first of a burst, not the next). After a quiet spell the next BURST go at once: a crowd of
+# alerts does not leave one by one, each waiting for the slot of the one before.
 BURST = 48
-WINDOW = 1.02
-DEFAULT_RATE = BURST / WINDOW
+WINDOW = 1.0
 BUDGET = "global"
 # Slots leased at a time by a process sharing the budget: small, so an idle process wastes
 # little and processes interleave finely (8 slots are 0.17 s at 47/s). With more requests
@@ -49,28 +55,42 @@ LEASE_TRIES = 3
 
 
 class Pacer:
-    """At most `burst` requests in any `burst / rate` seconds (`burst=1`: evenly spaced)."""
+    """Evenly spaced slots, `1 / rate` apart, urgent requests first."""
 
-    def __init__(self, rate: float = DEFAULT_RATE, burst: int = BURST) -> None:
-        if rate <= 0 or burst < 1:
-            raise ValueError("rate must be positive and burst at least 1")
+    def __init__(self, rate: float = DEFAULT_RATE) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
         self.interval = 1.0 / rate
-        self.window = burst / rate
-        self._recent: deque[float] = deque(maxlen=burst)  # the last `burst` slots, loop time
+        self._next_slot = 0.0
         self.requests = 0
         self._urgent: deque[asyncio.Future[None]] = deque()
         self._normal: deque[asyncio.Future[None]] = deque()
         self._ticker: asyncio.Task[None] | None = None
 
+    @contextlib.asynccontextmanager
+    async def slot(self, *, urgent: bool = False) -> AsyncIterator[None]:
+        """Hold a slot for one request, from its turn until its answer came back (or it
+        failed): make the request inside the block."""
+        await self.acquire(urgent=urgent)
+        try:
+            yield
+        finally:
+            self._release(sent=True)
+
     async def acquire(self, *, urgent: bool = False) -> None:
-        """Wait for this request's slot: `interval` apart, urgent requests before the others
-        and each lane in call order."""
+        """Wait for this request's slot: urgent requests before the others and each lane in
+        call order. Prefer `slot()`, which also says when the request is over."""
         self.requests += 1
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         (self._urgent if urgent else self._normal).append(future)
         if self._ticker is None or self._ticker.done():
             self._ticker = asyncio.create_task(self._tick())
-        await future
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self._release(sent=False)  # the slot came just as we were cancelled
+            raise
 
     async def _tick(self) -> None:
         while self._urgent or self._normal:
@@ -81,15 +101,20 @@ class Pacer:
                 if not future.done():  # a waiter cancelled meanwhile gives its slot on
                     future.set_result(None)
                     break
+            else:
+                self._release(sent=False)  # every waiter had gone
 
     async def _slot(self) -> None:
-        """Wait until the next slot is ours: once the slot `burst` before it is a window old."""
+        """Wait until the next slot is ours."""
         now = asyncio.get_running_loop().time()
-        full = len(self._recent) == self._recent.maxlen
-        slot = max(now, self._recent[0] + self.window) if full else now
-        self._recent.append(slot)  # the oldest falls out
+        slot = max(now, self._next_slot)
+        self._next_slot = slot + self.interval
         if slot > now:
             await asyncio.sleep(slot - now)
+
+    def _release(self, *, sent: bool) -> None:
+        """A slot's request is over (`sent`: it may have reached Discord). Even spacing counts
+        a request at its slot alone."""
 
     async def close(self) -> None:
         if self._ticker is not None:
@@ -98,12 +123,57 @@ class Pacer:
                 await self._ticker
 
 
+class WindowPacer(Pacer):
+    """At most `burst` requests that may have reached Discord within any `window` seconds.
+
+    A request may reach Discord at any moment between its slot and its answer, so it counts
+    from its slot until `window` after its answer. A new slot is given only while fewer than
+    `burst` count: the last request to reach Discord in any window of that length found every
+    other one of that window still counted when it was given its slot."""
+
+    def __init__(self, burst: int = BURST, window: float = WINDOW) -> None:
+        if burst < 1 or window <= 0:
+            raise ValueError("burst must be at least 1 and window positive")
+        super().__init__(rate=burst / window)
+        self.burst, self.window = burst, window
+        self._in_flight = 0
+        self._answered: deque[float] = deque()  # when answers came back (loop time), in order
+        self._changed = asyncio.Event()
+
+    @property
+    def counted(self) -> int:
+        """Requests in flight or answered within the last window."""
+        now = asyncio.get_running_loop().time()
+        return self._in_flight + sum(1 for at in self._answered if at > now - self.window)
+
+    async def _slot(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            while self._answered and self._answered[0] <= now - self.window:
+                self._answered.popleft()
+            if self._in_flight + len(self._answered) < self.burst:
+                self._in_flight += 1
+                return
+            # Full: room comes when the oldest answer is a window old, or (every counted one
+            # still in flight) once one is answered and then a window old.
+            self._changed.clear()
+            timeout = self._answered[0] + self.window - now if self._answered else None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), timeout)
+
+    def _release(self, *, sent: bool) -> None:
+        self._in_flight -= 1
+        if sent:
+            self._answered.append(asyncio.get_running_loop().time())
+        self._changed.set()
+
+
 class SharedPacer(Pacer):
     """A pacer whose slots come from the `request_budget` row every process shares."""
 
     def __init__(self, database: Database, rate: float = DEFAULT_RATE, block: int = BLOCK) -> None:
-        # Evenly spaced: the processes' blocks interleave on one schedule in the shared row.
-        super().__init__(rate, burst=1)
+        super().__init__(rate)
         self._db = database
         self._block = block
         self._slots: deque[float] = deque()  # leased slots, in loop time

@@ -267,9 +267,9 @@ class Sender:
         if self._held_until is not None and now < self._held_until:
             wait = (self._held_until - now).total_seconds()
             raise Failure(Retry(self._hold_reason, at_least=wait, counted=False))
-        await self.pacer.acquire(urgent=urgent)
         try:
-            return await call()
+            async with self.pacer.slot(urgent=urgent):
+                return await call()
         except discord.RateLimited as exc:
             # Longer than the bot's max_ratelimit_timeout: not sent; come back after it.
             raise Failure(Retry("429", at_least=exc.retry_after, counted=False)) from None

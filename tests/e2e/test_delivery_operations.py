@@ -214,7 +214,7 @@ async def test_an_urgent_alert_overtakes_a_bulk_wave_already_claimed(
     sim: Simulator, world: World, bot: SteadyBot
 ) -> None:
     members = [world.guild.add_member(f"member{i}") for i in range(30)]
-    bot.dispatcher.pacer = Pacer(rate=20, burst=1)  # a slow wave: 1.5 s for 30 DMs
+    bot.dispatcher.pacer = Pacer(rate=20)  # a slow wave: 1.5 s for 30 DMs
     async with bot.database.transaction() as session:
         for member in members:
             await enqueue(

@@ -93,7 +93,7 @@ async def test_due_work_does_not_wait_for_a_bulk_wave_of_messages(
     to the ledger, so an escalation step (due work) that comes due mid-wave is handled only
     after the last message of the wave. Driven by the production driver (WakeUps)."""
     members = [world.guild.add_member(f"member{i}") for i in range(30)]
-    bot.dispatcher.pacer = Pacer(rate=20, burst=1)  # a slow wave: 1.5 s for 30 DMs (+ DM opens)
+    bot.dispatcher.pacer = Pacer(rate=20)  # a slow wave: 1.5 s for 30 DMs (+ DM opens)
     delivered_when_handled: list[int] = []
 
     async def step(_session: Any, _item: DueItem, _subject: int) -> None:

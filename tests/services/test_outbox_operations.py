@@ -174,7 +174,7 @@ async def test_operations_name_what_they_act_on(database: Database) -> None:
 
 
 async def test_the_pacer_serves_an_urgent_request_before_queued_ones() -> None:
-    pacer = Pacer(rate=1000, burst=1)  # evenly spaced, so the bulk requests queue
+    pacer = Pacer(rate=1000)
     order: list[str] = []
 
     async def request(name: str, urgent: bool = False) -> None:
