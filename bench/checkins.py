@@ -54,9 +54,15 @@ OPEN_DM = "POST /users/@me/channels"
 class Round:
     name: str
     spread: float  # seconds over which the check-ins arrive, evenly
+    # Whether the alerts' p95 must be under 2 s: the issue's crowd arrives within a second; the
+    # instant one is harder than asked (its floor is half the target or more) and is reported.
+    p95_target: bool
 
 
-ROUNDS = (Round("spread over one second", 1.0), Round("all in the same instant", 0.0))
+ROUNDS = (
+    Round("spread over one second", 1.0, p95_target=True),
+    Round("all in the same instant", 0.0, p95_target=False),
+)
 
 
 def _p95(values: Sequence[float]) -> float:
@@ -225,7 +231,7 @@ def _report(round_: Round, figures: dict[str, float], members: int) -> bool:
         figures["failed"] == 0
         and figures["ack_max_s"] <= ACK_LIMIT_S
         and figures["stored"] == members
-        and figures["dm_p95_s"] < DM_P95_LIMIT_S
+        and (figures["dm_p95_s"] < DM_P95_LIMIT_S or not round_.p95_target)
         and figures["exit_code"] == 0
     )
     print(
@@ -239,8 +245,9 @@ def _report(round_: Round, figures: dict[str, float], members: int) -> bool:
     )
     print(
         f"  support check-in → mentor's DM leaving the bot ({figures['alerts']:.0f} alerts): "
-        f"p50 {figures['dm_p50_s']:.2f} s, p95 {figures['dm_p95_s']:.2f} s (limit "
-        f"{DM_P95_LIMIT_S:.0f} s), max {figures['dm_max_s']:.2f} s; "
+        f"p50 {figures['dm_p50_s']:.2f} s, p95 {figures['dm_p95_s']:.2f} s "
+        + (f"(limit {DM_P95_LIMIT_S:.0f} s)" if round_.p95_target else "(reported)")
+        + f", max {figures['dm_max_s']:.2f} s; "
         f"{figures['requests']:.0f} requests ({figures['dm_opens']:.0f} DM opens)"
     )
     burst, window = _pacing()

@@ -4,10 +4,12 @@ and a pass that runs when the job fires. Real scheduler, real database."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -399,3 +401,29 @@ async def test_due_work_is_handled_while_a_long_wave_is_still_being_delivered(
         await wakeups.stop(grace=5)
         await host.stop(grace=5)
         jobs.shutdown(wait=False)
+
+
+async def test_a_repair_pass_stopped_by_the_shutdown_is_not_logged_as_a_failure(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = SystemClock()
+    started, never = asyncio.Event(), asyncio.Event()
+
+    async def rebuild() -> None:
+        started.set()
+        await never.wait()  # still repairing when the bot stops
+
+    jobs = scheduler()
+    jobs.start()
+    wakeups = WakeUps(
+        jobs, Host(LedgerRunner(database, clock, KindRegistry())), clock, rebuild=lambda: rebuild()
+    )
+    await wakeups.start()
+    await asyncio.wait_for(started.wait(), timeout=10)
+    job = next(t for t in asyncio.all_tasks() if "run_coroutine_job" in repr(t.get_coro()))
+    await wakeups.stop()
+    jobs.shutdown(wait=False)  # cancels the job in flight, as the bot's stop does
+    # Once the job's task is over, APScheduler's own callback on it (added first) has run.
+    await asyncio.gather(job, return_exceptions=True)
+    failures = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert failures == []

@@ -265,23 +265,29 @@ class AlertService:
         alert = transition.alert
         store(row, alert)
         view = await self._view(session, row, known)
-        # The steps to plan go in one statement (a new alert plans two), where the first was.
-        planned = [
-            ledger.Planned(
-                STEP_KIND, row.id, effect.due, key=str(int(effect.step)), guild_id=row.guild_id
-            )
-            for effect in transition.effects
-            if isinstance(effect, esc.ScheduleStep)
-        ]
-        for effect in transition.effects:
+        # Steps planned one after another go in one statement (a new alert plans two).
+        planned: list[ledger.Planned] = []
+        for effect in [*transition.effects, None]:
+            if isinstance(effect, esc.ScheduleStep):
+                planned.append(
+                    ledger.Planned(
+                        STEP_KIND,
+                        row.id,
+                        effect.due,
+                        key=str(int(effect.step)),
+                        guild_id=row.guild_id,
+                    )
+                )
+                continue
+            if planned:
+                await ledger.schedule_many(session, planned)
+                planned = []
+            if effect is None:
+                break
             if isinstance(effect, esc.FireStep):
                 if mentors is None:
                     mentors = await mentors_of(session, row.guild_id, row.user_id)
                 await self._fire(session, row, alert, view, effect.step, config, mentors)
-            elif isinstance(effect, esc.ScheduleStep):
-                if planned:
-                    await ledger.schedule_many(session, planned)
-                    planned = []
             elif isinstance(effect, esc.CancelStep):
                 await ledger.cancel(session, STEP_KIND, row.id, key=str(int(effect.step)))
             elif isinstance(effect, esc.EditCopies):
