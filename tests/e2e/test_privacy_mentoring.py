@@ -102,3 +102,28 @@ async def test_a_member_who_erases_while_their_request_is_offered_is_never_offer
     assert len(sim.dms(alice)) == heard
     assert len(sim.dms(bob)) == bob_heard  # not told an offer expired, not paused for it
     assert await tables_holding(bot.database, alice.id) == {}
+
+
+async def test_a_member_who_erases_is_no_longer_named_in_their_mentors_introduction(
+    world: World, bot: SteadyBot
+) -> None:
+    sim, alice, bob = world.sim, world.alice, world.bob
+    await sim.slash(world.mo, "setup mentoring", **HOURS)
+    await sim.slash(bob, "mentor apply", kind="mentor")
+    await sim.slash(world.mo, "mentors approve", member=bob)
+    await sim.slash(alice, "mentor request")
+    await sim.advance(seconds=1)
+    [offer] = offers(sim, bob)
+    await sim.click(bob, offer, label="Accept")
+    await sim.advance(seconds=1)
+    # No thread space is set up here: each of them is introduced by DM.
+    [introduction] = [m for m in sim.dms(bob) if m is not offer and f"<@{alice.id}>" in m.content]
+
+    assert "Steady removed" in await erase(sim, alice)
+    await sim.advance(seconds=1)
+    assert f"<@{alice.id}>" not in introduction.content
+    assert "introduction is closed" in introduction.content
+    # Told the pairing ended, kindly and without naming her.
+    assert any("pairings in this server has ended" in m.content for m in sim.dms(bob))
+    assert not any(f"<@{alice.id}>" in m.content for m in sim.dms(bob))
+    assert await tables_holding(bot.database, alice.id) == {}

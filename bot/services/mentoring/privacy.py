@@ -48,6 +48,7 @@ OFFER_GONE = (
     "This request for a mentor is no longer open, so there is nothing to answer. Thank you."
 )
 APPLICATION_GONE = "This application is no longer here, so there is nothing to review."
+INTRODUCTION_GONE = "This introduction is closed: the pairing it was about has ended."
 
 
 def pair_ended_message(kind: str, *, to_mentor: bool) -> str:
@@ -318,8 +319,25 @@ async def erase_mentoring(session: AsyncSession, member: MemberRef) -> int:
     ).all()
     for outbox_id in unsent_to_them:
         await outbox.cancel(session, outbox_id)
-    for pair in pairs:
-        await outbox.cancel_pending(session, purpose=INTRO_PURPOSE, subject_id=pair.id)
+    # Their pairs' introductions name them: the other side's DM, or the post in the pair's
+    # thread. Withdrawn if not sent yet, else edited (as offers are, below).
+    introductions = (
+        (
+            await session.scalars(
+                select(OutboxMessage.id)
+                .where(
+                    OutboxMessage.purpose == INTRO_PURPOSE,
+                    OutboxMessage.subject_id.in_([p.id for p in pairs]),
+                    OutboxMessage.operation == outbox_rows.SEND,
+                    or_(OutboxMessage.target_kind != "dm", OutboxMessage.target_id != user),
+                )
+                .order_by(OutboxMessage.id)
+            )
+        ).all()
+        if pairs
+        else []
+    )
+    await _withdraw_or_edit(session, introductions, INTRODUCTION_GONE)
     review_posts = (
         (
             await session.scalars(
