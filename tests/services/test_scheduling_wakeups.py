@@ -399,3 +399,50 @@ async def test_due_work_is_handled_while_a_long_wave_is_still_being_delivered(
         await wakeups.stop(grace=5)
         await host.stop(grace=5)
         jobs.shutdown(wait=False)
+
+
+class RetriedSoon:
+    """A timed work whose first attempt fails and is planned again shortly after, as the
+    dispatcher plans a DM that met a Discord 5xx (or the ledger an item whose handler failed):
+    nothing commits a wake-up note for the retry, only the drain's own re-arming can see it."""
+
+    def __init__(self, clock: SystemClock, retry_in: timedelta) -> None:
+        self._clock = clock
+        self._retry_in = retry_in
+        self.retry_at: datetime | None = None
+        self.done = asyncio.Event()
+
+    async def next_due(self) -> datetime | None:
+        if self.done.is_set():
+            return None
+        return self.retry_at or self._clock.now()
+
+    async def run_due(self) -> None:
+        now = self._clock.now()
+        if self.retry_at is None:
+            self.retry_at = now + self._retry_in  # the first attempt failed
+        elif now >= self.retry_at:
+            self.done.set()
+
+
+async def test_a_retry_planned_by_a_pass_is_armed_when_its_drain_goes_quiet(
+    database: Database,
+) -> None:
+    """Real scheduler, real clock. The drain that just went quiet re-arms the wake-up; it used
+    to leave its own work out (it was still "draining" while it re-armed), so a retry it had
+    planned waited for the next sweep, up to a minute, instead of its few seconds."""
+    clock = SystemClock()
+    work = RetriedSoon(clock, timedelta(milliseconds=200))
+    host = SideBySide([work])
+    jobs = scheduler()
+    jobs.start()
+    # The sweep is an hour away: only the re-arming can bring the retry.
+    wakeups = WakeUps(jobs, host, clock, sweep_every=timedelta(hours=1))
+    host.after_drain = wakeups.arm
+    try:
+        await wakeups.start()
+        await asyncio.wait_for(work.done.wait(), timeout=10)
+    finally:
+        await wakeups.stop(grace=5)
+        await host.stop(grace=5)
+        jobs.shutdown(wait=False)
