@@ -409,6 +409,11 @@ class Simulator(MemberActions, PresenceActions):
             route, predicate, start=since, within=within or self.wait_timeout
         )
 
+    async def wait_for_bot(self, *, within: float | None = None) -> None:
+        """Returns once a bot has connected to the gateway and been sent READY and its guilds:
+        for a bot running in another process (`run_bot` waits for its own)."""
+        await self.gateway.identified(within=within or self.wait_timeout)
+
     async def wait_for_message(
         self,
         where: SimChannel | SimMember | SimUser,
