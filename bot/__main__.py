@@ -24,6 +24,7 @@ from bot.config import TOKEN_ENV, Settings, config_file_from_env, load_settings
 from bot.db import Database
 from bot.errors import ConfigError
 from bot.logs import setup_logging
+from bot.tree import CommandsRefused
 
 if TYPE_CHECKING:
     from bot.security.notes import NotesCipher
@@ -146,6 +147,12 @@ async def _run(settings: Settings) -> None:
         ) from None
     except discord.PrivilegedIntentsRequired:
         raise CliError("Discord refused the requested intents.") from None
+    except CommandsRefused as exc:
+        # Only dev_guild_id syncs at start: name the setting, and the way to run without it.
+        raise CliError(
+            f"{exc} (dev_guild_id names the server to sync to at every start; unset it to "
+            "run without)"
+        ) from None
 
 
 def _check_encryption_keys(settings: Settings) -> NotesCipher:
@@ -262,6 +269,8 @@ async def _sync(settings: Settings, guild_id: int | None) -> None:
         raise CliError(
             f"Discord refused the token in {TOKEN_ENV}; check it and try again."
         ) from None
+    except CommandsRefused as exc:
+        raise CliError(str(exc)) from None
     finally:
         await shutdown(bot)
     where = f"server {guild_id}" if guild_id else "all servers (may take up to an hour)"

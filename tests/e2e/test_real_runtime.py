@@ -1,7 +1,7 @@
-"""`python -m bot run` itself, in a process of its own: the real clock, APScheduler's wake-ups
-and SIGTERM, against the simulator. The other end-to-end tests drive the same bot inside the
-test process with a manual clock, where none of that runs. Few and short, and never a sleep:
-each waits on what the simulator sees."""
+"""`python -m bot` itself, in a process of its own: the real clock, APScheduler's wake-ups,
+SIGTERM and the CLI's errors, against the simulator. The other end-to-end tests drive the same
+bot inside the test process with a manual clock, where none of that runs. Few and short, and
+never a sleep: each waits on what the simulator sees."""
 
 from __future__ import annotations
 
@@ -136,3 +136,49 @@ async def test_sigterm_mid_wave_exits_0_and_the_next_start_sends_the_rest_once(
         await sim.wait_until(lambda: delivered() == len(members), within=60)
     assert second.exit_code == 0, second.log.read_text()
     assert Counter(len(sim.dms(member)) for member in members) == {1: len(members)}
+
+
+async def cli(sim: Simulator, workdir: Path, *args: str, **env: str) -> tuple[int, str]:
+    """`python -m bot ARGS` to its end: the exit code and what it printed on stderr."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", CLI, sim.api_base, sim.gateway_url, *args,
+        cwd=workdir, env={**os.environ, "PYTHONPATH": str(ROOT), TOKEN_ENV: sim.token, **env},
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, stderr.decode()
+
+
+NOT_STEADYS = "123456789012345678"  # a server Steady was never added to
+
+
+async def test_sync_to_a_server_steady_is_not_in_is_one_line_naming_it(
+    sim: Simulator, world: World, database_url: URL, tmp_path: Path
+) -> None:
+    database = {"STEADY_DATABASE_URL": url_text(database_url)}
+    code, stderr = await cli(sim, tmp_path, "sync", "--guild", NOT_STEADYS, **database)
+    assert code == 1
+    assert "Traceback" not in stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: Discord refused the slash commands for server {NOT_STEADYS}")
+    assert "applications.commands" in last
+    code, stderr = await cli(sim, tmp_path, "sync", "--guild", str(world.guild.id), **database)
+    assert code == 0, stderr
+
+
+async def test_run_with_a_dev_guild_steady_is_not_in_stops_with_one_line_naming_the_setting(
+    sim: Simulator, world: World, database_url: URL, tmp_path: Path
+) -> None:
+    code, stderr = await cli(
+        sim,
+        tmp_path,
+        "run",
+        STEADY_DATABASE_URL=url_text(database_url),
+        STEADY_DEV_GUILD_ID=NOT_STEADYS,
+    )
+    assert code == 1
+    assert "Traceback" not in stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: Discord refused the slash commands for server {NOT_STEADYS}")
+    assert "dev_guild_id" in last
