@@ -5,7 +5,9 @@ Jobs (in-memory store; the SQLAlchemy job store is synchronous, blocks the loop 
   whenever a commit announces something sooner (see `bot.scheduling.wake`);
 - `steady-sweep`: every minute, in case a wake-up was missed (another process added work,
   the clock jumped, a commit hook could not run);
-- `steady-maintenance`: daily pruning of finished rows;
+- `steady-maintenance`: daily pruning of finished rows, and once at start (a process that is
+  never up at 04:17 UTC, a machine switched off at night, would otherwise never prune, and sent
+  messages, which may hold members' words, would be kept for ever instead of 7 days);
 - `steady-rebuild`: daily, and once at start, every work kind's repair pass (`rebuild`).
 
 The wake-up and sweep jobs only *ask* for a pass and return at once; one task per process runs
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 WAKE_JOB = "steady-wake"
 SWEEP_JOB = "steady-sweep"
 MAINTENANCE_JOB = "steady-maintenance"
+MAINTENANCE_AT_START_JOB = "steady-maintenance-at-start"
 REBUILD_JOB = "steady-rebuild"
 REBUILD_AT_START_JOB = "steady-rebuild-at-start"
 SWEEP_EVERY = timedelta(minutes=1)
@@ -95,6 +98,9 @@ class WakeUps:
                 minute=17,
                 id=MAINTENANCE_JOB,
                 replace_existing=True,
+            )
+            self._scheduler.add_job(
+                self._run_maintenance, "date", id=MAINTENANCE_AT_START_JOB, replace_existing=True
             )
         if self._rebuild is not None:
             self._scheduler.add_job(

@@ -304,15 +304,22 @@ async def test_the_rebuild_runs_at_start_and_then_daily(database: Database) -> N
         jobs.shutdown(wait=False)
 
 
-async def test_the_daily_maintenance_runs_when_its_time_comes(database: Database) -> None:
+async def test_the_daily_maintenance_runs_at_start_and_then_when_its_time_comes(
+    database: Database,
+) -> None:
+    """A process that is never up at 04:17 UTC still prunes: at every start too."""
     clock = SystemClock()
+    runs = 0
     maintained = asyncio.Event()
 
     async def maintenance() -> None:
+        nonlocal runs
+        runs += 1
         maintained.set()
 
     jobs = scheduler()
     jobs.start()
+    # As the bot wires it: a plain callable that returns the coroutine (bot/app.py's lambda).
     wakeups = WakeUps(
         jobs,
         Host(LedgerRunner(database, clock, KindRegistry())),
@@ -321,12 +328,16 @@ async def test_the_daily_maintenance_runs_when_its_time_comes(database: Database
     )
     try:
         await wakeups.start()
+        await asyncio.wait_for(maintained.wait(), timeout=10)  # at start
+        assert runs == 1
+        maintained.clear()
         daily = jobs.get_job(MAINTENANCE_JOB)
         assert daily is not None
         assert str(daily.trigger) == "cron[hour='4', minute='17']"
         daily.modify(next_run_time=datetime.now(UTC))  # 04:17 has come
         jobs.wakeup()
         await asyncio.wait_for(maintained.wait(), timeout=10)
+        assert runs == 2
     finally:
         await wakeups.stop()
         jobs.shutdown(wait=False)
