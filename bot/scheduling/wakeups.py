@@ -71,6 +71,7 @@ class WakeUps:
         self._arming = asyncio.Lock()
         self._started = False
         self._passes: set[asyncio.Task[Any]] = set()
+        self._chores: set[asyncio.Task[Any]] = set()  # the maintenance and rebuild running
         self._driver: asyncio.Task[None] | None = None
         self._again = False  # a pass was asked for while one was running
         self._stopping = False
@@ -121,6 +122,14 @@ class WakeUps:
         cancelled), so another process (or the next start) need not wait for the lease."""
         wake.unsubscribe(self._on_commit)
         self._stopping = True
+        # The daily chores are idempotent and run again at the next start: interrupted at
+        # once, and waited for, so that the database is not closed under them (APScheduler
+        # would only cancel them later, and log that as a failed job).
+        chores = set(self._chores)
+        for chore in chores:
+            chore.cancel()
+        if chores:
+            await asyncio.wait(chores, timeout=grace)
         if self._passes:
             _done, pending = await asyncio.wait(set(self._passes), timeout=grace)
             if pending:
@@ -168,11 +177,26 @@ class WakeUps:
     # thread and drops the coroutine unawaited, so the daily pruning and repair never ran.
     async def _run_maintenance(self) -> None:
         if self._maintenance is not None:
-            await self._maintenance()
+            await self._chore(self._maintenance, "maintenance")
 
     async def _run_rebuild(self) -> None:
         if self._rebuild is not None:
-            await self._rebuild()
+            await self._chore(self._rebuild, "repair pass")
+
+    async def _chore(self, run: Callable[[], Awaitable[Any]], name: str) -> None:
+        if not self._started or self._stopping:
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        self._chores.add(task)
+        try:
+            await run()
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+            log.info("the %s was interrupted by the shutdown; the next start runs it", name)
+        finally:
+            self._chores.discard(task)
 
     async def _woken(self) -> None:
         # The date job has fired and is gone: nothing is armed until the pass re-arms, so every

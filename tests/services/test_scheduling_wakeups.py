@@ -4,15 +4,19 @@ and a pass that runs when the job fires. Real scheduler, real database."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import ManualClock, SystemClock
 from bot.db import Database
+from bot.db.models import DueWork
 from bot.delivery.outbox import OutgoingMessage, Target, enqueue
 from bot.scheduling import ledger
 from bot.scheduling.kinds import DueItem, KindRegistry, WorkKind
@@ -338,6 +342,40 @@ async def test_the_daily_maintenance_runs_at_start_and_then_when_its_time_comes(
         jobs.wakeup()
         await asyncio.wait_for(maintained.wait(), timeout=10)
         assert runs == 2
+    finally:
+        await wakeups.stop()
+        jobs.shutdown(wait=False)
+
+
+async def test_stop_interrupts_a_running_repair_and_waits_for_it_to_unwind(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A shutdown soon after a start, while the repair pass still runs: the pass is rolled back
+    before stop() returns, so the database is not closed under it, and nothing is logged as an
+    error (the next start repairs again)."""
+    clock = SystemClock()
+    began, unwound = asyncio.Event(), asyncio.Event()
+
+    async def rebuild() -> None:
+        try:
+            async with database.transaction() as session:
+                await session.execute(select(DueWork.id).limit(1))
+                began.set()
+                await asyncio.Event().wait()  # a repair of many servers, still going
+        finally:
+            unwound.set()
+
+    jobs = scheduler()
+    jobs.start()
+    wakeups = WakeUps(
+        jobs, Host(LedgerRunner(database, clock, KindRegistry())), clock, rebuild=rebuild
+    )
+    try:
+        await wakeups.start()
+        await asyncio.wait_for(began.wait(), timeout=10)
+        await asyncio.wait_for(wakeups.stop(grace=5), timeout=10)
+        assert unwound.is_set()
+        assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
     finally:
         await wakeups.stop()
         jobs.shutdown(wait=False)
