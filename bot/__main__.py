@@ -174,6 +174,7 @@ def _check_encryption_keys(settings: Settings) -> NotesCipher:
 
 async def _rotate_keys(settings: Settings) -> None:
     from bot.delivery.sealing import rotate_sealed_messages
+    from bot.security.notes import KEYS_ENV, NoteUnreadable
     from bot.services.checkins.upkeep import rotate_notes
     from bot.services.mentoring.notes import rotate_request_notes, seal_plain_notes
 
@@ -191,6 +192,14 @@ async def _rotate_keys(settings: Settings) -> None:
             + await rotate_sealed_messages(database, cipher)
         )
         print(f"re-encrypted {count} notes with the newest key (of {cipher.key_count})")
+    except NoteUnreadable:
+        # The batch in hand was rolled back; the batches before it are under the newest key,
+        # which the fixed key list still holds, so running again finishes the job.
+        raise CliError(
+            f"a stored note cannot be decrypted with any key in {KEYS_ENV} (or the key file): "
+            "put the older keys back after the new one and run rotate-keys again (nothing was "
+            "lost)"
+        ) from None
     finally:
         await database.dispose()
 
