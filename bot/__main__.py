@@ -146,7 +146,13 @@ async def _run(settings: Settings) -> None:
             f"Discord refused the token in {TOKEN_ENV}; check it and try again."
         ) from None
     except discord.PrivilegedIntentsRequired:
-        raise CliError("Discord refused the requested intents.") from None
+        # The only privileged intent Steady asks for is Server Members, and only with the
+        # setting on: say which, and both ways out.
+        raise CliError(
+            "Discord refused the Server Members intent that members_intent = true asks for: "
+            "turn it on for the application in the Developer Portal (Bot, Privileged Gateway "
+            "Intents), or set members_intent = false"
+        ) from None
     except CommandsRefused as exc:
         # Only dev_guild_id syncs at start: name the setting, and the way to run without it.
         raise CliError(

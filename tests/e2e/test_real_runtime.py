@@ -182,3 +182,22 @@ async def test_run_with_a_dev_guild_steady_is_not_in_stops_with_one_line_naming_
     last = stderr.strip().splitlines()[-1]
     assert last.startswith(f"error: Discord refused the slash commands for server {NOT_STEADYS}")
     assert "dev_guild_id" in last
+
+
+async def test_run_without_the_members_intent_enabled_names_the_setting_and_the_portal(
+    sim: Simulator, world: World, database_url: URL, tmp_path: Path
+) -> None:
+    sim.privileged_intents = set()  # the Developer Portal's toggle is off
+    code, stderr = await cli(
+        sim,
+        tmp_path,
+        "run",
+        STEADY_DATABASE_URL=url_text(database_url),
+        STEADY_MEMBERS_INTENT="true",
+    )
+    assert code == 1
+    assert "Traceback" not in stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("error: Discord refused the Server Members intent")
+    assert "members_intent = false" in last
+    assert "Developer Portal" in last
