@@ -116,25 +116,23 @@ class WakeUps:
         await self.arm()
 
     async def stop(self, grace: float | None = None) -> None:
-        """Stop re-arming and wait for a pass in progress (it may be writing to the database
-        the caller is about to close), for at most `grace` seconds; then cancel it. The ledger
-        and the dispatcher release at once what they had claimed and not begun (also when
-        cancelled), so another process (or the next start) need not wait for the lease."""
+        """Stop re-arming and wait for a pass in progress, and for the maintenance or repair
+        pass if one runs (they may be writing to the database the caller is about to close),
+        for at most `grace` seconds; then cancel them. The ledger and the dispatcher release
+        at once what they had claimed and not begun (also when cancelled), so another process
+        (or the next start) need not wait for the lease; the chores are idempotent and run
+        again at the next start."""
         wake.unsubscribe(self._on_commit)
         self._stopping = True
-        # The daily chores are idempotent and run again at the next start: interrupted at
-        # once, and waited for, so that the database is not closed under them (APScheduler
-        # would only cancel them later, and log that as a failed job).
-        chores = set(self._chores)
-        for chore in chores:
-            chore.cancel()
-        if chores:
-            await asyncio.wait(chores, timeout=grace)
-        if self._passes:
-            _done, pending = await asyncio.wait(set(self._passes), timeout=grace)
+        # The chores used to be left to APScheduler, which cancels them only when it shuts
+        # down, after the database they were writing to had been closed. Cancelled work can
+        # leave a connection to be reset by the garbage collector: waited for first.
+        running = self._passes | self._chores
+        if running:
+            _done, pending = await asyncio.wait(running, timeout=grace)
             if pending:
                 log.warning(
-                    "%d timed-work pass(es) still running after %.1f s; cancelling",
+                    "%d timed-work pass(es) or chore(s) still running after %.1f s; cancelling",
                     len(pending),
                     grace or 0.0,
                 )
