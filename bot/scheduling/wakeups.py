@@ -124,9 +124,9 @@ class WakeUps:
         again at the next start."""
         wake.unsubscribe(self._on_commit)
         self._stopping = True
-        # The chores used to be left to APScheduler, which cancels them only when it shuts
-        # down, after the database they were writing to had been closed. Cancelled work can
-        # leave a connection to be reset by the garbage collector: waited for first.
+        # Left to APScheduler, a chore would be cancelled only when it shuts down, after the
+        # database had been closed under it; and work cancelled mid-transaction can leave a
+        # connection for the garbage collector to reset (an error in the log): waited for.
         running = self._passes | self._chores
         if running:
             _done, pending = await asyncio.wait(running, timeout=grace)
