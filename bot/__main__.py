@@ -153,12 +153,30 @@ async def _run(settings: Settings) -> None:
             "turn it on for the application in the Developer Portal (Bot, Privileged Gateway "
             "Intents), or set members_intent = false"
         ) from None
+    except discord.ConnectionClosed as exc:
+        # discord.py reconnects by itself; what reaches here is Discord closing the gateway for
+        # good (a token reset while running comes back as 4004 at the next IDENTIFY).
+        raise CliError(gateway_closed(exc.code, exc.reason)) from None
     except CommandsRefused as exc:
         # Only dev_guild_id syncs at start: name the setting, and the way to run without it.
         raise CliError(
             f"{exc} (dev_guild_id names the server to sync to at every start; unset it to "
             "run without)"
         ) from None
+
+
+# Gateway close codes Discord does not let a bot reconnect after, in words an operator can act on.
+_GATEWAY_CLOSED = {
+    4004: f"the token in {TOKEN_ENV} was refused (was it reset in the Developer Portal?)",
+    4011: "Discord asks for sharding, which Steady does not do (over 2,500 servers)",
+    4013: "the requested intents are invalid",
+}
+
+
+def gateway_closed(code: int, reason: str | None) -> str:
+    """One line for Discord closing the gateway connection for good."""
+    why = _GATEWAY_CLOSED.get(code) or (reason or "").strip() or "no reason given"
+    return f"Discord closed the gateway connection for good (code {code}): {why}"
 
 
 def _check_encryption_keys(settings: Settings) -> NotesCipher:

@@ -201,3 +201,17 @@ async def test_run_without_the_members_intent_enabled_names_the_setting_and_the_
     assert last.startswith("error: Discord refused the Server Members intent")
     assert "members_intent = false" in last
     assert "Developer Portal" in last
+
+
+async def test_a_token_reset_while_running_stops_with_one_line_naming_the_variable(
+    sim: Simulator, world: World, database_url: URL, tmp_path: Path
+) -> None:
+    async with steady_run(sim, database_url, tmp_path) as run:
+        await sim.reset_token()  # in the Developer Portal, after a leak
+        await asyncio.wait_for(run.process.wait(), 60)
+    assert run.exit_code == 1
+    stderr = run.log.read_text()
+    assert "Traceback" not in stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ")
+    assert TOKEN_ENV in last
