@@ -20,6 +20,7 @@ from sqlalchemy.engine import URL
 from bot import runtime
 from bot.config import TOKEN_ENV, Settings
 from bot.delivery.outbox import OutgoingMessage, Target, enqueue
+from bot.security.notes import KEYS_ENV
 from bot.simulator import SimGuild, SimMember, Simulator
 from tests.e2e.checkins_helpers import pair
 from tests.e2e.conftest import World, url_text
@@ -37,6 +38,13 @@ with discord_endpoints(sys.argv[1], sys.argv[2]):
     code = main(sys.argv[3:])
 sys.exit(code)
 """
+
+
+def _environment(**extra: str) -> dict[str, str]:
+    """This environment without the developer's own STEADY_* settings (the keys stay: on
+    PostgreSQL every process needs them), with `extra` on top."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith("STEADY_") or k == KEYS_ENV}
+    return {**kept, "PYTHONPATH": str(ROOT), **extra}
 
 
 class Run:
@@ -61,12 +69,7 @@ async def steady_run(
 ) -> AsyncIterator[Run]:
     """`python -m bot run` on `database_url` until the block ends, then SIGTERM as a host
     stops it; its exit code is on the yielded `Run` afterwards."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "STEADY_DATABASE_URL": url_text(database_url),
-        TOKEN_ENV: sim.token,
-    }
+    env = _environment(STEADY_DATABASE_URL=url_text(database_url), **{TOKEN_ENV: sim.token})
     if dev_guild is not None:  # the commands are synced to it at start, as in development
         env["STEADY_DEV_GUILD_ID"] = str(dev_guild.id)
     log = workdir / f"{name}.log"
@@ -142,7 +145,7 @@ async def cli(sim: Simulator, workdir: Path, *args: str, **env: str) -> tuple[in
     """`python -m bot ARGS` to its end: the exit code and what it printed on stderr."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-c", CLI, sim.api_base, sim.gateway_url, *args,
-        cwd=workdir, env={**os.environ, "PYTHONPATH": str(ROOT), TOKEN_ENV: sim.token, **env},
+        cwd=workdir, env=_environment(**{TOKEN_ENV: sim.token, **env}),
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     _, stderr = await asyncio.wait_for(process.communicate(), 60)
