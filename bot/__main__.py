@@ -24,6 +24,7 @@ from bot.config import TOKEN_ENV, Settings, config_file_from_env, load_settings
 from bot.db import Database
 from bot.errors import ConfigError
 from bot.logs import setup_logging
+from bot.tree import CommandsRefused
 
 if TYPE_CHECKING:
     from bot.security.notes import NotesCipher
@@ -145,7 +146,37 @@ async def _run(settings: Settings) -> None:
             f"Discord refused the token in {TOKEN_ENV}; check it and try again."
         ) from None
     except discord.PrivilegedIntentsRequired:
-        raise CliError("Discord refused the requested intents.") from None
+        # The only privileged intent Steady asks for is Server Members, and only with the
+        # setting on: say which, and both ways out.
+        raise CliError(
+            "Discord refused the Server Members intent that members_intent = true asks for: "
+            "turn it on for the application in the Developer Portal (Bot, Privileged Gateway "
+            "Intents), or set members_intent = false"
+        ) from None
+    except discord.ConnectionClosed as exc:
+        # discord.py reconnects by itself; what reaches here is Discord closing the gateway for
+        # good (a token reset while running comes back as 4004 at the next IDENTIFY).
+        raise CliError(gateway_closed(exc.code, exc.reason)) from None
+    except CommandsRefused as exc:
+        # Only dev_guild_id syncs at start: name the setting, and the way to run without it.
+        raise CliError(
+            f"{exc} (dev_guild_id names the server to sync to at every start; unset it to "
+            "run without)"
+        ) from None
+
+
+# Gateway close codes Discord does not let a bot reconnect after, in words an operator can act on.
+_GATEWAY_CLOSED = {
+    4004: f"the token in {TOKEN_ENV} was refused (was it reset in the Developer Portal?)",
+    4011: "Discord asks for sharding, which Steady does not do (over 2,500 servers)",
+    4013: "the requested intents are invalid",
+}
+
+
+def gateway_closed(code: int, reason: str | None) -> str:
+    """One line for Discord closing the gateway connection for good."""
+    why = _GATEWAY_CLOSED.get(code) or (reason or "").strip() or "no reason given"
+    return f"Discord closed the gateway connection for good (code {code}): {why}"
 
 
 def _check_encryption_keys(settings: Settings) -> NotesCipher:
@@ -167,6 +198,7 @@ def _check_encryption_keys(settings: Settings) -> NotesCipher:
 
 async def _rotate_keys(settings: Settings) -> None:
     from bot.delivery.sealing import rotate_sealed_messages
+    from bot.security.notes import KEYS_ENV, NoteUnreadable
     from bot.services.checkins.upkeep import rotate_notes
     from bot.services.mentoring.notes import rotate_request_notes, seal_plain_notes
 
@@ -184,6 +216,14 @@ async def _rotate_keys(settings: Settings) -> None:
             + await rotate_sealed_messages(database, cipher)
         )
         print(f"re-encrypted {count} notes with the newest key (of {cipher.key_count})")
+    except NoteUnreadable:
+        # The batch in hand was rolled back; the batches before it are under the newest key,
+        # which the fixed key list still holds, so running again finishes the job.
+        raise CliError(
+            f"a stored note cannot be decrypted with any key in {KEYS_ENV} (or the key file): "
+            "put the older keys back after the new one and run rotate-keys again (nothing was "
+            "lost)"
+        ) from None
     finally:
         await database.dispose()
 
@@ -262,6 +302,8 @@ async def _sync(settings: Settings, guild_id: int | None) -> None:
         raise CliError(
             f"Discord refused the token in {TOKEN_ENV}; check it and try again."
         ) from None
+    except CommandsRefused as exc:
+        raise CliError(str(exc)) from None
     finally:
         await shutdown(bot)
     where = f"server {guild_id}" if guild_id else "all servers (may take up to an hour)"

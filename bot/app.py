@@ -31,7 +31,7 @@ from bot.scheduling.wakeups import WakeUps
 from bot.security.notes import NotesCipher
 from bot.services.container import Services, build_services
 from bot.timed_work import TimedWork
-from bot.tree import SteadyTree
+from bot.tree import SteadyTree, publish
 from cogs import EXTENSIONS
 
 log = logging.getLogger(__name__)
@@ -128,9 +128,7 @@ class SteadyBot(commands.Bot):
             if isinstance(self.clock, SystemClock):
                 await self.wakeups.start()
         if self.settings.dev_guild_id is not None and self._background:
-            guild = discord.Object(self.settings.dev_guild_id)
-            self.tree.copy_global_to(guild=guild)
-            await self.tree.sync(guild=guild)
+            await publish(self.tree, self.settings.dev_guild_id)
             log.info("synced commands to the development guild")
 
     async def on_app_command_completion(

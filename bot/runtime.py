@@ -8,14 +8,13 @@ import logging
 import signal
 from typing import Any
 
-import discord
-
 from bot.app import SteadyBot
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
 from bot.db.migrate import upgrade_to_head
 from bot.security.notes import NotesCipher
+from bot.tree import publish
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +53,7 @@ async def shutdown(bot: SteadyBot) -> None:
 
 async def sync_commands(bot: SteadyBot, guild_id: int | None) -> int:
     """Publish the slash commands: to one guild, or globally when `guild_id` is None."""
-    guild = discord.Object(guild_id) if guild_id is not None else None
-    if guild is not None:
-        bot.tree.copy_global_to(guild=guild)
-    return len(await bot.tree.sync(guild=guild))
+    return await publish(bot.tree, guild_id)
 
 
 async def run_until_stopped(bot: SteadyBot, token: str) -> None:

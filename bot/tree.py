@@ -1,10 +1,10 @@
-"""The command tree: one place where errors become kind, ephemeral replies."""
+"""The command tree: one place where errors become kind, ephemeral replies; and publishing it."""
 
 from __future__ import annotations
 
 import logging
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -21,11 +21,36 @@ class NotModerator(app_commands.CheckFailure):
     """Raised by the moderator check; its message is shown to the member."""
 
 
+class CommandsRefused(Exception):
+    """Discord would not take the slash commands; the message is one line for the operator."""
+
+
 class SteadyTree(app_commands.CommandTree["SteadyBot"]):
     async def on_error(
         self, interaction: discord.Interaction[SteadyBot], error: app_commands.AppCommandError
     ) -> None:
         await send_error(interaction, explain(interaction, error))
+
+
+async def publish(tree: app_commands.CommandTree[Any], guild_id: int | None) -> int:
+    """Publish the slash commands to one server, or globally when `guild_id` is None; how many.
+    Raises CommandsRefused, naming the server, when Discord says no."""
+    guild = discord.Object(guild_id) if guild_id is not None else None
+    if guild is not None:
+        tree.copy_global_to(guild=guild)
+    try:
+        return len(await tree.sync(guild=guild))
+    except discord.HTTPException as exc:
+        where = f"server {guild_id}" if guild_id is not None else "all servers"
+        reason = " ".join((exc.text or "").split()) or "no reason given"
+        hint = (
+            " Is Steady in that server, added with the applications.commands scope?"
+            if guild_id is not None and exc.status in (403, 404)
+            else ""
+        )
+        raise CommandsRefused(
+            f"Discord refused the slash commands for {where} ({exc.status}: {reason}).{hint}"
+        ) from exc
 
 
 def explain(interaction: discord.Interaction[SteadyBot], error: Exception) -> str:

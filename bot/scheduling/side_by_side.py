@@ -38,6 +38,9 @@ class _Drain:
         self.work = work
         self.task: asyncio.Task[None] | None = None
         self.again = False
+        # In its passes, as opposed to re-arming after them (`after_drain`) or done: only
+        # then is its work's next due time left out of the wake-up.
+        self.passing = False
 
     @property
     def running(self) -> bool:
@@ -68,7 +71,7 @@ class SideBySide:
     async def next_wakeup(self) -> datetime | None:
         due: list[datetime] = []
         for work in list(self._works):
-            if self._drain(work).running:
+            if self._drain(work).passing:
                 continue
             when = await work.next_due()
             if when is not None:
@@ -89,22 +92,29 @@ class SideBySide:
             drain.task = asyncio.get_running_loop().create_task(self._run(drain))
 
     async def _run(self, drain: _Drain) -> None:
-        try:
-            while drain.again and not self._stopping:
-                drain.again = False
-                try:
-                    await drain.work.run_due()
-                except Exception as exc:
-                    if self._settling:
-                        self._failure = self._failure or exc
-                    log.exception("a timed-work pass failed; the next wake-up or sweep retries")
-                self._after_pass(drain.work)
-        finally:
-            if not self._stopping and self.after_drain is not None:
-                try:
-                    await self.after_drain()
-                except Exception:
-                    log.exception("re-arming after a drain failed; the sweep retries")
+        while drain.again and not self._stopping:
+            drain.passing = True
+            try:
+                while drain.again and not self._stopping:
+                    drain.again = False
+                    try:
+                        await drain.work.run_due()
+                    except Exception as exc:
+                        if self._settling:
+                            self._failure = self._failure or exc
+                        log.exception("a timed-work pass failed; the next wake-up or sweep retries")
+                    self._after_pass(drain.work)
+            finally:
+                drain.passing = False
+            if self._stopping or self.after_drain is None:
+                return
+            # Re-arm with this work's next due time too (a retry its pass planned is announced
+            # by no commit). A start asked for meanwhile finds this task still running and
+            # only sets `again`: the outer loop runs the passes it asked for.
+            try:
+                await self.after_drain()
+            except Exception:
+                log.exception("re-arming after a drain failed; the sweep retries")
 
     def _after_pass(self, work: TimedWork) -> None:
         if not self._settling or self._stopping:

@@ -5,7 +5,9 @@ Jobs (in-memory store; the SQLAlchemy job store is synchronous, blocks the loop 
   whenever a commit announces something sooner (see `bot.scheduling.wake`);
 - `steady-sweep`: every minute, in case a wake-up was missed (another process added work,
   the clock jumped, a commit hook could not run);
-- `steady-maintenance`: daily pruning of finished rows;
+- `steady-maintenance`: daily pruning of finished rows, and once at start (a process that is
+  never up at 04:17 UTC, a machine switched off at night, would otherwise never prune, and sent
+  messages, which may hold members' words, would be kept for ever instead of 7 days);
 - `steady-rebuild`: daily, and once at start, every work kind's repair pass (`rebuild`).
 
 The wake-up and sweep jobs only *ask* for a pass and return at once; one task per process runs
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 WAKE_JOB = "steady-wake"
 SWEEP_JOB = "steady-sweep"
 MAINTENANCE_JOB = "steady-maintenance"
+MAINTENANCE_AT_START_JOB = "steady-maintenance-at-start"
 REBUILD_JOB = "steady-rebuild"
 REBUILD_AT_START_JOB = "steady-rebuild-at-start"
 SWEEP_EVERY = timedelta(minutes=1)
@@ -68,6 +71,7 @@ class WakeUps:
         self._arming = asyncio.Lock()
         self._started = False
         self._passes: set[asyncio.Task[Any]] = set()
+        self._chores: set[asyncio.Task[Any]] = set()  # the maintenance and rebuild running
         self._driver: asyncio.Task[None] | None = None
         self._again = False  # a pass was asked for while one was running
         self._stopping = False
@@ -96,6 +100,9 @@ class WakeUps:
                 id=MAINTENANCE_JOB,
                 replace_existing=True,
             )
+            self._scheduler.add_job(
+                self._run_maintenance, "date", id=MAINTENANCE_AT_START_JOB, replace_existing=True
+            )
         if self._rebuild is not None:
             self._scheduler.add_job(
                 self._run_rebuild, "cron", hour=4, minute=37, id=REBUILD_JOB, replace_existing=True
@@ -109,17 +116,23 @@ class WakeUps:
         await self.arm()
 
     async def stop(self, grace: float | None = None) -> None:
-        """Stop re-arming and wait for a pass in progress (it may be writing to the database
-        the caller is about to close), for at most `grace` seconds; then cancel it. The ledger
-        and the dispatcher release at once what they had claimed and not begun (also when
-        cancelled), so another process (or the next start) need not wait for the lease."""
+        """Stop re-arming and wait for a pass in progress, and for the maintenance or repair
+        pass if one runs (they may be writing to the database the caller is about to close),
+        for at most `grace` seconds; then cancel them. The ledger and the dispatcher release
+        at once what they had claimed and not begun (also when cancelled), so another process
+        (or the next start) need not wait for the lease; the chores are idempotent and run
+        again at the next start."""
         wake.unsubscribe(self._on_commit)
         self._stopping = True
-        if self._passes:
-            _done, pending = await asyncio.wait(set(self._passes), timeout=grace)
+        # Left to APScheduler, a chore would be cancelled only when it shuts down, after the
+        # database had been closed under it; and work cancelled mid-transaction can leave a
+        # connection for the garbage collector to reset (an error in the log): waited for.
+        running = self._passes | self._chores
+        if running:
+            _done, pending = await asyncio.wait(running, timeout=grace)
             if pending:
                 log.warning(
-                    "%d timed-work pass(es) still running after %.1f s; cancelling",
+                    "%d timed-work pass(es) or chore(s) still running after %.1f s; cancelling",
                     len(pending),
                     grace or 0.0,
                 )
@@ -162,21 +175,26 @@ class WakeUps:
     # thread and drops the coroutine unawaited, so the daily pruning and repair never ran.
     async def _run_maintenance(self) -> None:
         if self._maintenance is not None:
-            await self._stopped_quietly(self._maintenance, "the daily maintenance")
+            await self._chore(self._maintenance, "maintenance")
 
     async def _run_rebuild(self) -> None:
         if self._rebuild is not None:
-            await self._stopped_quietly(self._rebuild, "the repair pass")
+            await self._chore(self._rebuild, "repair pass")
 
-    @staticmethod
-    async def _stopped_quietly(job: Callable[[], Awaitable[Any]], what: str) -> None:
-        """Run a job; a stop of the bot that cancels it midway is not its failure (APScheduler
-        would log it as one, with a traceback): each job's work is transactions that either
-        committed or did not, and the next run does what is left."""
+    async def _chore(self, run: Callable[[], Awaitable[Any]], name: str) -> None:
+        if not self._started or self._stopping:
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        self._chores.add(task)
         try:
-            await job()
+            await run()
         except asyncio.CancelledError:
-            log.info("%s was stopped midway by the shutdown; its next run finishes it", what)
+            if not self._stopping:
+                raise
+            log.info("the %s was interrupted by the shutdown; the next start runs it", name)
+        finally:
+            self._chores.discard(task)
 
     async def _woken(self) -> None:
         # The date job has fired and is gone: nothing is armed until the pass re-arms, so every

@@ -409,6 +409,23 @@ class Gateway:
         flushed = all(s.connection is not None and s.connection.sent >= s.seq for s in back)
         return len(back) >= len(previous) and flushed
 
+    async def drop_connections(self) -> None:
+        """Close every bot connection as a server-side failure would (4000: the bot may try to
+        RESUME), without waiting for anyone to come back."""
+        for connection in list(self.connections):
+            await connection.ws.close(code=4000, message=b"simulated disconnect")
+
+    async def identified(self, *, within: float) -> None:
+        """Returns once a bot is connected and has been sent everything dispatched so far
+        (READY and its guilds first): for a bot in another process, whose readiness the
+        simulator can only see on the wire."""
+
+        def done() -> bool:
+            live = [s for s in self.sessions.values() if s.connection is not None]
+            return bool(live) and all(s.connection.sent >= s.seq for s in live if s.connection)
+
+        await self._changes.wait_until(done, within)
+
     async def flushed(self, *, within: float) -> None:
         """Returns once every connected session has been sent all that was dispatched."""
 

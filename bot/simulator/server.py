@@ -118,7 +118,7 @@ def build_app(
     faults: Faults,
     requests: RequestLog,
     world: World,
-    token: str,
+    token: Callable[[], str],
 ) -> web.Application:
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app.router.add_get("/gateway", gateway.handle)
@@ -166,7 +166,7 @@ def _endpoint(
     limiter: RateLimiter,
     faults: Faults,
     requests: RequestLog,
-    token: str,
+    token: Callable[[], str],
 ) -> Callable[[web.Request], Any]:
     route = f"{method} {template}"
 
@@ -185,7 +185,7 @@ def _endpoint(
         )
         headers: dict[str, str] = {}
         try:
-            if scope == "bot" and request.headers.get("Authorization") != f"Bot {token}":
+            if scope == "bot" and request.headers.get("Authorization") != f"Bot {token()}":
                 raise ApiError(401, 0, "401: Unauthorized")
             fault = faults.take(route)
             if fault is not None:

@@ -154,7 +154,7 @@ class Simulator(MemberActions, PresenceActions):
             faults=self.faults,
             requests=self.request_log,
             world=self.world,
-            token=self.token,
+            token=lambda: self.token,  # read at each request: `reset_token` changes it
         )
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
@@ -410,6 +410,19 @@ class Simulator(MemberActions, PresenceActions):
         return await self.request_log.wait_for(
             route, predicate, start=since, within=within or self.wait_timeout
         )
+
+    async def reset_token(self) -> str:
+        """The token is reset in the Developer Portal: the old one is refused from now on, by
+        REST (401) and by the gateway (RESUME fails, IDENTIFY is closed with 4004), and the
+        bot's connections drop, so it finds out. Returns the new token."""
+        self.token = self.gateway.token = _token(self.world.application_id)
+        await self.gateway.drop_connections()
+        return self.token
+
+    async def wait_for_bot(self, *, within: float | None = None) -> None:
+        """Returns once a bot has connected to the gateway and been sent READY and its guilds:
+        for a bot running in another process (`run_bot` waits for its own)."""
+        await self.gateway.identified(within=within or self.wait_timeout)
 
     async def wait_for_message(
         self,

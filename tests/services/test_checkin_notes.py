@@ -76,6 +76,37 @@ def test_rotate_keys_from_the_command_line(database_url: URL, tmp_path: Path) ->
     assert "re-encrypted 0 notes with the newest key (of 2)" in result.stdout
 
 
+async def test_rotate_keys_without_the_old_key_is_one_line_and_changes_nothing(
+    database: Database, database_url: URL, tmp_path: Path
+) -> None:
+    old = generate_key()
+    service = _service(database, ManualClock(NOW), NotesCipher([old.encode()]))
+    await service.submissions.submit(
+        GUILD, ALICE, mood=3, craving=2, note="my words", support=False
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STEADY_")}
+    env |= {
+        "PYTHONPATH": str(ROOT),
+        "STEADY_DATABASE_URL": database_url.render_as_string(hide_password=False),
+        KEYS_ENV: generate_key(),  # the new key alone: the old one was dropped too soon
+    }
+    result = subprocess.run(  # noqa: ASYNC221 (the CLI as an operator runs it)
+        [sys.executable, "-m", "bot", "rotate-keys"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: ")
+    assert KEYS_ENV in line
+    assert "my words" not in result.stderr
+    [token] = await _tokens(database)
+    assert NotesCipher([old.encode()]).decrypt(token) == "my words"  # still under the old key
+
+
 async def test_notes_go_after_keep_notes_days_and_scores_after_a_year(database: Database) -> None:
     clock = ManualClock(NOW - timedelta(days=400))
     service = _service(database, clock, NotesCipher([generate_key().encode()]))
