@@ -28,6 +28,16 @@ async def erase(sim: Simulator, member: SimMember) -> str:
     return done.content
 
 
+async def offered(world: World, member: SimMember, mentor: SimMember, **request: Any) -> None:
+    """`mentor` approved, and `member`'s request offered to them."""
+    sim = world.sim
+    await sim.slash(world.mo, "setup mentoring", **HOURS)
+    await sim.slash(mentor, "mentor apply", kind="mentor")
+    await sim.slash(world.mo, "mentors approve", member=mentor)
+    await sim.slash(member, "mentor request", **request)
+    await sim.advance(seconds=1)
+
+
 async def pending_mentoring_work(bot: SteadyBot) -> list[str]:
     async with bot.database.read() as session:
         kinds = await session.scalars(
@@ -77,11 +87,7 @@ async def test_a_member_who_erases_while_their_request_is_offered_is_never_offer
     world: World, bot: SteadyBot
 ) -> None:
     sim, alice, bob = world.sim, world.alice, world.bob
-    await sim.slash(world.mo, "setup mentoring", **HOURS)
-    await sim.slash(bob, "mentor apply", kind="mentor")
-    await sim.slash(world.mo, "mentors approve", member=bob)
-    await sim.slash(alice, "mentor request", note="I work nights")
-    await sim.advance(seconds=1)
+    await offered(world, alice, bob, note="I work nights")
     [offer] = offers(sim, bob)
     assert "I work nights" in offer.content
 
@@ -108,11 +114,7 @@ async def test_a_member_who_erases_is_no_longer_named_in_their_mentors_introduct
     world: World, bot: SteadyBot
 ) -> None:
     sim, alice, bob = world.sim, world.alice, world.bob
-    await sim.slash(world.mo, "setup mentoring", **HOURS)
-    await sim.slash(bob, "mentor apply", kind="mentor")
-    await sim.slash(world.mo, "mentors approve", member=bob)
-    await sim.slash(alice, "mentor request")
-    await sim.advance(seconds=1)
+    await offered(world, alice, bob)
     [offer] = offers(sim, bob)
     await sim.click(bob, offer, label="Accept")
     await sim.advance(seconds=1)

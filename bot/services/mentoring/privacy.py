@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.db.models import outbox as outbox_rows
 from bot.db.models.mentoring import (
@@ -321,38 +322,14 @@ async def erase_mentoring(session: AsyncSession, member: MemberRef) -> int:
         await outbox.cancel(session, outbox_id)
     # Their pairs' introductions name them: the other side's DM, or the post in the pair's
     # thread. Withdrawn if not sent yet, else edited (as offers are, below).
-    introductions = (
-        (
-            await session.scalars(
-                select(OutboxMessage.id)
-                .where(
-                    OutboxMessage.purpose == INTRO_PURPOSE,
-                    OutboxMessage.subject_id.in_([p.id for p in pairs]),
-                    OutboxMessage.operation == outbox_rows.SEND,
-                    or_(OutboxMessage.target_kind != "dm", OutboxMessage.target_id != user),
-                )
-                .order_by(OutboxMessage.id)
-            )
-        ).all()
-        if pairs
-        else []
+    introductions = await _sends(
+        session,
+        INTRO_PURPOSE,
+        [p.id for p in pairs],
+        or_(OutboxMessage.target_kind != "dm", OutboxMessage.target_id != user),
     )
     await _withdraw_or_edit(session, introductions, INTRODUCTION_GONE)
-    review_posts = (
-        (
-            await session.scalars(
-                select(OutboxMessage.id)
-                .where(
-                    OutboxMessage.purpose == REVIEW_PURPOSE,
-                    OutboxMessage.subject_id.in_([p.id for p in profiles]),
-                    OutboxMessage.operation == outbox_rows.SEND,
-                )
-                .order_by(OutboxMessage.id)
-            )
-        ).all()
-        if profiles
-        else []
-    )
+    review_posts = await _sends(session, REVIEW_PURPOSE, [p.id for p in profiles])
     # Moderators' review posts of their application, and offer DMs naming them as the one
     # asking: withdrawn if not sent yet, else edited so they no longer name them.
     await _withdraw_or_edit(session, review_posts, APPLICATION_GONE)
@@ -376,6 +353,29 @@ async def erase_mentoring(session: AsyncSession, member: MemberRef) -> int:
         # finds no pair when it arrives and stays as Discord made it).
         await close_space(session, pair)
     return removed
+
+
+async def _sends(
+    session: AsyncSession,
+    purpose: str,
+    subject_ids: Sequence[int],
+    *conditions: ColumnElement[bool],
+) -> Sequence[int]:
+    """The outbox's messages of `purpose` about these subjects (sent or not), oldest first."""
+    if not subject_ids:
+        return []
+    return (
+        await session.scalars(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.purpose == purpose,
+                OutboxMessage.subject_id.in_(subject_ids),
+                OutboxMessage.operation == outbox_rows.SEND,
+                *conditions,
+            )
+            .order_by(OutboxMessage.id)
+        )
+    ).all()
 
 
 async def _withdraw_or_edit(session: AsyncSession, outbox_ids: Sequence[int], text: str) -> None:
