@@ -198,16 +198,19 @@ class SharedPacer(Pacer):
             await asyncio.sleep(slot - now)
 
     async def _lease(self) -> None:
-        waiting = len(self._urgent) + len(self._normal)
+        # Waiters that gave up are still queued until the ticker passes them: not counted.
+        waiting = sum(1 for f in (*self._urgent, *self._normal) if not f.done())
         count = min(LARGEST_BLOCK, max(self._block, waiting))
         for _ in range(LEASE_TRIES):
             first, round_trip = await self._lease_block(count)
             # The database's clock was read somewhere within the round trip: the block is
             # placed as late as that allows (never early), and a block whose round trip was
             # slow is given up (its slots go unused) rather than risk several processes'
-            # slots bunching up past Discord's 50 per second on a loaded machine.
+            # slots bunching up past Discord's 50 per second on a loaded machine. The last
+            # try's block is used whatever its round trip.
             if round_trip <= MAX_ROUND_TRIP:
                 break
+            count = self._block  # a slow database: what a given-up block wastes stays small
         self._slots.extend(first + i * self.interval for i in range(count))
         self.leases += 1
 
