@@ -21,6 +21,8 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
+from dataclasses import dataclass
 
 from sqlalchemy import text
 
@@ -54,6 +56,29 @@ MAX_ROUND_TRIP = 0.05
 LEASE_TRIES = 3
 
 
+@dataclass
+class _InSlot:
+    """The slot a task's request is being made in: how many times it went to Discord."""
+
+    pacer: Pacer
+    sends: int = 0
+
+
+_in_slot: ContextVar[_InSlot | None] = ContextVar("steady_pacer_slot", default=None)
+
+
+def note_send() -> None:
+    """Called (from aiohttp's request trace, bot/delivery/tracing.py) as each HTTP request
+    starts. discord.py sleeps through a short 429 and sends again within the same call, and
+    retries some 5xx answers: each send after the first is counted as a request of its own."""
+    in_slot = _in_slot.get()
+    if in_slot is None:
+        return
+    in_slot.sends += 1
+    if in_slot.sends > 1:
+        in_slot.pacer._count_resend()
+
+
 class Pacer:
     """Evenly spaced slots, `1 / rate` apart, urgent requests first."""
 
@@ -72,10 +97,14 @@ class Pacer:
         """Hold a slot for one request, from its turn until its answer came back (or it
         failed): make the request inside the block."""
         await self.acquire(urgent=urgent)
+        in_slot = _InSlot(self)
+        token = _in_slot.set(in_slot)
         try:
             yield
         finally:
-            self._release(sent=True)
+            _in_slot.reset(token)
+            for _ in range(max(1, in_slot.sends)):
+                self._release(sent=True)
 
     async def acquire(self, *, urgent: bool = False) -> None:
         """Wait for this request's slot: urgent requests before the others and each lane in
@@ -115,6 +144,9 @@ class Pacer:
     def _release(self, *, sent: bool) -> None:
         """A slot's request is over (`sent`: it may have reached Discord). Even spacing counts
         a request at its slot alone."""
+
+    def _count_resend(self) -> None:
+        """discord.py sent a slot's request again (released with the slot)."""
 
     async def close(self) -> None:
         if self._ticker is not None:
@@ -167,6 +199,11 @@ class WindowPacer(Pacer):
         if sent:
             self._answered.append(asyncio.get_running_loop().time())
         self._changed.set()
+
+    def _count_resend(self) -> None:
+        # It cannot be held back (discord.py is sending it now), but it counts: later slots
+        # wait for it as for any other.
+        self._in_flight += 1
 
 
 class SharedPacer(Pacer):

@@ -16,6 +16,8 @@ from typing import Any
 
 import aiohttp
 
+from bot.delivery import pacing
+
 NOT_DONE = frozenset({429})
 
 
@@ -40,6 +42,7 @@ def _write(method: str) -> bool:
 
 
 async def _start(_session: aiohttp.ClientSession, _ctx: SimpleNamespace, params: Any) -> None:
+    pacing.note_send()
     attempt = current.get()
     if attempt is not None and _write(params.method):
         attempt.in_flight += 1
