@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -55,12 +55,17 @@ def scheduler() -> AsyncIOScheduler:
 
 @asynccontextmanager
 async def running(
-    host: Host, clock: ManualClock | SystemClock, *, start: bool = True
+    host: Host,
+    clock: ManualClock | SystemClock,
+    *,
+    start: bool = True,
+    rebuild: Callable[[], Awaitable[None]] | None = None,
+    maintenance: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncIterator[tuple[WakeUps, AsyncIOScheduler]]:
     """A started scheduler and WakeUps for `host`; both stopped afterwards."""
     jobs = scheduler()
     jobs.start()
-    wakeups = WakeUps(jobs, host, clock)
+    wakeups = WakeUps(jobs, host, clock, rebuild=rebuild, maintenance=maintenance)
     try:
         if start:
             await wakeups.start()
@@ -291,21 +296,13 @@ async def test_the_rebuild_runs_at_start_and_then_daily(database: Database) -> N
     async def rebuild() -> None:
         rebuilt.set()
 
-    jobs = scheduler()
-    jobs.start()
+    host = Host(LedgerRunner(database, clock, KindRegistry()))
     # As the bot wires it: a plain callable that returns the coroutine (bot/app.py's lambda).
-    wakeups = WakeUps(
-        jobs, Host(LedgerRunner(database, clock, KindRegistry())), clock, rebuild=lambda: rebuild()
-    )
-    try:
-        await wakeups.start()
+    async with running(host, clock, rebuild=lambda: rebuild()) as (_wakeups, jobs):
         await asyncio.wait_for(rebuilt.wait(), timeout=10)  # at start, without blocking it
         daily = jobs.get_job(REBUILD_JOB)
         assert daily is not None
         assert str(daily.trigger) == "cron[hour='4', minute='37']"
-    finally:
-        await wakeups.stop()
-        jobs.shutdown(wait=False)
 
 
 async def test_the_daily_maintenance_runs_at_start_and_then_when_its_time_comes(
@@ -321,17 +318,9 @@ async def test_the_daily_maintenance_runs_at_start_and_then_when_its_time_comes(
         runs += 1
         maintained.set()
 
-    jobs = scheduler()
-    jobs.start()
+    host = Host(LedgerRunner(database, clock, KindRegistry()))
     # As the bot wires it: a plain callable that returns the coroutine (bot/app.py's lambda).
-    wakeups = WakeUps(
-        jobs,
-        Host(LedgerRunner(database, clock, KindRegistry())),
-        clock,
-        maintenance=lambda: maintenance(),
-    )
-    try:
-        await wakeups.start()
+    async with running(host, clock, maintenance=lambda: maintenance()) as (_wakeups, jobs):
         await asyncio.wait_for(maintained.wait(), timeout=10)  # at start
         assert runs == 1
         maintained.clear()
@@ -342,9 +331,6 @@ async def test_the_daily_maintenance_runs_at_start_and_then_when_its_time_comes(
         jobs.wakeup()
         await asyncio.wait_for(maintained.wait(), timeout=10)
         assert runs == 2
-    finally:
-        await wakeups.stop()
-        jobs.shutdown(wait=False)
 
 
 async def test_stop_waits_for_a_running_repair_before_the_database_is_closed(
@@ -362,12 +348,8 @@ async def test_stop_waits_for_a_running_repair_before_the_database_is_closed(
             await ledger.schedule(session, "ping", 1, clock.now() + timedelta(days=1))
         finished.set()
 
-    jobs = scheduler()
-    jobs.start()
     host = Host(LedgerRunner(database, clock, KindRegistry()))
-    wakeups = WakeUps(jobs, host, clock, rebuild=rebuild)
-    try:
-        await wakeups.start()
+    async with running(host, clock, rebuild=rebuild) as (wakeups, _jobs):
         await asyncio.wait_for(began.wait(), timeout=10)
         stopping = asyncio.create_task(wakeups.stop(grace=10))
         release.set()
@@ -375,9 +357,6 @@ async def test_stop_waits_for_a_running_repair_before_the_database_is_closed(
         assert finished.is_set()
         async with database.read() as session:
             assert await session.scalar(select(func.count()).select_from(DueWork)) == 1
-    finally:
-        await wakeups.stop()
-        jobs.shutdown(wait=False)
 
 
 async def test_a_repair_outlasting_the_grace_is_rolled_back_before_stop_returns(
@@ -395,20 +374,13 @@ async def test_a_repair_outlasting_the_grace_is_rolled_back_before_stop_returns(
         finally:
             unwound.set()
 
-    jobs = scheduler()
-    jobs.start()
     host = Host(LedgerRunner(database, clock, KindRegistry()))
-    wakeups = WakeUps(jobs, host, clock, rebuild=rebuild)
-    try:
-        await wakeups.start()
+    async with running(host, clock, rebuild=rebuild) as (wakeups, _jobs):
         await asyncio.wait_for(began.wait(), timeout=10)
         await asyncio.wait_for(wakeups.stop(grace=0.1), timeout=10)
         assert unwound.is_set()
         # Not a failed job in APScheduler's log: the next start repairs again.
         assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
-    finally:
-        await wakeups.stop()
-        jobs.shutdown(wait=False)
 
 
 class LongWave:
@@ -525,4 +497,3 @@ async def test_a_retry_planned_by_a_pass_is_armed_when_its_drain_goes_quiet(
         await wakeups.stop(grace=5)
         await host.stop(grace=5)
         jobs.shutdown(wait=False)
-
