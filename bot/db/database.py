@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
@@ -10,7 +11,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.db.engine import READ_ONLY, create_engine
-from bot.db.write_turns import OrdinaryGate, Urgency, WriteTurns
+from bot.db.write_turns import REQUESTS_AT_ONCE, OrdinaryGate, Urgency, WriteTurns
 
 __all__ = ["Database", "Urgency"]
 
@@ -40,6 +41,8 @@ class Database:
         self._turn_holder: asyncio.Task[object] | None = None
         # PostgreSQL: fewer ordinary transactions at once while urgent ones are under way.
         self._gate: tuple[asyncio.AbstractEventLoop, OrdinaryGate] | None = None
+        # PostgreSQL: members' urgent requests recorded a few at a time (REQUESTS_AT_ONCE).
+        self._requests: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
         self._let_in: set[asyncio.Task[object]] = set()  # inside an ordinary transaction
 
     @classmethod
@@ -84,6 +87,12 @@ class Database:
             self._gate = (loop, OrdinaryGate())
         return self._gate[1]
 
+    def _request_slots(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._requests is None or self._requests[0] is not loop:
+            self._requests = (loop, asyncio.Semaphore(REQUESTS_AT_ONCE))
+        return self._requests[1]
+
     @asynccontextmanager
     async def _gated(self, urgency: Urgency) -> AsyncIterator[None]:
         """PostgreSQL: through the ordinary gate (bot/db/write_turns.py)."""
@@ -93,14 +102,21 @@ class Database:
             # Only while its transaction is in flight (or waits for a connection): not while its
             # work waits on Discord, which would hold every ordinary one to a few for seconds.
             holder = task if task is not None and task not in self._let_in else None
-            gate.urgent_began()
-            if holder is not None:
-                self._let_in.add(holder)
+            gate.urgent_began()  # waiting for its slot counts: ordinary ones are held meanwhile
             try:
-                yield
+                # A transaction inside one under way in this task takes no slot: it would wait
+                # for the one its own outer transaction holds.
+                async with contextlib.AsyncExitStack() as slot:
+                    if holder is not None and urgency == Urgency.REQUEST:
+                        await slot.enter_async_context(self._request_slots())
+                    if holder is not None:
+                        self._let_in.add(holder)
+                    try:
+                        yield
+                    finally:
+                        if holder is not None:
+                            self._let_in.discard(holder)
             finally:
-                if holder is not None:
-                    self._let_in.discard(holder)
                 gate.urgent_ended()
             return
         if task is None or task in self._let_in:

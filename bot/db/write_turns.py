@@ -104,8 +104,16 @@ class WriteTurns:
                 self._passed[urgency] += 1
 
 
-# PostgreSQL: ordinary transactions in flight at once while urgent work is under way.
-ORDINARY_WHILE_URGENT = 4
+# PostgreSQL: ordinary transactions in flight at once while urgent work is under way. One: a
+# crowd of check-ins costs the loop far more outside its transactions (their interactions,
+# their replies) than the one let in; with four, a crowd's alerts reached their mentors later.
+ORDINARY_WHILE_URGENT = 1
+# PostgreSQL: members' urgent requests (`Urgency.REQUEST`) recorded at once, the rest waiting
+# in order. More side by side do not finish sooner on one event loop, they share it: with up
+# to 12 (the pool), a crowd's 100 alerts each took 0.6 s to record in `python -m bench
+# checkins`, so even the first reached its mentor late. The outbox's own (`DELIVERY`) are not
+# held: they are few, and each is the last step to a human.
+REQUESTS_AT_ONCE = 2
 
 
 class OrdinaryGate:
