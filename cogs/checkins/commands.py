@@ -13,6 +13,7 @@ from discord.ext import commands
 from bot.errors import InvalidInput
 from bot.services.checkins.chart import render_chart
 from bot.services.checkins.prompts import ScheduleView
+from cogs.checkins.deferral import deferred_while
 from cogs.checkins.form import CheckinForm, stand_down_view
 from cogs.checkins.replies import (
     checkin_reply,
@@ -76,14 +77,16 @@ class CheckinCog(commands.Cog):
             )
         # Answered at once: when many members check in together, storing and alerting may take
         # longer than Discord's 3 seconds (a bad value is still explained, in the follow-up).
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        result = await self.bot.services.checkins.submissions.submit(
-            interaction.guild_id,
-            interaction.user.id,
-            mood=mood,
-            craving=craving,
-            note=note,
-            support=support,
+        result = await deferred_while(
+            interaction,
+            self.bot.services.checkins.submissions.submit(
+                interaction.guild_id,
+                interaction.user.id,
+                mood=mood,
+                craving=craving,
+                note=note,
+                support=support,
+            ),
         )
         content, embeds = checkin_reply(result)
         view = stand_down_view(result.raised.alert_id) if result.raised else discord.utils.MISSING
@@ -96,9 +99,11 @@ class CheckinCog(commands.Cog):
         self, interaction: discord.Interaction[SteadyBot], note: str | None = None
     ) -> None:
         assert interaction.guild_id is not None
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        result = await self.bot.services.checkins.submissions.sos(
-            interaction.guild_id, interaction.user.id, note=note
+        result = await deferred_while(
+            interaction,
+            self.bot.services.checkins.submissions.sos(
+                interaction.guild_id, interaction.user.id, note=note
+            ),
         )
         assert result.raised is not None
         await interaction.followup.send(

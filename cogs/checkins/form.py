@@ -12,6 +12,7 @@ from discord import ui
 from bot.domain.checkins.inputs import MAX_NOTE, MOOD_WORDS
 from bot.errors import InvalidInput
 from cogs.checkins.alert_buttons import OkNowButton
+from cogs.checkins.deferral import deferred_while
 from cogs.checkins.replies import checkin_reply
 
 if TYPE_CHECKING:
@@ -87,15 +88,17 @@ class CheckinForm(ui.Modal, title="Daily check-in"):
     async def on_submit(self, interaction: discord.Interaction[SteadyBot]) -> None:  # type: ignore[override]
         typed = self.typed()
         # Answered at once (see /checkin): the check-in itself may take longer under load.
-        await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            result = await interaction.client.services.checkins.submissions.submit(
-                self.guild_id,
-                interaction.user.id,
-                mood=typed.mood or "",
-                craving=typed.craving,
-                note=typed.note,
-                support=typed.support,
+            result = await deferred_while(
+                interaction,
+                interaction.client.services.checkins.submissions.submit(
+                    self.guild_id,
+                    interaction.user.id,
+                    mood=typed.mood or "",
+                    craving=typed.craving,
+                    note=typed.note,
+                    support=typed.support,
+                ),
             )
         except InvalidInput as error:
             await interaction.followup.send(
