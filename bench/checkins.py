@@ -11,9 +11,8 @@ since, so each mentor's DM channel id is stored and each alert is one request.
 Two rounds: the check-ins arrive spread over one second (the issue's "in the same second"; one
 in ten asks for support), then all in the same instant. The floor of each is what the bot's
 pacer allows at best (bot/delivery/pacing.py), had the bot and the network taken no time at
-all: on SQLite at most 48 requests in any second, so 100 alerts asked for in one instant cannot
-all leave within 1 s; on PostgreSQL, whose processes share one evenly spaced budget, 47 a
-second, so the 95th of them cannot leave before 2 s.
+all: at most 48 requests in any second (on PostgreSQL shared by the processes, here one), so
+100 alerts asked for in one instant cannot all leave within 1 s.
 Observations are taken from the simulator's request log as requests arrive, so nothing polls.
 """
 
@@ -36,7 +35,7 @@ from bench.common import backend, fresh_database
 from bot.db import Database
 from bot.db.models import Checkin, MentoringPair
 from bot.delivery.outbox import OutgoingMessage, Target, enqueue
-from bot.delivery.pacing import BURST, DEFAULT_RATE, WINDOW
+from bot.delivery.pacing import BURST, WINDOW
 from bot.security.notes import KEYS_ENV, generate_key
 from bot.simulator import InteractionFailed, SimGuild, SimMember, Simulator
 from bot.simulator.errors import CommandNotAvailable
@@ -67,12 +66,6 @@ ROUNDS = (
 
 def _p95(values: Sequence[float]) -> float:
     return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
-
-
-def _pacing() -> tuple[int, float]:
-    """(burst, window) of the bot's pacer: one process alone on SQLite counts a window;
-    processes sharing PostgreSQL's budget space their slots evenly (bot/app.py)."""
-    return (BURST, WINDOW) if backend() == "sqlite" else (1, 1 / DEFAULT_RATE)
 
 
 def paced_floor(arrivals: Sequence[float], burst: int = BURST, window: float = WINDOW) -> float:
@@ -189,7 +182,7 @@ async def _crowd(
     acks = [answered_at[interaction_of[i]] - started_at[i] for i in interaction_of]
     latencies = [arrived[i] - started_at[i] for i in arrived]
     first = min(started_at.values())
-    floor = paced_floor([started_at[i] - first for i in asking], *_pacing())
+    floor = paced_floor([started_at[i] - first for i in asking])
     return {
         "wall_s": wall,
         "failed": float(len(failed)),
@@ -250,10 +243,9 @@ def _report(round_: Round, figures: dict[str, float], members: int) -> bool:
         + f", max {figures['dm_max_s']:.2f} s; "
         f"{figures['requests']:.0f} requests ({figures['dm_opens']:.0f} DM opens)"
     )
-    burst, window = _pacing()
     print(
         f"  the pacer's floor for this round: p95 {figures['dm_floor_s']:.2f} s "
-        f"(at most {burst} request{'s' if burst > 1 else ''} in any {window:.3g} s)"
+        f"(at most {BURST} requests in any {WINDOW:.3g} s)"
     )
     print(f"  {'OK' if ok else 'FAIL'}")
     return ok

@@ -9,9 +9,8 @@ test's ManualClock.
 
 One process alone (SQLite) counts the requests that may have reached Discord in the last second
 (`WindowPacer`): after a quiet spell a burst leaves at once. Several processes on one PostgreSQL
-database share one budget (`SharedPacer`): each leases blocks of evenly spaced slots from one
-row, timed by the database's clock, so together they stay under the limit that Discord counts
-per bot token.
+database share that count (`SharedPacer`): each holds some of its tokens, taken from and given
+back to the database, so together they stay under the limit that Discord counts per bot token.
 """
 
 from __future__ import annotations
@@ -19,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
+import uuid
 from collections import deque
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
@@ -31,7 +32,7 @@ from bot.db import Database, Urgency
 log = logging.getLogger(__name__)
 
 # Below 50 to leave room for the network's jitter and for the bot's other REST calls: the even
-# spacing the processes sharing PostgreSQL's budget keep (SharedPacer).
+# spacing of a plain `Pacer`.
 DEFAULT_RATE = 47.0
 # One process alone (WindowPacer): at most BURST requests that may have reached Discord within
 # any WINDOW. Discord allows 50 a second without saying how it counts them; a request is
@@ -42,18 +43,21 @@ DEFAULT_RATE = 47.0
 # alerts does not leave one by one, each waiting for the slot of the one before.
 BURST = 48
 WINDOW = 1.0
-BUDGET = "global"
-# Slots leased at a time by a process sharing the budget: small, so an idle process wastes
-# little and processes interleave finely (8 slots are 0.17 s at 47/s). With more requests
-# waiting, as many as wait, up to LARGEST_BLOCK (0.5 s): on a busy event loop a lease's round
-# trip can take longer than its block lasts, and leasing 8 at a time then ran at half the rate.
-BLOCK = 8
-LARGEST_BLOCK = 24
-# A lease whose round trip took longer than this is given up and asked again (at most
-# LEASE_TRIES times): its mapping of the database clock could place slots too close to
-# another process's.
-MAX_ROUND_TRIP = 0.05
-LEASE_TRIES = 3
+# Processes sharing PostgreSQL (SharedPacer): a holding of tokens is renewed this often while
+# requests are made, and lapses TOKENS_TTL after its last renewal (a process that died). Long
+# enough that a busy event loop's slow renewal never lapses it; short enough that a restart
+# after a crash waits little for the tokens the dead process held.
+RENEW_EVERY = 0.5
+TOKENS_TTL = 5.0
+# A process short of tokens while none are free asks again this often (the others give back
+# at their renewals).
+STARVED_POLL = 0.1
+# Seconds without a request after which a process gives its tokens back.
+IDLE_RETURN = 30.0
+# Rows of holdings lapsed this long ago are deleted.
+STALE_ROWS = 3600.0
+# The advisory lock renewals take in turn ("Steady" in ASCII).
+LOCK_KEY = 0x537465616479
 
 
 @dataclass
@@ -206,76 +210,182 @@ class WindowPacer(Pacer):
         self._in_flight += 1
 
 
-class SharedPacer(Pacer):
-    """A pacer whose slots come from the `request_budget` row every process shares."""
+class SharedPacer(WindowPacer):
+    """`WindowPacer`'s rule across the processes of one PostgreSQL database: the window's
+    `burst` is split into tokens, each held by one process at a time (its `request_tokens`
+    row), and each process counts its requests against the tokens it holds.
 
-    def __init__(self, database: Database, rate: float = DEFAULT_RATE, block: int = BLOCK) -> None:
-        super().__init__(rate)
+    A process short of tokens takes the free ones, all of them unless another process is short
+    too: a lone process holds the whole burst, so a crowd of alerts leaves at once, as on
+    SQLite. When another process is short and none are free, holders give back down to a fair
+    share at their next renewal (never below what they still count). A holding is renewed every
+    `RENEW_EVERY` while requests are made, given back after `IDLE_RETURN` without any, and
+    lapses `TOKENS_TTL` after its last renewal: a process that died frees its tokens, and one
+    that stops cleanly frees them at once. A process whose renewals stop reaching the database
+    stops counting on its tokens at that lapse too, in its own time."""
+
+    def __init__(
+        self,
+        database: Database,
+        burst: int = BURST,
+        window: float = WINDOW,
+        *,
+        holder: str | None = None,
+        ttl: float = TOKENS_TTL,
+    ) -> None:
+        super().__init__(burst, window)
         self._db = database
-        self._block = block
-        self._slots: deque[float] = deque()  # leased slots, in loop time
-        self.leases = 0
+        self.holder = holder or f"{socket.gethostname()[:32]}:{uuid.uuid4().hex[:12]}"
+        self._ttl = ttl
+        self.held = 0  # tokens this process may count its requests against
+        self._valid_until = 0.0  # loop time the holding lapses at, unless renewed before
+        self._keeper: asyncio.Task[None] | None = None
+        self._short = asyncio.Event()  # a request waits for more tokens than are held
+        self._last_slot = 0.0
+        self._database_down = False
+        self._held_elsewhere = 0  # by the other processes, at the last renewal
+        self.renewals = 0
+
+    def _holding(self, now: float) -> int:
+        return self.held if now < self._valid_until else 0
+
+    def _waiting(self) -> int:
+        # Waiters that gave up are still queued until the ticker passes them: not counted.
+        return sum(1 for f in (*self._urgent, *self._normal) if not f.done())
 
     async def _slot(self) -> None:
         loop = asyncio.get_running_loop()
-        while self._slots and self._slots[0] < loop.time() - self.interval:
-            self._slots.popleft()  # a slot that passed unused is gone, not saved up
-        if not self._slots:
-            try:
-                await self._lease()
-            except Exception:
-                # The database is out of reach (then nothing can be recorded either): pace
-                # this process alone rather than stall every request waiting for a slot.
-                log.warning("cannot lease request slots from the database; pacing locally")
-                await super()._slot()
+        if self._keeper is None or self._keeper.done():
+            self._keeper = asyncio.create_task(self._keep())
+        while True:
+            now = self._last_slot = loop.time()
+            while self._answered and self._answered[0] <= now - self.window:
+                self._answered.popleft()
+            if self._in_flight + len(self._answered) < self._holding(now):
+                self._in_flight += 1
                 return
-        slot = self._slots.popleft()
-        now = loop.time()
-        if slot > now:
-            await asyncio.sleep(slot - now)
+            if self._database_down:
+                # The tokens cannot be renewed (nor anything recorded): pace this process alone,
+                # evenly, rather than stall every request.
+                await Pacer._slot(self)
+                self._in_flight += 1
+                return
+            if self.held < self.burst:
+                self._short.set()
+            # Room comes with an answer a window old, or with tokens from the keeper.
+            self._changed.clear()
+            timeout = self._answered[0] + self.window - now if self._answered else None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), timeout)
 
-    async def _lease(self) -> None:
-        # Waiters that gave up are still queued until the ticker passes them: not counted.
-        waiting = sum(1 for f in (*self._urgent, *self._normal) if not f.done())
-        count = min(LARGEST_BLOCK, max(self._block, waiting))
-        for _ in range(LEASE_TRIES):
-            first, round_trip = await self._lease_block(count)
-            # The database's clock was read somewhere within the round trip: the block is
-            # placed as late as that allows (never early), and a block whose round trip was
-            # slow is given up (its slots go unused) rather than risk several processes'
-            # slots bunching up past Discord's 50 per second on a loaded machine. The last
-            # try's block is used whatever its round trip.
-            if round_trip <= MAX_ROUND_TRIP:
-                break
-            count = self._block  # a slow database: what a given-up block wastes stays small
-        self._slots.extend(first + i * self.interval for i in range(count))
-        self.leases += 1
-
-    async def _lease_block(self, count: int) -> tuple[float, float]:
-        """Lease the next `count` slots from the shared row: the first in loop time, and how
-        long the lease's round trip took."""
-        span = count * self.interval
+    async def _keep(self) -> None:
+        """Renew the holding while requests are made; end once nothing is held or asked."""
         loop = asyncio.get_running_loop()
-        # Every request of both lanes waits for these slots: the lease must never queue for a
-        # connection behind a crowd of ordinary transactions (PostgreSQL's urgent pool).
+        warned = False
+        while True:
+            self._short.clear()
+            idle = loop.time() - self._last_slot > IDLE_RETURN and not self._waiting()
+            try:
+                taken = await self._renew(idle=idle)
+                self._database_down = warned = False
+            except Exception:
+                if not warned:
+                    log.warning("cannot renew request tokens from the database; pacing locally")
+                    warned = True
+                self._database_down = True
+                taken = 0
+            self._changed.set()
+            if self.held == 0 and self.counted == 0 and not self._waiting():
+                return  # the next request starts a keeper again
+            if self._needed() and not taken and self._held_elsewhere and not self._database_down:
+                # Short and given nothing: ask again soon, as the others give back at renewals.
+                await asyncio.sleep(STARVED_POLL)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._short.wait(), RENEW_EVERY)
+
+    def _needed(self) -> int:
+        """How many more tokens would let every waiting request go now."""
+        now = asyncio.get_running_loop().time()
+        return max(0, self.counted + self._waiting() - self._holding(now))
+
+    async def _renew(self, *, idle: bool = False) -> int:
+        """Take free tokens if short, give back down to a fair share if another process is
+        short (or all not counted, when `idle`), and extend the holding. Returns how many
+        tokens were taken."""
+        loop = asyncio.get_running_loop()
+        asked = loop.time()
         async with self._db.transaction(Urgency.DELIVERY) as session:
+            # One renewal at a time across the processes: each sees the others' committed rows.
+            db_now = float(
+                (
+                    await session.execute(
+                        text(
+                            "SELECT pg_advisory_xact_lock(:key), "
+                            "EXTRACT(EPOCH FROM clock_timestamp())"
+                        ),
+                        {"key": LOCK_KEY},
+                    )
+                ).one()[1]
+            )
+            rows = (
+                await session.execute(
+                    text("SELECT holder, held, wanted, expires_at FROM request_tokens")
+                )
+            ).all()
+            others = [r for r in rows if r.holder != self.holder and r.expires_at > db_now]
+            short_elsewhere = sum(1 for r in others if r.wanted > 0)
+            held = self._holding(asked)
+            counted, needed = self.counted, self._needed()
+            if idle:
+                held = min(held, counted)
+            elif short_elsewhere:
+                held = min(held, max(self.burst // (short_elsewhere + 1), counted))
+            # Given back before the database hears of it: never counted on after this.
+            self.held = min(self.held, held)
+            self._held_elsewhere = sum(r.held for r in others)
+            free = max(0, self.burst - self._held_elsewhere - held)
+            taken = (min(free, needed) if short_elsewhere else free) if needed else 0
+            held += taken
             await session.execute(
                 text(
-                    "INSERT INTO request_budget (name, next_slot) VALUES (:name, 0) "
-                    "ON CONFLICT (name) DO NOTHING"
+                    "INSERT INTO request_tokens (holder, held, wanted, expires_at) "
+                    "VALUES (:holder, :held, :wanted, :expires) ON CONFLICT (holder) DO UPDATE "
+                    "SET held = EXCLUDED.held, wanted = EXCLUDED.wanted, "
+                    "expires_at = EXCLUDED.expires_at"
                 ),
-                {"name": BUDGET},
+                {
+                    "holder": self.holder,
+                    "held": held,
+                    "wanted": needed - taken if needed > taken else 0,
+                    "expires": db_now + self._ttl,
+                },
             )
-            asked = loop.time()
-            start, db_now = (
+            if any(r.expires_at < db_now - STALE_ROWS for r in rows):
                 await session.execute(
-                    text(
-                        "UPDATE request_budget SET next_slot = GREATEST(next_slot, "
-                        "EXTRACT(EPOCH FROM clock_timestamp())) + :span WHERE name = :name "
-                        "RETURNING next_slot - :span, EXTRACT(EPOCH FROM clock_timestamp())"
-                    ),
-                    {"name": BUDGET, "span": span},
+                    text("DELETE FROM request_tokens WHERE expires_at < :old"),
+                    {"old": db_now - STALE_ROWS},
                 )
-            ).one()
-            answered = loop.time()
-        return float(start) - float(db_now) + answered, answered - asked
+        # Counted on only once committed. The holding lapses `ttl` after the lock was asked
+        # for, in this process's time: no later than the database's own expiry of the row.
+        self.held = held
+        self._valid_until = asked + self._ttl
+        self.renewals += 1
+        return taken
+
+    async def close(self) -> None:
+        if self._keeper is not None:
+            self._keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._keeper
+        await super().close()
+        self.held = 0
+        # Stopping cleanly: the tokens are free for the others, or for this bot's next start.
+        try:
+            async with self._db.transaction(Urgency.DELIVERY) as session:
+                await session.execute(
+                    text("DELETE FROM request_tokens WHERE holder = :holder"),
+                    {"holder": self.holder},
+                )
+        except Exception:
+            log.warning("could not give back request tokens; they lapse in %.0f s", self._ttl)

@@ -1,35 +1,121 @@
-"""The request budget shared by processes on one PostgreSQL database (bot/delivery/pacing.py):
-a queue of requests leases its slots in few round trips, still evenly spaced."""
+"""The request budget shared by processes on one PostgreSQL database (bot/delivery/pacing.py
+`SharedPacer`): a lone process holds the whole window and a crowd of alerts leaves at once;
+two processes crowding together never exceed the window between them and both are served; a
+process that stopped frees its tokens at once, one that died when its holding lapses; and a
+database out of reach slows requests to an even pace instead of stalling them. Real loop
+time, with a window scaled down to 0.2 s."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from bot.db import Database
-from bot.delivery.pacing import LARGEST_BLOCK, SharedPacer
+from bot.delivery.pacing import RENEW_EVERY, SharedPacer
 from tests.databases import backend_name
+from tests.unit.test_pacing import EPSILON, crowd
 
 pytestmark = pytest.mark.skipif(
     backend_name() != "postgresql", reason="the shared budget is PostgreSQL's (SQLite: one process)"
 )
 
+WINDOW = 0.2
+BURST = 48
 
-async def test_a_queue_of_requests_leases_its_slots_in_few_round_trips(database: Database) -> None:
-    pacer = SharedPacer(database, rate=1000)  # one slot a millisecond, so the test is quick
+
+def most_in_a_window(arrivals: list[float], window: float = WINDOW) -> int:
+    """The most requests that reached "Discord" within any `window` (sliding)."""
+    ordered = sorted(arrivals)
+    return max(
+        sum(1 for later in ordered[i:] if later < at + window - EPSILON)
+        for i, at in enumerate(ordered)
+    )
+
+
+async def holdings(database: Database) -> dict[str, int]:
+    async with database.read() as session:
+        rows = await session.execute(text("SELECT holder, held FROM request_tokens"))
+        return {holder: held for holder, held in rows.all()}
+
+
+async def test_a_lone_process_sends_a_crowd_of_alerts_at_once(database: Database) -> None:
+    pacer = SharedPacer(database, burst=BURST, window=WINDOW, holder="alone")
+    arrivals = await crowd(pacer, 100)
+    # After the one renewal that takes the whole window: the first 48 at once, the rest as
+    # the first ones' answers are a window old. Not evenly spaced, one after the other.
+    assert arrivals[BURST - 1] - arrivals[0] < WINDOW / 4
+    assert most_in_a_window(arrivals) <= BURST
+    assert pacer.held == BURST
+    assert pacer.renewals <= 3
+    await pacer.close()
+
+
+async def test_two_processes_crowding_together_share_the_window_and_both_are_served(
+    database: Database,
+) -> None:
+    first = SharedPacer(database, burst=BURST, window=WINDOW, holder="first")
+    second = SharedPacer(database, burst=BURST, window=WINDOW, holder="second")
     loop = asyncio.get_running_loop()
     start = loop.time()
-    granted: list[float] = []
+    # The first takes the whole window before the second asks.
+    await crowd(first, 1)
+    assert first.held == BURST
+    both = await asyncio.gather(crowd(first, 150), crowd(second, 150))
+    offset = loop.time() - start
+    assert len(both[0]) == len(both[1]) == 150  # nobody starved
+    # Each list is timed from its own start; both started together.
+    assert most_in_a_window(both[0] + both[1]) <= BURST
+    # The second was not left waiting for the first's whole crowd: it was given tokens
+    # within a renewal or two of asking.
+    assert min(both[1]) < 3 * RENEW_EVERY
+    assert offset > 0
+    held = await holdings(database)
+    assert sum(held.values()) <= BURST
+    await first.close()
+    await second.close()
 
-    async def request() -> None:
-        await pacer.acquire()
-        granted.append(loop.time() - start)
 
-    await asyncio.gather(*(request() for _ in range(LARGEST_BLOCK + 6)))
-    # One lease for as many as waited (up to LARGEST_BLOCK), then one for the rest: not one
-    # round trip per 8 slots, which on a busy loop took longer than the slots lasted.
-    assert pacer.leases == 2
-    # Still one schedule, evenly spaced: the k-th request no sooner than k slots in.
-    assert all(at >= k * 0.001 - 0.002 for k, at in enumerate(sorted(granted)))
-    await pacer.close()
+async def test_a_process_that_stops_frees_its_tokens_at_once(database: Database) -> None:
+    leaving = SharedPacer(database, burst=BURST, window=WINDOW, holder="leaving")
+    await crowd(leaving, 1)
+    assert (await holdings(database))["leaving"] == BURST
+    await leaving.close()
+    assert "leaving" not in await holdings(database)
+    arriving = SharedPacer(database, burst=BURST, window=WINDOW, holder="arriving")
+    arrivals = await crowd(arriving, BURST)
+    assert arrivals[-1] - arrivals[0] < WINDOW / 4  # the whole window, straight away
+    await arriving.close()
+
+
+async def test_the_tokens_of_a_process_that_died_are_free_once_its_holding_lapses(
+    database: Database,
+) -> None:
+    dead = SharedPacer(database, burst=BURST, window=WINDOW, holder="dead", ttl=0.5)
+    await crowd(dead, 1)
+    assert dead._keeper is not None
+    dead._keeper.cancel()  # killed: nothing renews it, nothing gives it back
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    survivor = SharedPacer(database, burst=BURST, window=WINDOW, holder="survivor")
+    arrivals = await crowd(survivor, BURST)
+    assert loop.time() - start >= 0.4  # not before the dead one's holding lapsed
+    assert arrivals[-1] - arrivals[0] < WINDOW  # then the whole window
+    assert survivor.held == BURST
+    await survivor.close()
+
+
+async def test_a_database_out_of_reach_slows_requests_but_does_not_stall_them() -> None:
+    unreachable = Database.connect(make_url("postgresql+asyncpg://steady@127.0.0.1:9/none"))
+    pacer = SharedPacer(unreachable, burst=BURST, window=WINDOW, holder="cut off")
+    try:
+        arrivals = await asyncio.wait_for(crowd(pacer, 10), 30)
+        # Evenly spaced, this process alone.
+        gaps = [b - a for a, b in itertools.pairwise(arrivals)]
+        assert min(gaps) >= WINDOW / BURST - EPSILON
+    finally:
+        await pacer.close()
+        await unreachable.dispose()

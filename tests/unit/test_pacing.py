@@ -1,6 +1,7 @@
 """The pacers. `WindowPacer` (one process): a burst at once after a quiet spell, and never more
 than `burst` requests that may have reached Discord in any window, whatever the network's
-delays. `Pacer` (evenly spaced; processes sharing PostgreSQL's budget): urgent requests first.
+delays. `Pacer` (evenly spaced): urgent requests first. The pacer several processes share on
+PostgreSQL is tested in tests/services/test_shared_pacer.py.
 Real loop time, as Discord's limit runs on, scaled down: a window of 0.1 s instead of 1 s."""
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from bot.db.models.mentoring import (
     MentoringSettings,
     MentorProfile,
 )
-from bot.db.models.outbox import DmChannel, OutboxMessage, RequestBudget
+from bot.db.models.outbox import DmChannel, OutboxMessage, RequestBudget, RequestTokens
 from bot.db.models.privacy import AccessLogEntry
 from bot.db.models.scheduling import DueWork, DueWorkRepair
 from bot.db.models.settings import GuildSettings, MemberSettings
@@ -65,6 +65,7 @@ __all__ = [
     "MilestoneCelebration",
     "OutboxMessage",
     "RequestBudget",
+    "RequestTokens",
     "SobrietyCounter",
     "SobrietyStreak",
 ]

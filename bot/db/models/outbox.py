@@ -131,8 +131,9 @@ class DmChannel(Base):
 
 
 class RequestBudget(Base):
-    """Discord's global request budget shared by every process on one PostgreSQL database:
-    processes lease blocks of request slots from this row (times from the database's clock)."""
+    """Unused since revision 0012 (`RequestTokens`): the evenly spaced slots processes leased
+    before. Kept so that a process of the previous version still running during an upgrade
+    does not fail; a later revision drops it."""
 
     __tablename__ = "request_budget"
     __table_args__ = (table_privacy(NONE),)
@@ -140,3 +141,18 @@ class RequestBudget(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     # Seconds since the epoch (the database's clock) of the next free slot.
     next_slot: Mapped[float] = mapped_column(Float)
+
+
+class RequestTokens(Base):
+    """Discord's global request budget shared by the processes on one PostgreSQL database
+    (bot/delivery/pacing.py `SharedPacer`): how many of its tokens each process holds. Times
+    are seconds since the epoch on the database's clock."""
+
+    __tablename__ = "request_tokens"
+    __table_args__ = (table_privacy(NONE),)
+
+    holder: Mapped[str] = mapped_column(String(64), primary_key=True)
+    held: Mapped[int] = mapped_column(Integer)
+    # Tokens it was short of at its last renewal: the others give back down to a fair share.
+    wanted: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[float] = mapped_column(Float)
