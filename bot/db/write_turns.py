@@ -104,9 +104,13 @@ class WriteTurns:
                 self._passed[urgency] += 1
 
 
-# PostgreSQL: ordinary transactions in flight at once while urgent work is under way. One: a
-# crowd of check-ins costs the loop far more outside its transactions (their interactions,
-# their replies) than the one let in; with four, a crowd's alerts reached their mentors later.
+# PostgreSQL: ordinary transactions in flight at once, and while urgent work is under way. A
+# few keep one event loop busy; more only lengthen each pass of it. Unbounded between alerts, a
+# crowd's waiting check-ins all came in at once (up to the pool's 20) and the next alert's
+# statements each waited behind them: its mentor's DM left 0.4 s later at p95 in `python -m
+# bench checkins`. While urgent work is under way, one: a crowd costs the loop far more outside
+# its transactions (its interactions, its replies) than the one let in.
+ORDINARY_AT_ONCE = 4
 ORDINARY_WHILE_URGENT = 1
 # PostgreSQL: members' urgent requests (`Urgency.REQUEST`) recorded at once, the rest waiting
 # in order. More side by side do not finish sooner on one event loop, they share it: with up
@@ -120,12 +124,16 @@ class OrdinaryGate:
     """PostgreSQL runs transactions side by side, so there are no turns; urgent ones have pools
     of their own (bot/db/engine.py). But every transaction in flight costs this process's event
     loop, and each statement of an urgent one waits for a pass of that loop: with 20 ordinary
-    check-ins in flight, an alert's transaction took seconds. So while urgent transactions are
-    under way (or waiting for a connection), ordinary ones are let in only `limit` at a time,
-    first come first served: they keep moving, and urgent work gets most of the loop."""
+    check-ins in flight, an alert's transaction took seconds. So ordinary ones are let in
+    `limit` at a time, first come first served, and only `while_urgent` at a time while urgent
+    transactions are under way (or waiting for a connection): they keep moving, and urgent work
+    gets most of the loop."""
 
-    def __init__(self, limit: int = ORDINARY_WHILE_URGENT) -> None:
+    def __init__(
+        self, limit: int = ORDINARY_AT_ONCE, while_urgent: int = ORDINARY_WHILE_URGENT
+    ) -> None:
         self._limit = limit
+        self._while_urgent = while_urgent
         self._urgent = 0
         self._ordinary = 0
         self._waiting: deque[asyncio.Future[None]] = deque()
@@ -162,7 +170,7 @@ class OrdinaryGate:
         self._let_in()
 
     def _open(self) -> bool:
-        return self._urgent == 0 or self._ordinary < self._limit
+        return self._ordinary < (self._limit if self._urgent == 0 else self._while_urgent)
 
     def _let_in(self) -> None:
         while self._waiting and self._open():

@@ -129,30 +129,33 @@ async def test_the_turn_is_free_once_everyone_is_done() -> None:
     assert turns.held
 
 
-async def test_ordinary_transactions_come_in_a_few_at_a_time_while_urgent_work_runs() -> None:
-    """PostgreSQL's gate: first come first served, `limit` at a time, while urgent work runs."""
-    gate = OrdinaryGate(limit=2)
-    await gate.enter()
-    await gate.enter()
-    await gate.enter()  # no urgent work: no limit but the pool's
-    gate.urgent_began()
-    gate.leave()
-    gate.leave()  # one left in: below the limit of 2
+async def test_ordinary_transactions_come_in_a_few_at_a_time_and_fewer_beside_urgent_ones() -> None:
+    """PostgreSQL's gate: first come first served, `limit` at a time, `while_urgent` while
+    urgent work runs."""
+    gate = OrdinaryGate(limit=3, while_urgent=1)
     order: list[str] = []
 
     async def ordinary(name: str) -> None:
         await gate.enter()
         order.append(name)
 
-    tasks = [asyncio.create_task(ordinary(name)) for name in ("a", "b", "c")]
-    for _ in range(100):
-        if gate.ordinary_waiting == 2:
-            break
-        await asyncio.sleep(0)
-    assert order == ["a"]  # one more fits under the limit, the rest wait in order
+    async def passes() -> None:
+        for _ in range(20):
+            await asyncio.sleep(0)
+
+    tasks = [asyncio.create_task(ordinary(name)) for name in "abcdef"]
+    await passes()
+    assert order == ["a", "b", "c"]  # no urgent work: `limit` at once, the rest wait in order
+    assert gate.ordinary_waiting == 3
+    gate.urgent_began()
     gate.leave()
-    await asyncio.sleep(0)
-    assert order == ["a", "b"]
-    gate.urgent_ended()  # urgent work done: everyone waiting comes in
-    await asyncio.gather(*tasks)
+    gate.leave()  # one still in: the urgent limit of 1 is reached
+    await passes()
     assert order == ["a", "b", "c"]
+    gate.leave()  # none in: one may come
+    await passes()
+    assert order == ["a", "b", "c", "d"]
+    gate.urgent_ended()  # urgent work done: up to `limit` again
+    await passes()
+    assert order == ["a", "b", "c", "d", "e", "f"]
+    await asyncio.gather(*tasks)
