@@ -20,7 +20,7 @@ from bot.delivery import tracing
 from bot.delivery.acks import Acknowledgements
 from bot.delivery.components import PERSISTENT_ITEMS
 from bot.delivery.dispatcher import Dispatcher
-from bot.delivery.pacing import SharedPacer, WindowPacer
+from bot.delivery.pacing import Pacer, SharedPacer, WindowPacer
 from bot.delivery.status import DeliveryHealth
 from bot.scheduling.kinds import KindRegistry
 from bot.scheduling.maintenance import prune
@@ -73,7 +73,8 @@ class SteadyBot(commands.Bot):
             # through: the dispatcher reschedules the row (discord.py's minimum is 30 s).
             max_ratelimit_timeout=client_options.pop("max_ratelimit_timeout", 30.0),
             # Tells the dispatcher whether a timed-out attempt may have reached Discord.
-            http_trace=client_options.pop("http_trace", None) or tracing.trace_config(),
+            http_trace=client_options.pop("http_trace", None)
+            or tracing.trace_config(unpaced=self._pacer),
             **client_options,
         )
         self.settings = settings
@@ -138,6 +139,12 @@ class SteadyBot(commands.Bot):
     ) -> None:
         # The command's name only: its options may hold a member's dates or words.
         log.debug("/%s answered", command.qualified_name)
+
+    def _pacer(self) -> Pacer | None:
+        """The pacer counting this process's requests made outside its slots (bot/delivery/
+        tracing.py): none until the dispatcher exists (discord.py logs in after)."""
+        dispatcher = getattr(self, "dispatcher", None)
+        return dispatcher.pacer if dispatcher is not None else None
 
     def track(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run `work` in the background; shutdown waits for it."""

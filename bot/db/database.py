@@ -57,15 +57,23 @@ class Database:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def transaction(self, urgency: Urgency = Urgency.NORMAL) -> AsyncIterator[AsyncSession]:
+    async def transaction(
+        self, urgency: Urgency = Urgency.NORMAL, *, gated: bool = True
+    ) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed when the block ends, rolled back if it raises.
         Pass an `urgency` only for work a person waits on to reach a human (see
-        bot/db/write_turns.py): it goes ahead of ordinary writers."""
+        bot/db/write_turns.py): it goes ahead of ordinary writers. On PostgreSQL, `gated=False`
+        neither waits at the ordinary gate nor holds ordinary transactions back: for short
+        upkeep that must not queue behind a crowd (the pacer's renewals)."""
         sessions = self._sessions[urgency]
         turns = self._turns()
         task = asyncio.current_task()
         if turns is None:
-            async with self._gated(urgency), sessions() as session, session.begin():
+            async with contextlib.AsyncExitStack() as stack:
+                if gated:
+                    await stack.enter_async_context(self._gated(urgency))
+                session = await stack.enter_async_context(sessions())
+                await stack.enter_async_context(session.begin())
                 yield session
             return
         if task is None or self._turn_holder is task:

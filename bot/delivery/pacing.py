@@ -44,16 +44,23 @@ DEFAULT_RATE = 47.0
 BURST = 48
 WINDOW = 1.0
 # Processes sharing PostgreSQL (SharedPacer): a holding of tokens is renewed this often while
-# requests are made, and lapses TOKENS_TTL after its last renewal (a process that died). Long
-# enough that a busy event loop's slow renewal never lapses it; short enough that a restart
-# after a crash waits little for the tokens the dead process held.
+# requests are made (so a process short of tokens gets them from the others within about this
+# long), and lapses TOKENS_TTL after its last renewal (a process that died). Long enough that
+# a busy event loop's slow renewal never lapses it; short enough that a restart after a crash
+# waits little for the tokens the dead process held.
 RENEW_EVERY = 0.5
 TOKENS_TTL = 5.0
-# A process short of tokens while none are free asks again this often (the others give back
-# at their renewals).
+# A renewal that takes longer is given up (the database is out of reach): the holding is still
+# used until it lapses.
+RENEW_TIMEOUT = 2.0
+# The others take a lapsed holding's tokens only this long after it lapsed: requests its
+# process began before the lapse may still be counted (until a window after their answers).
+LAPSE_GRACE = WINDOW + 1.0
+# A process short of tokens while the others hold them all asks again after this, doubling up
+# to RENEW_EVERY (the others give back at their renewals).
 STARVED_POLL = 0.1
-# Seconds without a request after which a process gives its tokens back.
-IDLE_RETURN = 30.0
+# Seconds without a request after which a process gives its tokens back and stops renewing.
+IDLE_RETURN = 10.0
 # Rows of holdings lapsed this long ago are deleted.
 STALE_ROWS = 3600.0
 # The advisory lock renewals take in turn ("Steady" in ASCII).
@@ -71,16 +78,29 @@ class _InSlot:
 _in_slot: ContextVar[_InSlot | None] = ContextVar("steady_pacer_slot", default=None)
 
 
-def note_send() -> None:
-    """Called (from aiohttp's request trace, bot/delivery/tracing.py) as each HTTP request
-    starts. discord.py sleeps through a short 429 and sends again within the same call, and
-    retries some 5xx answers: each send after the first is counted as a request of its own."""
+def note_send(unpaced: Pacer | None = None) -> bool:
+    """Called (from aiohttp's request trace, bot/delivery/tracing.py) as each REST request
+    that counts against Discord's global limit starts. discord.py sleeps through a short 429
+    and sends again within the same call, and retries some 5xx answers: each send after the
+    first is counted as a request of its own. A request made outside any slot (discord.py's
+    own at login, a command's reply that is not an interaction's) is counted by `unpaced`, the
+    process's pacer, until `note_unpaced_end`: it cannot be held back, but later slots wait for
+    it. Whether it was counted so."""
     in_slot = _in_slot.get()
     if in_slot is None:
-        return
+        if unpaced is None:
+            return False
+        unpaced._count_resend()
+        return True
     in_slot.sends += 1
     if in_slot.sends > 1:
         in_slot.pacer._count_resend()
+    return False
+
+
+def note_unpaced_end(pacer: Pacer) -> None:
+    """A request counted by `note_send(unpaced=pacer)` was answered (or failed)."""
+    pacer._release(sent=True)
 
 
 class Pacer:
@@ -215,14 +235,19 @@ class SharedPacer(WindowPacer):
     `burst` is split into tokens, each held by one process at a time (its `request_tokens`
     row), and each process counts its requests against the tokens it holds.
 
-    A process short of tokens takes the free ones, all of them unless another process is short
-    too: a lone process holds the whole burst, so a crowd of alerts leaves at once, as on
-    SQLite. When another process is short and none are free, holders give back down to a fair
-    share at their next renewal (never below what they still count). A holding is renewed every
-    `RENEW_EVERY` while requests are made, given back after `IDLE_RETURN` without any, and
-    lapses `TOKENS_TTL` after its last renewal: a process that died frees its tokens, and one
-    that stops cleanly frees them at once. A process whose renewals stop reaching the database
-    stops counting on its tokens at that lapse too, in its own time."""
+    - A process short of tokens takes the free ones: all of them while no other process is
+      short, so a lone process holds the whole burst and a crowd of alerts leaves at once, as on
+      SQLite.
+    - While another process is short, each holder counts on no more than it needs now, nor more
+      than a fair share of the processes that need tokens, and gives the rest back as its
+      requests stop counting (at its next renewals).
+    - A holding is renewed every `RENEW_EVERY` while requests are made, given back after
+      `IDLE_RETURN` without any, and lapses `TOKENS_TTL` after its last renewal; the others take
+      its tokens `LAPSE_GRACE` later (a process that died). A clean stop gives them back at
+      once. A process stops counting on its holding at the lapse, in its own time.
+    - While the database is out of reach and the holding has lapsed, the process counts on its
+      share of the burst among the processes it last saw, rather than stall every request.
+    """
 
     def __init__(
         self,
@@ -237,17 +262,25 @@ class SharedPacer(WindowPacer):
         self._db = database
         self.holder = holder or f"{socket.gethostname()[:32]}:{uuid.uuid4().hex[:12]}"
         self._ttl = ttl
-        self.held = 0  # tokens this process may count its requests against
+        self.held = 0  # tokens this process holds in the database
+        self.target = 0  # of those, how many it counts on (the rest are being given back)
         self._valid_until = 0.0  # loop time the holding lapses at, unless renewed before
         self._keeper: asyncio.Task[None] | None = None
-        self._short = asyncio.Event()  # a request waits for more tokens than are held
+        self._short = asyncio.Event()  # a request waits for more tokens than may be counted on
         self._last_slot = 0.0
         self._database_down = False
         self._held_elsewhere = 0  # by the other processes, at the last renewal
+        self._others_seen = 0  # other processes holding tokens or short, at the last renewal
+        self._closed = False
         self.renewals = 0
 
-    def _holding(self, now: float) -> int:
-        return self.held if now < self._valid_until else 0
+    def _allowed(self, now: float) -> int:
+        """How many requests may be counted at once now."""
+        if now < self._valid_until:
+            return min(self.target, self.held)
+        if self._database_down:
+            return max(1, self.burst // (1 + self._others_seen))
+        return 0
 
     def _waiting(self) -> int:
         # Waiters that gave up are still queued until the ticker passes them: not counted.
@@ -255,22 +288,17 @@ class SharedPacer(WindowPacer):
 
     async def _slot(self) -> None:
         loop = asyncio.get_running_loop()
-        if self._keeper is None or self._keeper.done():
+        if not self._closed and (self._keeper is None or self._keeper.done()):
             self._keeper = asyncio.create_task(self._keep())
         while True:
             now = self._last_slot = loop.time()
             while self._answered and self._answered[0] <= now - self.window:
                 self._answered.popleft()
-            if self._in_flight + len(self._answered) < self._holding(now):
+            allowed = self._allowed(now)
+            if self._in_flight + len(self._answered) < allowed:
                 self._in_flight += 1
                 return
-            if self._database_down:
-                # The tokens cannot be renewed (nor anything recorded): pace this process alone,
-                # evenly, rather than stall every request.
-                await Pacer._slot(self)
-                self._in_flight += 1
-                return
-            if self.held < self.burst:
+            if allowed < self.burst:
                 self._short.set()
             # Room comes with an answer a window old, or with tokens from the keeper.
             self._changed.clear()
@@ -281,41 +309,46 @@ class SharedPacer(WindowPacer):
     async def _keep(self) -> None:
         """Renew the holding while requests are made; end once nothing is held or asked."""
         loop = asyncio.get_running_loop()
-        warned = False
-        while True:
+        poll = STARVED_POLL
+        while not self._closed:
             self._short.clear()
             idle = loop.time() - self._last_slot > IDLE_RETURN and not self._waiting()
             try:
-                taken = await self._renew(idle=idle)
-                self._database_down = warned = False
+                async with asyncio.timeout(RENEW_TIMEOUT):
+                    starved = await self._renew(idle=idle)
+                if self._database_down:
+                    log.info("request tokens renewed again")
+                self._database_down = False
             except Exception:
-                if not warned:
-                    log.warning("cannot renew request tokens from the database; pacing locally")
-                    warned = True
+                if not self._database_down:
+                    log.warning(
+                        "cannot renew request tokens from the database; counting on this "
+                        "process's share of the burst once its holding lapses"
+                    )
                 self._database_down = True
-                taken = 0
+                starved = False
             self._changed.set()
             if self.held == 0 and self.counted == 0 and not self._waiting():
                 return  # the next request starts a keeper again
-            if self._needed() and not taken and self._held_elsewhere and not self._database_down:
-                # Short and given nothing: ask again soon, as the others give back at renewals.
-                await asyncio.sleep(STARVED_POLL)
+            if starved:
+                # Short while the others hold every token: ask again soon, then less often.
+                await asyncio.sleep(poll)
+                poll = min(poll * 2, RENEW_EVERY)
                 continue
+            poll = STARVED_POLL
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._short.wait(), RENEW_EVERY)
 
-    def _needed(self) -> int:
-        """How many more tokens would let every waiting request go now."""
-        now = asyncio.get_running_loop().time()
-        return max(0, self.counted + self._waiting() - self._holding(now))
-
-    async def _renew(self, *, idle: bool = False) -> int:
-        """Take free tokens if short, give back down to a fair share if another process is
-        short (or all not counted, when `idle`), and extend the holding. Returns how many
-        tokens were taken."""
+    async def _renew(self, *, idle: bool = False) -> bool:
+        """Take free tokens if short; while another process is short, count on no more than
+        is needed now and a fair share (all that is still counted, when `idle`, is kept and
+        the rest given back); extend the holding. Whether this process is still short with
+        every token held elsewhere."""
         loop = asyncio.get_running_loop()
-        asked = loop.time()
-        async with self._db.transaction(Urgency.DELIVERY) as session:
+        # Not held at the ordinary gate, nor holding it: a renewal is short, and one waiting
+        # behind a crowd of ordinary transactions would let the holding lapse.
+        async with self._db.transaction(Urgency.DELIVERY, gated=False) as session:
+            asked = loop.time()  # the holding's lapse is counted from here (see below)
             # One renewal at a time across the processes: each sees the others' committed rows.
             db_now = float(
                 (
@@ -333,20 +366,37 @@ class SharedPacer(WindowPacer):
                     text("SELECT holder, held, wanted, expires_at FROM request_tokens")
                 )
             ).all()
-            others = [r for r in rows if r.holder != self.holder and r.expires_at > db_now]
+            mine = next((r for r in rows if r.holder == self.holder), None)
+            others = [
+                r for r in rows if r.holder != self.holder and r.expires_at + LAPSE_GRACE > db_now
+            ]
+            elsewhere = sum(r.held for r in others)
             short_elsewhere = sum(1 for r in others if r.wanted > 0)
-            held = self._holding(asked)
-            counted, needed = self.counted, self._needed()
+            # A holding that lapsed (here, or in the database) is not ours any more: another
+            # process may have taken its tokens.
+            ours = mine is not None and mine.expires_at > db_now and loop.time() < self._valid_until
+            current = min(self.held if ours else 0, max(0, self.burst - elsewhere))
+            counted = self.counted
+            need = counted + self._waiting()
             if idle:
-                held = min(held, counted)
+                goal = 0
             elif short_elsewhere:
-                held = min(held, max(self.burst // (short_elsewhere + 1), counted))
-            # Given back before the database hears of it: never counted on after this.
-            self.held = min(self.held, held)
-            self._held_elsewhere = sum(r.held for r in others)
-            free = max(0, self.burst - self._held_elsewhere - held)
-            taken = (min(free, needed) if short_elsewhere else free) if needed else 0
-            held += taken
+                fair = max(1, self.burst // (short_elsewhere + (1 if need else 0)))
+                goal = min(need, fair)
+            else:
+                goal = max(current, need)
+            keep = min(current, max(goal, counted))
+            # Counted on no more before the database hears of it: never after this.
+            self.target = min(self.target, goal, keep)
+            self.held = min(self.held, keep)
+            free = max(0, self.burst - elsewhere - keep)
+            if short_elsewhere:
+                take = min(free, max(0, goal - keep))
+            else:
+                take = free if need > current else 0  # short: every free token
+            held = keep + take
+            target = min(goal, held) if short_elsewhere else held
+            short = need > held
             await session.execute(
                 text(
                     "INSERT INTO request_tokens (holder, held, wanted, expires_at) "
@@ -357,7 +407,7 @@ class SharedPacer(WindowPacer):
                 {
                     "holder": self.holder,
                     "held": held,
-                    "wanted": needed - taken if needed > taken else 0,
+                    "wanted": need - held if short else 0,
                     "expires": db_now + self._ttl,
                 },
             )
@@ -366,26 +416,33 @@ class SharedPacer(WindowPacer):
                     text("DELETE FROM request_tokens WHERE expires_at < :old"),
                     {"old": db_now - STALE_ROWS},
                 )
-        # Counted on only once committed. The holding lapses `ttl` after the lock was asked
-        # for, in this process's time: no later than the database's own expiry of the row.
-        self.held = held
+        # Counted on only once committed. The holding lapses `ttl` after the renewal was asked
+        # for, in this process's time: no later than the database's own expiry of the row (its
+        # clock was read after that).
+        self.held, self.target = held, target
         self._valid_until = asked + self._ttl
+        self._held_elsewhere = elsewhere
+        self._others_seen = sum(1 for r in others if r.held > 0 or r.wanted > 0)
         self.renewals += 1
-        return taken
+        return bool(short and elsewhere > 0)
 
     async def close(self) -> None:
+        self._closed = True
+        await super().close()  # the ticker first: it would start a keeper again
         if self._keeper is not None:
             self._keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._keeper
-        await super().close()
-        self.held = 0
+        self.held = self.target = 0
         # Stopping cleanly: the tokens are free for the others, or for this bot's next start.
         try:
-            async with self._db.transaction(Urgency.DELIVERY) as session:
+            async with self._db.transaction(Urgency.DELIVERY, gated=False) as session:
                 await session.execute(
                     text("DELETE FROM request_tokens WHERE holder = :holder"),
                     {"holder": self.holder},
                 )
         except Exception:
-            log.warning("could not give back request tokens; they lapse in %.0f s", self._ttl)
+            log.warning(
+                "could not give back request tokens; they are free again in %.0f s",
+                self._ttl + LAPSE_GRACE,
+            )

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.delivery.pacing import BURST, WINDOW, Pacer, WindowPacer
+from discord.http import Route
+
+from bot.delivery.pacing import (
+    BURST,
+    WINDOW,
+    Pacer,
+    WindowPacer,
+    note_send,
+    note_unpaced_end,
+)
+from bot.delivery.tracing import counts_globally
 from bot.simulator.ratelimit import Window
 
 EPSILON = 0.002  # the loop's timer resolution
@@ -130,3 +140,26 @@ async def test_evenly_spaced_slots_and_urgent_requests_first() -> None:
     assert names.index("urgent") <= 1  # at most the slot already handed out went first
     assert all(at >= k * 0.005 - EPSILON for k, (_, at) in enumerate(order))
     await pacer.close()
+
+
+async def test_requests_made_outside_the_slots_count_too() -> None:
+    pacer = WindowPacer(burst=3, window=SCALED)
+    # discord.py's own two calls at login: not made in a slot, still counted by Discord.
+    assert note_send(unpaced=pacer)
+    assert note_send(unpaced=pacer)
+    note_unpaced_end(pacer)
+    note_unpaced_end(pacer)
+    arrivals = await crowd(pacer, 3)
+    assert arrivals[0] < SCALED / 2  # one more fits in the window
+    assert arrivals[1] >= SCALED - EPSILON  # the others wait for the login's calls to age out
+    await pacer.close()
+
+
+def test_only_requests_discord_counts_against_the_global_limit_are_counted() -> None:
+    base = Route.BASE
+    assert counts_globally(f"{base}/channels/1/messages")
+    assert counts_globally(f"{base}/users/@me")
+    # Interaction callbacks and follow-ups (webhooks) are outside the limit; so is the gateway.
+    assert not counts_globally(f"{base}/interactions/1/token/callback")
+    assert not counts_globally(f"{base}/webhooks/1/token")
+    assert not counts_globally("wss://gateway.discord.gg/?v=10&encoding=json")
