@@ -51,8 +51,12 @@ WINDOW = 1.0
 RENEW_EVERY = 0.5
 TOKENS_TTL = 5.0
 # A renewal that takes longer is given up (the database is out of reach): the holding is still
-# used until it lapses.
-RENEW_TIMEOUT = 2.0
+# used until it lapses. The advisory lock's own wait is bounded by the database (LOCK_TIMEOUT_MS),
+# so a renewal is not cancelled while it waits for it.
+RENEW_TIMEOUT = 3.0
+LOCK_TIMEOUT_MS = 1000
+# Renewals at most this often, however often requests find the tokens short.
+MIN_RENEW_GAP = 0.05
 # The others take a lapsed holding's tokens only this long after it lapsed: requests its
 # process began before the lapse may still be counted (until a window after their answers).
 LAPSE_GRACE = WINDOW + 1.0
@@ -73,6 +77,8 @@ class _InSlot:
 
     pacer: Pacer
     sends: int = 0
+    # Over: a task started inside the slot and still sending later makes requests of its own.
+    over: bool = False
 
 
 _in_slot: ContextVar[_InSlot | None] = ContextVar("steady_pacer_slot", default=None)
@@ -87,7 +93,7 @@ def note_send(unpaced: Pacer | None = None) -> bool:
     process's pacer, until `note_unpaced_end`: it cannot be held back, but later slots wait for
     it. Whether it was counted so."""
     in_slot = _in_slot.get()
-    if in_slot is None:
+    if in_slot is None or in_slot.over:
         if unpaced is None:
             return False
         unpaced._count_resend()
@@ -127,6 +133,7 @@ class Pacer:
             yield
         finally:
             _in_slot.reset(token)
+            in_slot.over = True
             for _ in range(max(1, in_slot.sends)):
                 self._release(sent=True)
 
@@ -245,8 +252,11 @@ class SharedPacer(WindowPacer):
       `IDLE_RETURN` without any, and lapses `TOKENS_TTL` after its last renewal; the others take
       its tokens `LAPSE_GRACE` later (a process that died). A clean stop gives them back at
       once. A process stops counting on its holding at the lapse, in its own time.
-    - While the database is out of reach and the holding has lapsed, the process counts on its
-      share of the burst among the processes it last saw, rather than stall every request.
+    - A holding published is never less than what the process still counts: a clean stop
+      gives back what no request counts at once, and the rest a window later.
+    - Once the holding lapsed with the database out of reach, the process sends nothing new
+      until it is back: it could not record what it sent either, and the others may have
+      taken its tokens.
     """
 
     def __init__(
@@ -270,17 +280,18 @@ class SharedPacer(WindowPacer):
         self._last_slot = 0.0
         self._database_down = False
         self._held_elsewhere = 0  # by the other processes, at the last renewal
-        self._others_seen = 0  # other processes holding tokens or short, at the last renewal
+        self._last_need = 0  # the tokens the last renewal knew were needed
         self._closed = False
-        self.renewals = 0
+        self.renewals = 0  # that succeeded
+        self.attempts = 0
 
     def _allowed(self, now: float) -> int:
         """How many requests may be counted at once now."""
-        if now < self._valid_until:
-            return min(self.target, self.held)
-        if self._database_down:
-            return max(1, self.burst // (1 + self._others_seen))
-        return 0
+        return min(self.target, self.held) if now < self._valid_until else 0
+
+    def _need(self) -> int:
+        """Tokens that would let every waiting request go now."""
+        return self.counted + self._waiting()
 
     def _waiting(self) -> int:
         # Waiters that gave up are still queued until the ticker passes them: not counted.
@@ -298,8 +309,8 @@ class SharedPacer(WindowPacer):
             if self._in_flight + len(self._answered) < allowed:
                 self._in_flight += 1
                 return
-            if allowed < self.burst:
-                self._short.set()
+            if allowed < self.burst and self._need() > self._last_need:
+                self._short.set()  # more is needed than the last renewal knew of
             # Room comes with an answer a window old, or with tokens from the keeper.
             self._changed.clear()
             timeout = self._answered[0] + self.window - now if self._answered else None
@@ -313,6 +324,7 @@ class SharedPacer(WindowPacer):
         while not self._closed:
             self._short.clear()
             idle = loop.time() - self._last_slot > IDLE_RETURN and not self._waiting()
+            self.attempts += 1
             try:
                 async with asyncio.timeout(RENEW_TIMEOUT):
                     starved = await self._renew(idle=idle)
@@ -322,22 +334,23 @@ class SharedPacer(WindowPacer):
             except Exception:
                 if not self._database_down:
                     log.warning(
-                        "cannot renew request tokens from the database; counting on this "
-                        "process's share of the burst once its holding lapses"
+                        "cannot renew request tokens from the database; no new request once "
+                        "the holding lapses, until it is back"
                     )
-                self._database_down = True
-                starved = False
+                self._database_down = starved = True
             self._changed.set()
             if self.held == 0 and self.counted == 0 and not self._waiting():
                 return  # the next request starts a keeper again
             if starved:
-                # Short while the others hold every token: ask again soon, then less often.
+                # Short while the others hold every token, or the database out of reach: ask
+                # again soon, then less often.
                 await asyncio.sleep(poll)
                 poll = min(poll * 2, RENEW_EVERY)
                 continue
             poll = STARVED_POLL
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._short.wait(), RENEW_EVERY)
+            await asyncio.sleep(MIN_RENEW_GAP)
 
     async def _renew(self, *, idle: bool = False) -> bool:
         """Take free tokens if short; while another process is short, count on no more than
@@ -354,12 +367,12 @@ class SharedPacer(WindowPacer):
                 (
                     await session.execute(
                         text(
-                            "SELECT pg_advisory_xact_lock(:key), "
-                            "EXTRACT(EPOCH FROM clock_timestamp())"
+                            "SELECT set_config('lock_timeout', :wait, true), "
+                            "pg_advisory_xact_lock(:key), EXTRACT(EPOCH FROM clock_timestamp())"
                         ),
-                        {"key": LOCK_KEY},
+                        {"key": LOCK_KEY, "wait": str(LOCK_TIMEOUT_MS)},
                     )
-                ).one()[1]
+                ).one()[2]
             )
             rows = (
                 await session.execute(
@@ -371,25 +384,31 @@ class SharedPacer(WindowPacer):
                 r for r in rows if r.holder != self.holder and r.expires_at + LAPSE_GRACE > db_now
             ]
             elsewhere = sum(r.held for r in others)
-            short_elsewhere = sum(1 for r in others if r.wanted > 0)
+            short_elsewhere = [r for r in others if r.wanted > 0]
             # A holding that lapsed (here, or in the database) is not ours any more: another
             # process may have taken its tokens.
             ours = mine is not None and mine.expires_at > db_now and loop.time() < self._valid_until
-            current = min(self.held if ours else 0, max(0, self.burst - elsewhere))
+            room = max(0, self.burst - elsewhere)
+            current = min(self.held if ours else 0, room)
             counted = self.counted
             need = counted + self._waiting()
             if idle:
                 goal = 0
             elif short_elsewhere:
-                fair = max(1, self.burst // (short_elsewhere + (1 if need else 0)))
-                goal = min(need, fair)
+                # A fair share of the processes that need tokens, or more while what the others
+                # ask for (held and wanted) leaves more: a trickle elsewhere does not halve us.
+                fair = self.burst // (len(short_elsewhere) + (1 if need else 0))
+                asked_elsewhere = sum(r.held + r.wanted for r in others)
+                goal = min(need, max(fair, self.burst - asked_elsewhere))
             else:
                 goal = max(current, need)
-            keep = min(current, max(goal, counted))
+            # Published: never less than what is still counted (requests made before a lapse,
+            # or outside the slots), as far as the others leave room.
+            keep = min(max(min(current, goal), counted), room)
             # Counted on no more before the database hears of it: never after this.
             self.target = min(self.target, goal, keep)
-            self.held = min(self.held, keep)
-            free = max(0, self.burst - elsewhere - keep)
+            self.held = min(self.held, keep) if ours else 0
+            free = max(0, room - keep)
             if short_elsewhere:
                 take = min(free, max(0, goal - keep))
             else:
@@ -397,6 +416,7 @@ class SharedPacer(WindowPacer):
             held = keep + take
             target = min(goal, held) if short_elsewhere else held
             short = need > held
+            self._last_need = need
             await session.execute(
                 text(
                     "INSERT INTO request_tokens (holder, held, wanted, expires_at) "
@@ -422,7 +442,6 @@ class SharedPacer(WindowPacer):
         self.held, self.target = held, target
         self._valid_until = asked + self._ttl
         self._held_elsewhere = elsewhere
-        self._others_seen = sum(1 for r in others if r.held > 0 or r.wanted > 0)
         self.renewals += 1
         return bool(short and elsewhere > 0)
 
@@ -433,13 +452,23 @@ class SharedPacer(WindowPacer):
             self._keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._keeper
+        counted = self.counted
         self.held = self.target = 0
-        # Stopping cleanly: the tokens are free for the others, or for this bot's next start.
+        # Stopping cleanly: what no request counts is free for the others (or this bot's next
+        # start) at once; what still counts, a window from now (the others take a lapsed
+        # holding's tokens LAPSE_GRACE after its lapse).
+        if counted:
+            statement = text(
+                "UPDATE request_tokens SET held = :counted, wanted = 0, "
+                "expires_at = EXTRACT(EPOCH FROM clock_timestamp()) + :lapse WHERE holder = :holder"
+            )
+        else:
+            statement = text("DELETE FROM request_tokens WHERE holder = :holder")
         try:
             async with self._db.transaction(Urgency.DELIVERY, gated=False) as session:
                 await session.execute(
-                    text("DELETE FROM request_tokens WHERE holder = :holder"),
-                    {"holder": self.holder},
+                    statement,
+                    {"holder": self.holder, "counted": counted, "lapse": self.window - LAPSE_GRACE},
                 )
         except Exception:
             log.warning(
