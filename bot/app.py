@@ -75,6 +75,11 @@ class SteadyBot(commands.Bot):
             # Tells the dispatcher whether a timed-out attempt may have reached Discord.
             http_trace=client_options.pop("http_trace", None)
             or tracing.trace_config(unpaced=self._pacer),
+            # Several processes: the shard this one identifies as (bot/config.py). Discord then
+            # sends each server's events, its commands and buttons, to one process only, and
+            # those without a server (buttons in DMs) to shard 0.
+            shard_id=settings.shard_id,
+            shard_count=settings.shard_count,
             **client_options,
         )
         self.settings = settings

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     # The privileged Server Members intent (enable it in the Developer Portal first): with it,
     # a member who leaves has their data erased 30 days later unless they come back.
     members_intent: bool = False
+    # Several processes: each its own shard of the gateway (Discord sends an event to every
+    # session of its shard, so two processes on one shard would both handle every command).
+    shard_id: int | None = Field(default=None, ge=0, description="This process's shard.")
+    shard_count: int | None = Field(
+        default=None, ge=1, description="How many shards (processes) there are."
+    )
     discord_token: SecretStr | None = Field(default=None, validation_alias=TOKEN_ENV, exclude=True)
     # Read as STEADY_ENCRYPTION_KEYS; never from the config file (see _TokenFreeToml).
     encryption_keys: SecretStr | None = Field(
@@ -116,6 +122,23 @@ class Settings(BaseSettings):
         if value is not None and value.get_secret_value().strip():
             parse_keys(value.get_secret_value())
         return value
+
+    @model_validator(mode="after")
+    def _whole_shard(self) -> Settings:
+        if (self.shard_id is None) != (self.shard_count is None):
+            raise ValueError("set shard_id and shard_count together (or neither)")
+        if self.shard_id is not None and self.shard_count is not None:
+            if self.shard_id >= self.shard_count:
+                raise ValueError(
+                    f"shard_id must be below shard_count: 0 to {self.shard_count - 1} "
+                    f"for {self.shard_count} shards, got {self.shard_id}"
+                )
+            if self.shard_count > 1 and self.is_sqlite:
+                raise ValueError(
+                    "several shards are several processes, and they need PostgreSQL: "
+                    "on SQLite run one process, without shard_id and shard_count"
+                )
+        return self
 
     @property
     def database(self) -> URL:

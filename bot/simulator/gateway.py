@@ -29,6 +29,8 @@ from bot.simulator.waiting import Changes
 
 log = logging.getLogger(__name__)
 
+INVALID_SHARD = 4010  # Discord's close code for an IDENTIFY whose shard is not valid
+
 DISPATCH, HEARTBEAT, IDENTIFY, RESUME, RECONNECT, REQUEST_MEMBERS = 0, 1, 2, 6, 7, 8
 INVALID_SESSION, HELLO, HEARTBEAT_ACK = 9, 10, 11
 
@@ -103,6 +105,8 @@ def needed_intent(event: str, guild_id: int | None) -> int:
 class Session:
     id: str
     intents: int
+    # (shard_id, num_shards) from IDENTIFY: which servers' events this session is sent.
+    shard: tuple[int, int] | None = None
     frames: list[JSON] = field(default_factory=list)
     connection: Connection | None = None
     resumed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -110,6 +114,17 @@ class Session:
     @property
     def seq(self) -> int:
         return len(self.frames)
+
+    def routed(self, guild_id: int | None) -> bool:
+        """Whether an event of this server (None: without one, a DM's) is sent to this session:
+        Discord's sharding formula, and events without a server go to shard 0 only. Every
+        session of a shard gets them all."""
+        if self.shard is None:
+            return True
+        shard_id, num_shards = self.shard
+        if guild_id is None:
+            return shard_id == 0
+        return (guild_id >> 22) % num_shards == shard_id
 
     def add(self, event: str, data: JSON) -> None:
         self.frames.append({"op": DISPATCH, "t": event, "s": self.seq + 1, "d": data})
@@ -198,6 +213,8 @@ class Gateway:
     def dispatch(self, event: str, data: JSON, guild_id: int | None) -> None:
         intent = needed_intent(event, guild_id)
         for session in self.sessions.values():
+            if not session.routed(guild_id):
+                continue
             if intent and not session.intents & intent and not self._about_me(session, event, data):
                 continue
             payload = data
@@ -293,13 +310,20 @@ class Gateway:
             # A privileged intent the application has not enabled in the Developer Portal.
             await connection.ws.close(code=DISALLOWED_INTENTS, message=b"Disallowed intent(s).")
             return
-        session = Session(id=secrets.token_hex(16), intents=intents)
+        try:
+            shard = _shard(data.get("shard"))
+        except ValueError:
+            await connection.ws.close(code=INVALID_SHARD, message=b"Invalid shard.")
+            return
+        session = Session(id=secrets.token_hex(16), intents=intents, shard=shard)
         self.sessions[session.id] = session
         ready: JSON = {
             "v": 10,
             "user": self.world.bot_user.payload()
             | {"verified": True, "mfa_enabled": False, "flags": 0},
-            "guilds": [{"id": str(g), "unavailable": True} for g in self.world.guilds],
+            "guilds": [
+                {"id": str(g), "unavailable": True} for g in self.world.guilds if session.routed(g)
+            ],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": self._resume_url(),
@@ -319,7 +343,8 @@ class Gateway:
         session.add("READY", ready)
         with_presences = bool(session.intents & GUILD_PRESENCES)
         for guild in self.world.guilds.values():
-            session.add("GUILD_CREATE", guild.payload(with_presences=with_presences))
+            if session.routed(guild.id):
+                session.add("GUILD_CREATE", guild.payload(with_presences=with_presences))
         connection.attach(session, from_seq=0)
         session.resumed.set()
         self._changes.notify()
@@ -439,3 +464,17 @@ class Gateway:
     async def close(self) -> None:
         for connection in list(self.connections):
             await connection.ws.close(code=1001, message=b"simulator stopping")
+
+
+def _shard(value: object) -> tuple[int, int] | None:
+    """IDENTIFY's `shard`: (shard_id, num_shards), or None without one; ValueError if invalid."""
+    if value is None:
+        return None
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        and 0 <= value[0] < value[1]
+    ):
+        return (value[0], value[1])
+    raise ValueError(f"invalid shard {value!r}")

@@ -21,10 +21,16 @@ from bot.clock import SystemClock
 from bot.config import Settings
 from bot.simulator.harness import discord_endpoints
 
-async def main(url, api, gateway, token, guild=None):
-    # With a guild: its slash commands are synced there at start, as with a dev guild.
+async def main(url, api, gateway, token, guild, shard):
+    # With a guild: its slash commands are synced there at start, as with a dev guild. With a
+    # shard ("1/2"), the process identifies as that shard, as each of several should.
+    shard_id, shard_count = (int(n) for n in shard.split("/")) if shard else (None, None)
     settings = Settings(
-        database_url=url, discord_token=token, dev_guild_id=int(guild) if guild else None
+        database_url=url,
+        discord_token=token,
+        dev_guild_id=int(guild) if guild else None,
+        shard_id=shard_id,
+        shard_count=shard_count,
     )
     with discord_endpoints(api, gateway):
         database = await runtime.open_database(settings)
@@ -37,19 +43,29 @@ asyncio.run(main(*sys.argv[1:]))
 
 @asynccontextmanager
 async def bot_processes(
-    sim: Simulator, database_url: str, count: int, *, commands_in: int | None = None
+    sim: Simulator,
+    database_url: str,
+    count: int,
+    *,
+    commands_in: int | None = None,
+    sharded: bool = True,
 ) -> AsyncIterator[list[int]]:
     """`count` bot processes on `database_url` while the block runs, stopped with SIGTERM as a
     host would. The yielded list holds their exit codes once the block has ended. With
-    `commands_in` (a guild id) the slash commands are synced to that guild at start."""
-    arguments = [database_url, sim.api_base, sim.gateway_url, sim.token]
-    if commands_in is not None:
-        arguments.append(str(commands_in))
+    `commands_in` (a guild id) the slash commands are synced to that guild at start. Several
+    are given a shard each, as the README says to run them (`sharded=False`: all on one, the
+    mistake)."""
+    arguments = [database_url, sim.api_base, sim.gateway_url, sim.token, str(commands_in or "")]
     processes = [
         await asyncio.create_subprocess_exec(
-            sys.executable, "-c", RUN, *arguments, stderr=asyncio.subprocess.DEVNULL
+            sys.executable,
+            "-c",
+            RUN,
+            *arguments,
+            f"{number}/{count}" if sharded and count > 1 else "",
+            stderr=asyncio.subprocess.DEVNULL,
         )
-        for _ in range(count)
+        for number in range(count)
     ]
     codes: list[int] = []
     try:

@@ -17,8 +17,8 @@ from bot.simulator import SimChannel, SimGuild, SimMember, SimRole, Simulator
 class ProbeClient(discord.Client):
     """A plain client with a command tree, counting how often it became ready."""
 
-    def __init__(self, intents: discord.Intents) -> None:
-        super().__init__(intents=intents, guild_ready_timeout=0.05)
+    def __init__(self, intents: discord.Intents, **options: Any) -> None:
+        super().__init__(intents=intents, guild_ready_timeout=0.05, **options)
         self.tree: app_commands.CommandTree[ProbeClient] = app_commands.CommandTree(self)
         self.ready_count = 0
 

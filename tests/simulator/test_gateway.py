@@ -6,6 +6,7 @@ import json
 import zlib
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import aiohttp
 import discord
@@ -179,3 +180,41 @@ async def test_gateway_frames_are_sequenced(sim: Simulator, world: World, compre
             assert (guild_create["t"], guild_create["s"]) == ("GUILD_CREATE", 2)
             await ws.send_json({"op": 1, "d": 2})
             assert (await receive())["op"] == 11
+
+
+async def test_sharded_sessions_get_their_servers_events_and_dms_go_to_shard_0(
+    sim: Simulator, world: World, http: Callable[..., Any]
+) -> None:
+    home = (world.guild.id >> 22) % 2  # Discord's sharding formula
+    clients = [ProbeClient(discord.Intents.default(), shard_id=n, shard_count=2) for n in (0, 1)]
+    async with sim.run_client(clients[0]), sim.run_client(clients[1]):
+        assert clients[home].get_guild(world.guild.id) is not None
+        assert clients[1 - home].get_guild(world.guild.id) is None  # not in its READY either
+        status, _, _ = await http(
+            "POST", f"/guilds/{world.guild.id}/channels", {"name": "check-ins", "type": 0}
+        )
+        assert status == 201
+        status, _, dm = await http(
+            "POST", "/users/@me/channels", {"recipient_id": str(world.alice.id)}
+        )
+        status, _, _ = await http("POST", f"/channels/{dm['id']}/messages", {"content": "hello"})
+        assert status == 200
+        sessions = {s.shard: s for s in sim.gateway.sessions.values()}
+        events = {shard: [f["t"] for f in s.frames] for shard, s in sessions.items()}
+        assert "CHANNEL_CREATE" in events[(home, 2)]
+        assert "CHANNEL_CREATE" not in events[(1 - home, 2)]
+        # Events without a server (a DM's) go to shard 0 only.
+        assert "MESSAGE_CREATE" in events[(0, 2)]
+        assert "MESSAGE_CREATE" not in events[(1, 2)]
+
+
+@pytest.mark.parametrize("shard", [[2, 2], [0, 0], [-1, 2], [0]])
+async def test_an_invalid_shard_is_refused_with_4010(sim: Simulator, shard: list[int]) -> None:
+    url = sim.gateway_url + "?encoding=json&v=10"
+    async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+        await ws.receive()
+        identify = {"token": sim.token, "intents": 1, "properties": {}, "shard": shard}
+        await ws.send_json({"op": 2, "d": identify})
+        closing = await ws.receive()
+        assert closing.type is aiohttp.WSMsgType.CLOSE
+        assert closing.data == 4010

@@ -121,3 +121,30 @@ def test_canonical_utc_names_are_a_valid_default_timezone(tmp_path: Path) -> Non
     assert load_settings(_file(tmp_path, 'default_timezone = "Etc/UTC"')).default_timezone == (
         "Etc/UTC"
     )
+
+
+PG = 'database_url = "postgresql://u:pw@db/steady"\n'
+
+
+def test_each_of_several_processes_names_its_shard(tmp_path: Path) -> None:
+    settings = load_settings(_file(tmp_path, PG + "shard_id = 1\nshard_count = 2\n"))
+    assert (settings.shard_id, settings.shard_count) == (1, 2)
+    alone = load_settings()
+    assert (alone.shard_id, alone.shard_count) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (PG + "shard_id = 1\n", "shard_id and shard_count together"),
+        (PG + "shard_count = 2\n", "shard_id and shard_count together"),
+        (PG + "shard_id = 2\nshard_count = 2\n", "0 to 1 for 2 shards"),
+        (PG + "shard_id = -1\nshard_count = 2\n", "greater than or equal to 0"),
+        ("shard_id = 0\nshard_count = 2\n", "need PostgreSQL"),
+    ],
+)
+def test_a_shard_that_cannot_work_is_refused_with_the_reason(
+    tmp_path: Path, body: str, expected: str
+) -> None:
+    with pytest.raises(ConfigError, match=expected):
+        load_settings(_file(tmp_path, body))
