@@ -142,15 +142,22 @@ class Pacer:
         call order. Prefer `slot()`, which also says when the request is over."""
         self.requests += 1
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        (self._urgent if urgent else self._normal).append(future)
+        queue = self._urgent if urgent else self._normal
+        queue.append(future)
         if self._ticker is None or self._ticker.done():
             self._ticker = asyncio.create_task(self._tick())
+        self._queued()
         try:
             await future
         except asyncio.CancelledError:
             if future.done() and not future.cancelled():
                 self._release(sent=False)  # the slot came just as we were cancelled
+            elif future in queue:
+                queue.remove(future)
             raise
+
+    def _queued(self) -> None:
+        """A request was queued (the ticker may be waiting inside `_slot` already)."""
 
     async def _tick(self) -> None:
         while self._urgent or self._normal:
@@ -297,10 +304,19 @@ class SharedPacer(WindowPacer):
         # Waiters that gave up are still queued until the ticker passes them: not counted.
         return sum(1 for f in (*self._urgent, *self._normal) if not f.done())
 
-    async def _slot(self) -> None:
-        loop = asyncio.get_running_loop()
+    def _queued(self) -> None:
+        # Here and not only in `_slot`: the ticker may be parked there for a waiter that gave
+        # up, after the keeper ended (nothing held, nothing counted, no one waiting); only a
+        # new request can start the keeper again then.
+        self._start_keeper()
+
+    def _start_keeper(self) -> None:
         if not self._closed and (self._keeper is None or self._keeper.done()):
             self._keeper = asyncio.create_task(self._keep())
+
+    async def _slot(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._start_keeper()
         while True:
             now = self._last_slot = loop.time()
             while self._answered and self._answered[0] <= now - self.window:
@@ -452,23 +468,26 @@ class SharedPacer(WindowPacer):
             self._keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._keeper
-        counted = self.counted
+        counted, in_flight = self.counted, self._in_flight
         self.held = self.target = 0
         # Stopping cleanly: what no request counts is free for the others (or this bot's next
-        # start) at once; what still counts, a window from now (the others take a lapsed
-        # holding's tokens LAPSE_GRACE after its lapse).
+        # start) at once; what answered requests still count, a window from now (the others
+        # take a lapsed holding's tokens LAPSE_GRACE after its lapse); with requests still in
+        # flight, as after a crash (their answers, and a window after, are not known).
+        lapse = self._ttl if in_flight else self.window - LAPSE_GRACE
         if counted:
             statement = text(
-                "UPDATE request_tokens SET held = :counted, wanted = 0, "
-                "expires_at = EXTRACT(EPOCH FROM clock_timestamp()) + :lapse WHERE holder = :holder"
+                "INSERT INTO request_tokens (holder, held, wanted, expires_at) VALUES (:holder, "
+                ":counted, 0, EXTRACT(EPOCH FROM clock_timestamp()) + :lapse) "
+                "ON CONFLICT (holder) DO UPDATE SET held = EXCLUDED.held, wanted = 0, "
+                "expires_at = EXCLUDED.expires_at"
             )
         else:
             statement = text("DELETE FROM request_tokens WHERE holder = :holder")
         try:
             async with self._db.transaction(Urgency.DELIVERY, gated=False) as session:
                 await session.execute(
-                    statement,
-                    {"holder": self.holder, "counted": counted, "lapse": self.window - LAPSE_GRACE},
+                    statement, {"holder": self.holder, "counted": counted, "lapse": lapse}
                 )
         except Exception:
             log.warning(

@@ -204,3 +204,30 @@ async def test_a_database_out_of_reach_holds_new_requests_without_hammering_it()
     finally:
         await pacer.close()
         await unreachable.dispose()
+
+
+async def test_a_request_after_one_gave_up_while_starved_is_still_served(
+    database: Database,
+) -> None:
+    async with database.transaction() as session:
+        await session.execute(
+            text(
+                "INSERT INTO request_tokens (holder, held, wanted, expires_at) "
+                "VALUES ('other', :burst, 0, EXTRACT(EPOCH FROM clock_timestamp()) + 60)"
+            ),
+            {"burst": BURST},
+        )
+    pacer = SharedPacer(database, burst=BURST, window=WINDOW, holder="starved")
+    # Every token is held elsewhere: the request gives up (a row's time limit ran out).
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(pacer.acquire(urgent=True), 0.3)
+    keeper = pacer._keeper
+    assert keeper is not None
+    await asyncio.wait_for(keeper, 5)  # nothing held, counted or waiting: the keeper ended
+    async with database.transaction() as session:
+        await session.execute(text("DELETE FROM request_tokens WHERE holder = 'other'"))
+    # The ticker still waits inside its slot for the one that gave up: the next request must
+    # start the keeper again, or nothing is ever sent.
+    await asyncio.wait_for(pacer.acquire(urgent=True), 3)
+    pacer._release(sent=True)
+    await pacer.close()
