@@ -77,7 +77,9 @@ async def test_a_cold_connection_delaying_a_first_burst_does_not_squeeze_two_in_
     pacer = WindowPacer(burst=48, window=SCALED)
     arrivals = await crowd(pacer, 150, cold=0.3 * SCALED, trip=0.05 * SCALED)
     assert refused(arrivals, 50, SCALED) == 0
-    assert max(arrivals[:48]) < 0.5 * SCALED  # and the burst still left at once
+    # And the burst still left at once, not spaced over the window (a busy machine may delay
+    # all of it; the spread is what tells the two apart).
+    assert arrivals[47] - arrivals[0] < SCALED / 4
     await pacer.close()
 
 
