@@ -7,6 +7,8 @@ Real loop time, as Discord's limit runs on, scaled down: a window of 0.1 s inste
 from __future__ import annotations
 
 import asyncio
+import itertools
+import statistics
 
 from discord.http import Route
 
@@ -112,14 +114,16 @@ async def test_a_request_in_flight_keeps_its_place_until_answered_and_a_window_a
 
 
 async def test_a_slot_given_up_is_not_counted() -> None:
-    pacer = WindowPacer(burst=2, window=10.0)  # a long window: only a freed slot can serve
-    async with pacer.slot():
+    # A long window: only a freed slot can serve. Urgent requests, so that the ordinary ones'
+    # spacing (half the window here) is not what is waited for.
+    pacer = WindowPacer(burst=2, window=10.0)
+    async with pacer.slot(urgent=True):
         pass  # answered: counts for the window
-    waiting = asyncio.create_task(pacer.acquire())
+    waiting = asyncio.create_task(pacer.acquire(urgent=True))
     await asyncio.sleep(0)
     waiting.cancel()  # a waiter that gives up before its slot
     await asyncio.gather(waiting, return_exceptions=True)
-    await asyncio.wait_for(pacer.acquire(), timeout=5)  # the second place is still free
+    await asyncio.wait_for(pacer.acquire(urgent=True), timeout=5)  # the second place is free
     assert pacer.counted == 2  # the answered one and this one (in flight)
     await pacer.close()
 
@@ -165,3 +169,30 @@ def test_only_requests_discord_counts_against_the_global_limit_are_counted() -> 
     assert not counts_globally(f"{base}/interactions/1/token/callback")
     assert not counts_globally(f"{base}/webhooks/1/token")
     assert not counts_globally("wss://gateway.discord.gg/?v=10&encoding=json")
+
+
+async def test_ordinary_requests_are_spaced_so_an_urgent_one_finds_room_during_a_wave() -> None:
+    window = 0.2
+    pacer = WindowPacer(burst=48, window=window)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    sent: list[float] = []
+
+    async def ordinary() -> None:
+        async with pacer.slot():
+            sent.append(loop.time() - start)
+
+    wave = asyncio.gather(*(ordinary() for _ in range(48 * 6)))  # six windows' worth
+    waits: list[float] = []
+    for _ in range(5):
+        await asyncio.sleep(0.37 * window)  # alerts arriving at moments unrelated to the wave's
+        asked = loop.time()
+        async with pacer.slot(urgent=True):
+            waits.append(loop.time() - asked)
+    await wave
+    # The wave's requests one spacing apart, not 48 at once at each window's start...
+    assert all(b - a >= window / 48 - EPSILON for a, b in itertools.pairwise(sorted(sent)[:48]))
+    # ...so an alert waits about a spacing for the room a wave request frees, not for the next
+    # window (half a window on average, and up to a whole one, had the wave come in bursts).
+    assert statistics.median(waits) < window / 8
+    await pacer.close()
