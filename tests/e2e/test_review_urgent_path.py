@@ -10,6 +10,7 @@ from sqlalchemy.engine import URL
 
 from bot.app import SteadyBot
 from bot.db import Urgency
+from bot.db.write_turns import ORDINARY_AT_ONCE
 from bot.simulator import SimMember
 from tests.databases import backend_name
 from tests.e2e.checkins_helpers import pair, posts, set_up_alerts
@@ -136,13 +137,13 @@ async def test_an_alert_committed_while_another_alerts_send_is_being_retried_doe
 
 
 @pytest.mark.skipif(backend_name() != "postgresql", reason="PostgreSQL's ordinary gate")
-async def test_ordinary_transactions_are_not_held_to_four_while_the_urgent_lane_waits_on_discord(
+async def test_ordinary_transactions_are_not_held_back_while_the_urgent_lane_waits_on_discord(
     world: World, bot: SteadyBot, database_url: URL
 ) -> None:
-    """The gate exists to give urgent transactions the event loop. While the urgent lane's only
-    alert is waiting out discord.py's retry sleep after a 500 (seconds; up to a minute for a
-    request that hangs), there is nothing urgent to give the loop to, yet every ordinary
-    transaction of the process is let in 4 at a time."""
+    """The gate's tighter bound exists to give urgent transactions the event loop. While the
+    urgent lane's only alert is waiting out discord.py's retry sleep after a 500 (seconds; up to
+    a minute for a request that hangs), there is nothing urgent to give the loop to: ordinary
+    transactions come in as many at once as ever (ORDINARY_AT_ONCE), not ORDINARY_WHILE_URGENT."""
     sim, alice, bob = world.sim, world.alice, world.bob
     await pair(database_url, world, alice, bob)
     bob_channel = str(sim.dm_channel(bob).id)
@@ -155,8 +156,8 @@ async def test_ordinary_transactions_are_not_held_to_four_while_the_urgent_lane_
         async with bot.database.transaction() as session:
             await session.execute(text("SELECT 1"))
             inside.append(index)
-            if len(inside) == 8:
-                order.append("8 in at once")
+            if len(inside) == ORDINARY_AT_ONCE:
+                order.append("all in at once")
                 released.set()
             await released.wait()
         inside.remove(index)
@@ -179,5 +180,5 @@ async def test_ordinary_transactions_are_not_held_to_four_while_the_urgent_lane_
         await asyncio.gather(*started)
         await bot.realtime.settled()
 
-    assert "8 in at once" in order
-    assert order.index("8 in at once") < order.index("bob ok")
+    assert "all in at once" in order
+    assert order.index("all in at once") < order.index("bob ok")

@@ -81,9 +81,9 @@ async def test_a_busy_process_gives_tokens_back_to_another_processs_alerts(
     assert wave.held == BURST  # the wave's process holds the whole window
     bulk = asyncio.create_task(crowd(wave, 40 * BURST))  # a wave lasting 40 windows (8 s)
     arrived = await crowd(alerts, 10)
-    # Within a renewal of the wave's keeper and a window of its requests draining, not at the
-    # end of the wave.
-    assert max(arrived) < 2 * RENEW_EVERY + 2 * WINDOW
+    # Within a renewal of the wave's keeper, a window of its requests draining and a starved
+    # poll or two: not at the end of the wave, which is still going.
+    assert max(arrived) < 3 * RENEW_EVERY + 2 * WINDOW
     assert not bulk.done()
     bulk.cancel()
     with contextlib.suppress(asyncio.CancelledError):
