@@ -7,6 +7,10 @@ left the request waiting, the pause end found the request still offered, and the
 for the next serve. Here both handlers are held just before their commits until each has either
 done its work or is waiting on a lock the other holds, which forces exactly that interleaving
 whenever the two can run through at once.
+
+Every path that decides who is offered what takes the server's matching lock first; with an
+expiry held inside its transaction, commands that answer, approve or change a mentor's zone
+queue behind it and none deadlocks.
 """
 
 from __future__ import annotations
@@ -30,13 +34,13 @@ from bot.security.notes import NotesCipher, generate_key
 from bot.services.container import Services, build_services
 from bot.services.mentoring.offers import EXPIRY_KIND, OFFER_PURPOSE
 from bot.services.mentoring.pauses import RESUME_KIND
-from tests.lock_waits import wait_until, waiting_on_locks
+from tests.lock_waits import Gate, wait_until, waiting_on_locks
 
 pytestmark = pytest.mark.postgres_only
 
 GUILD, MOD = 10, 99
-ANA, BEN = 21, 22  # mentors
-DEV = 31  # asks for a mentor
+ANA, BEN, CARA = 21, 22, 23  # mentors
+DEV, ELI = 31, 32  # ask for a mentor
 NOW = datetime(2026, 3, 2, 15, tzinfo=UTC)
 CIPHER = NotesCipher([generate_key().encode()])
 
@@ -138,3 +142,59 @@ async def test_an_offer_expiring_while_another_mentors_pause_ends_goes_to_that_m
     assert request.state == "offered"
     # The mentor back from their pause is sent the offer now, not at the next day's repair.
     assert await _offer_dms(database, other) == 1
+
+
+async def test_commands_beside_a_held_offer_expiry_neither_deadlock_nor_leave_a_request_waiting(
+    database: Database,
+) -> None:
+    clock = ManualClock(NOW)
+    services = build_services(database, clock, Settings(), CIPHER)
+    mentoring = services.mentoring
+    await mentoring.settings.configure(GUILD, MOD, offer_hours=1)
+    await _mentor(services, ANA)
+    await _mentor(services, BEN)
+    await mentoring.applications.apply(GUILD, CARA, kind="mentor")  # waits for a moderator
+    await mentoring.requests.request(GUILD, DEV)
+    clock.advance(timedelta(minutes=30))
+    await mentoring.requests.request(GUILD, ELI)
+    first, second = await _offers(database)
+    clock.advance(timedelta(minutes=30))  # Dev's offer has expired, Eli's has half an hour
+
+    gate = Gate(first.id)
+    kinds = KindRegistry(
+        [gate.wrap(kind) if kind.name == EXPIRY_KIND else kind for kind in services.work_kinds()]
+    )
+    runner = LedgerRunner(database, clock, kinds, worker="runner")
+    batch = asyncio.create_task(runner.run_due())
+    await asyncio.wait_for(gate.entered.wait(), timeout=20)
+    # Three at once beside the held expiry: PostgreSQL lets four ordinary transactions in.
+    commands = [
+        asyncio.create_task(mentoring.answers.decline(second.id, second.mentor_id)),
+        asyncio.create_task(services.settings.set_member_timezone(GUILD, ANA, "Asia/Tokyo")),
+        asyncio.create_task(mentoring.vetting.approve(GUILD, MOD, CARA)),
+    ]
+
+    async def settled() -> bool:
+        running = sum(not task.done() for task in commands)
+        return running == 0 or await waiting_on_locks(database) >= running
+
+    await wait_until(settled)
+    gate.release.set()
+    outcomes = await asyncio.gather(*commands, return_exceptions=True)
+    await batch
+
+    assert [o for o in outcomes if isinstance(o, BaseException)] == []
+    assert runner.last_run.errors == 0
+    states = {o.id: o.state for o in await _offers(database)}
+    assert (states[first.id], states[second.id]) == ("expired", "declined")
+    async with database.read() as session:
+        requests = {
+            r.requester_id: r.state for r in await session.scalars(select(MentoringRequest))
+        }
+        cara = await session.scalar(
+            select(MentorProfile.state).where(MentorProfile.user_id == CARA)
+        )
+    assert cara == "approved"
+    # Each request moved on to a mentor with room (Cara, or whoever it was not offered to yet),
+    # whichever of the four committed first.
+    assert requests == {DEV: "offered", ELI: "offered"}

@@ -1,8 +1,8 @@
 """Accept and Decline on an offer: a second click, a click after expiry or a click on someone
 else's offer gets a kind explanation and changes nothing.
 
-Lock order as everywhere in mentoring: the offer row, then its request, then the mentor's
-profile; each answer re-checks the state it finds under those locks.
+Lock order as everywhere in mentoring: the server's matching lock, the offer row, then its
+request, then the mentor's profile; each answer re-checks the state it finds under those locks.
 """
 
 from __future__ import annotations

@@ -9,7 +9,9 @@ withdrawn.
 
 Lock order as everywhere in mentoring (bot/services/mentoring/offers.py): offers, then their
 requests, then the mentor's profile; pairs last (as removing a mentor does). `lock` takes
-them all before any eraser touches due work or the outbox.
+them all before any eraser touches due work or the outbox. The server's matching lock, which
+mentoring's commands take before those rows, is not taken: the erasure serves nobody, so it
+need not wait for a serve, and it never waits for the matching lock while holding them.
 """
 
 from __future__ import annotations
