@@ -306,6 +306,20 @@ class OfferFlow:
             )
         await self.serve_waitlist(session, request.guild_id, now)
 
+    async def lock_matching(self, session: AsyncSession, guild_id: int) -> None:
+        """The server's matching lock (matching_lock.py), for a caller without a clock."""
+        await lock_matching(session, guild_id, self._clock.now())
+
+    async def after_erasure(
+        self, session: AsyncSession, guild_id: int, *, mentor_erased: bool
+    ) -> None:
+        """A member's mentoring rows were erased under the matching lock: a mentor leaves the
+        pool, and the waitlist is served (requests offered to them wait again)."""
+        now = self._clock.now()
+        if mentor_erased:
+            await bump_pool(session, guild_id, now)
+        await self.serve_waitlist(session, guild_id, now)
+
     # -- closing offers -------------------------------------------------------------------
 
     async def _expire_due(self, session: AsyncSession, item: DueItem, locked: LockedOffer) -> None:
