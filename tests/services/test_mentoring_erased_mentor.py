@@ -56,3 +56,11 @@ async def test_an_erased_mentor_is_offered_nothing_more(
     other = BEN if erased == ANA else ANA
     assert [(o.mentor_id, o.state) for o in offers] == [(other, "open"), (other, "open")]
     assert states == {DEV: "offered", ELI: "offered"}
+
+
+async def test_erasing_a_member_where_mentoring_was_never_used_leaves_it_unused(
+    services: Services,
+) -> None:
+    await services.privacy.erase(MemberRef(GUILD, DEV))
+    # `/setup status` says nothing about mentoring in a server that has not used it.
+    assert not (await services.mentoring.settings.view(GUILD)).in_use

@@ -27,10 +27,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import MentoringSettings
 
 
-async def lock_matching(session: AsyncSession, guild_id: int, now: datetime) -> None:
-    """Take the server's matching lock for the rest of the transaction (made on first use)."""
+async def lock_matching(
+    session: AsyncSession, guild_id: int, now: datetime, *, create: bool = True
+) -> None:
+    """Take the server's matching lock for the rest of the transaction, making its row on first
+    use. Without `create`, a server that has no row (nobody ever configured mentoring or
+    applied to mentor, so there is no pool and nobody to serve) is left without one: the row's
+    existence tells `/setup status` that the server uses mentoring."""
     held = select(MentoringSettings.guild_id).where(MentoringSettings.guild_id == guild_id)
-    if await session.scalar(held.with_for_update()) is not None:
+    if await session.scalar(held.with_for_update()) is not None or not create:
         return
     # A server whose mentoring nobody configured or applied to yet: make its row (with the
     # defaults), then lock it. A concurrent first use waits here for the other insert.

@@ -306,9 +306,10 @@ class OfferFlow:
             )
         await self.serve_waitlist(session, request.guild_id, now)
 
-    async def lock_matching(self, session: AsyncSession, guild_id: int) -> None:
-        """The server's matching lock (matching_lock.py), for a caller without a clock."""
-        await lock_matching(session, guild_id, self._clock.now())
+    async def lock_matching_to_erase(self, session: AsyncSession, guild_id: int) -> None:
+        """The server's matching lock (matching_lock.py) for an erasure, which does not mark a
+        server that never used mentoring as using it."""
+        await lock_matching(session, guild_id, self._clock.now(), create=False)
 
     async def after_erasure(
         self, session: AsyncSession, guild_id: int, *, mentor_erased: bool

@@ -74,7 +74,7 @@ def member_data(notes: RequestNotes, offers: OfferFlow) -> MemberData:
         return await export_mentoring(session, member, notes)
 
     async def lock(session: AsyncSession, member: MemberRef) -> None:
-        await offers.lock_matching(session, member.guild_id)
+        await offers.lock_matching_to_erase(session, member.guild_id)
         await lock_mentoring(session, member)
 
     async def erase(session: AsyncSession, member: MemberRef) -> int:
