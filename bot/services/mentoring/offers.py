@@ -273,8 +273,9 @@ class OfferFlow:
         )
         sent = 0
         for request_id in waiting:
-            # A request another transaction holds is being changed there without the matching
-            # lock (a member erasing their data); waiting for it here gains nothing.
+            # Mentoring's transactions that lock requests hold the matching lock too, so none
+            # is held here; one that is (by a transaction without it) is being changed there,
+            # and waiting for it gains nothing.
             request = await lock(session, MentoringRequest, request_id, skip_locked=True)
             if request is None or request.state != WAITING:
                 continue
