@@ -30,7 +30,6 @@ from bot.db.models import (
 )
 from bot.db.models.outbox import PENDING, WAITING
 from bot.db.models.scheduling import PENDING as DUE_PENDING
-from bot.scheduling import locks
 from bot.scheduling.kinds import DueItem, KindRegistry, WorkKind
 from bot.scheduling.runner import LedgerRunner
 from bot.security.notes import NotesCipher
@@ -136,9 +135,10 @@ async def test_erasing_a_member_while_their_timed_work_runs_neither_deadlocks_no
 async def test_erasing_a_mentor_while_their_offer_expires_does_not_deadlock(
     database: Database,
 ) -> None:
-    """The expiry locks the offer, then its request, then the mentor's profile. Held after the
-    offer, it waits for an erasure that locked the profile first: the two would wait for each
-    other unless the erasure, too, starts with the offer."""
+    """The expiry locks the server's matching lock, the offer, then its request, then the
+    mentor's profile. Held with them, it must not wait for an erasure that locked any of them
+    first: the two would wait for each other unless the erasure, too, starts with the matching
+    lock and then the offer."""
     clock = ManualClock(OPENED)
     services = build_services(database, clock, Settings())
     mentoring = services.mentoring
@@ -156,10 +156,10 @@ async def test_erasing_a_mentor_while_their_offer_expires_does_not_deadlock(
         original = kind.lock_subject
 
         async def lock(session: AsyncSession, item: DueItem) -> Any:
-            await locks.lock_row(session, MentoringOffer, item.subject_id)
+            subject = await original(session, item)
             holds_offer.set()
             await release.wait()
-            return await original(session, item)
+            return subject
 
         return replace(kind, lock_subject=lock)
 

@@ -46,7 +46,7 @@ class MentoringService:
         return [*self.offers.work_kinds(), *self.pauses.work_kinds()]
 
     def member_data(self) -> list[MemberData]:
-        return [privacy.member_data(self.notes)]
+        return [privacy.member_data(self.notes, self.offers)]
 
 
 def build_mentoring(

@@ -1,13 +1,14 @@
 """Accept and Decline on an offer: a second click, a click after expiry or a click on someone
 else's offer gets a kind explanation and changes nothing.
 
-Lock order as everywhere in mentoring: the offer row, then its request, then the mentor's
-profile; each answer re-checks the state it finds under those locks.
+Lock order as everywhere in mentoring: the server's matching lock, the offer row, then its
+request, then the mentor's profile; each answer re-checks the state it finds under those locks.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +29,7 @@ from bot.db.models.mentoring import (
 )
 from bot.scheduling import ledger
 from bot.services.mentoring import spaces, texts
+from bot.services.mentoring.matching_lock import guild_of, lock_matching
 from bot.services.mentoring.offers import (
     EXPIRY_KIND,
     OfferFlow,
@@ -60,6 +62,7 @@ class OfferAnswers:
     async def accept(self, offer_id: int, user_id: int) -> Answer:
         now = self._clock.now()
         async with self._db.transaction() as session:
+            await self._lock_matching_of(session, offer_id, now)
             offer = await lock(session, MentoringOffer, offer_id)
             refusal = self._refusal(offer, user_id)
             if refusal is not None:
@@ -109,6 +112,7 @@ class OfferAnswers:
     async def decline(self, offer_id: int, user_id: int) -> Answer:
         now = self._clock.now()
         async with self._db.transaction() as session:
+            await self._lock_matching_of(session, offer_id, now)
             offer = await lock(session, MentoringOffer, offer_id)
             refusal = self._refusal(offer, user_id)
             if refusal is not None:
@@ -131,6 +135,14 @@ class OfferAnswers:
                 "told who declined.",
                 changed=True,
             )
+
+    @staticmethod
+    async def _lock_matching_of(session: AsyncSession, offer_id: int, now: datetime) -> None:
+        """The offer's server's matching lock, before the offer's own: an answer (or an expiry
+        it finds due) moves the request on."""
+        guild_id = await guild_of(session, MentoringOffer, offer_id)
+        if guild_id is not None:
+            await lock_matching(session, guild_id, now)
 
     def _refusal(self, offer: MentoringOffer | None, user_id: int) -> Answer | None:
         if offer is None:

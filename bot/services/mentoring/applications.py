@@ -31,6 +31,7 @@ from bot.domain.matching_input import (
 from bot.errors import InvalidInput
 from bot.services.mentoring import texts
 from bot.services.mentoring.candidates import bump_pool, guild_zone, member_zone
+from bot.services.mentoring.matching_lock import lock_matching
 from bot.services.mentoring.offers import OfferFlow, lock_profile
 from bot.services.mentoring.settings import MentoringSettingsService
 
@@ -117,6 +118,8 @@ class ApplicationService:
         about = parse_text(raw_about, what="about text")
         now = self._clock.now()
         async with self._db.transaction() as session:
+            # It changes the pool, and an approved mentor's new details may serve the waitlist.
+            await lock_matching(session, guild_id, now)
             settings = await self._settings.view_in(session, guild_id)
             focus = parse_focus(raw_focus, settings.focus_list)
             if chosen_kind == m.SPONSOR:

@@ -16,6 +16,7 @@ from bot.domain import matching as m
 from bot.domain.assignment import optimal
 from bot.services import audit
 from bot.services.mentoring.candidates import guild_zone, member_zone, to_request
+from bot.services.mentoring.matching_lock import lock_matching
 from bot.services.mentoring.offers import OfferFlow, lock
 
 PREVIEW_PAIRS = 10
@@ -84,6 +85,8 @@ class BatchService:
         start = m.coming_week(now)
         sent = 0
         async with self._db.transaction() as session:
+            # The loads read here hold until commit: no other offer is made meanwhile.
+            await lock_matching(session, guild_id, now)
             fallback = await guild_zone(session, guild_id, self._default_zone)
             pool = await self._offers.pool.load(session, guild_id, start, fallback)
             mentors = {x.user_id: x for x in pool.mentors}

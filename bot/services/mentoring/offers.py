@@ -2,9 +2,10 @@
 decline, an expiry or an undeliverable DM moves it on to the next at once, and when nobody
 fits it waits.
 
-Lock order, everywhere: the offer row, then its request, then the mentor's profile. Every
-handler and click re-checks the state it found under those locks, so a second click, a click
-after expiry and an expiry after a click each change nothing.
+Lock order, everywhere: the server's matching lock (matching_lock.py), then the offer row, then
+its request, then the mentor's profile. Every handler and click re-checks the state it found
+under those locks, so a second click, a click after expiry and an expiry after a click each
+change nothing.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from bot.services.mentoring.candidates import (
     to_request,
     zones_of,
 )
+from bot.services.mentoring.matching_lock import guild_of, lock_matching
 from bot.services.mentoring.notes import RequestNotes
 from bot.services.mentoring.settings import MentoringSettingsService
 
@@ -115,7 +117,12 @@ class LockedOffer:
 
 async def lock_offer(session: AsyncSession, item: DueItem) -> LockedOffer | None:
     """`lock_subject` of the expiry: the handler changes all three rows, so it receives them
-    locked (the offer, then its request, then the profile, as every mentoring command does)."""
+    locked (the server's matching lock, the offer, then its request, then the profile, as
+    every mentoring command does)."""
+    guild_id = item.guild_id or await guild_of(session, MentoringOffer, item.subject_id)
+    if guild_id is None:
+        return None
+    await lock_matching(session, guild_id, item.now)
     offer = await locks.lock_row(session, MentoringOffer, item.subject_id)
     if offer is None:
         return None
@@ -188,7 +195,8 @@ class OfferFlow:
     async def offer_next(
         self, session: AsyncSession, request: MentoringRequest, now: datetime
     ) -> MentoringOffer | None:
-        """Offer a (locked) open request to its best candidate, or leave it waiting."""
+        """Offer a (locked) open request to its best candidate, or leave it waiting; under the
+        server's matching lock, so that a mentor becoming free meanwhile is seen or serves it."""
         start = m.coming_week(now)
         fallback, zone = await zones_of(
             session, request.guild_id, request.requester_id, self._default_zone
@@ -249,7 +257,9 @@ class OfferFlow:
 
     async def serve_waitlist(self, session: AsyncSession, guild_id: int, now: datetime) -> int:
         """Offer waiting requests, front of the list first, while any mentor has room; how
-        many offers went out. Called when a mentor is approved, resumes or frees a place."""
+        many offers went out. Called when a mentor is approved, resumes or frees a place, in a
+        transaction holding the server's matching lock (so it sees every request left waiting
+        by a transaction that committed before)."""
         waiting = list(
             await session.scalars(
                 select(MentoringRequest.id)
@@ -263,8 +273,9 @@ class OfferFlow:
         )
         sent = 0
         for request_id in waiting:
-            # A request another transaction holds is being handled there; waiting for it here
-            # could deadlock two transactions that each serve the list.
+            # Mentoring's transactions that lock requests hold the matching lock too, so none
+            # is held here; one that is (by a transaction without it) is being changed there,
+            # and waiting for it gains nothing.
             request = await lock(session, MentoringRequest, request_id, skip_locked=True)
             if request is None or request.state != WAITING:
                 continue
@@ -295,6 +306,21 @@ class OfferFlow:
                 guild_id=request.guild_id,
             )
         await self.serve_waitlist(session, request.guild_id, now)
+
+    async def lock_matching_to_erase(self, session: AsyncSession, guild_id: int) -> None:
+        """The server's matching lock (matching_lock.py) for an erasure, which does not mark a
+        server that never used mentoring as using it."""
+        await lock_matching(session, guild_id, self._clock.now(), create=False)
+
+    async def after_erasure(
+        self, session: AsyncSession, guild_id: int, *, mentor_erased: bool
+    ) -> None:
+        """A member's mentoring rows were erased under the matching lock: a mentor leaves the
+        pool, and the waitlist is served (requests offered to them wait again)."""
+        now = self._clock.now()
+        if mentor_erased:
+            await bump_pool(session, guild_id, now)
+        await self.serve_waitlist(session, guild_id, now)
 
     # -- closing offers -------------------------------------------------------------------
 
@@ -351,10 +377,14 @@ class OfferFlow:
         counting it against the mentor as an expiry."""
         if subject_id is None:
             return
+        guild_id = await guild_of(session, MentoringOffer, subject_id)
+        if guild_id is None:
+            return
+        now = self._clock.now()
+        await lock_matching(session, guild_id, now)
         offer = await lock(session, MentoringOffer, subject_id)
         if offer is None or offer.state != OPEN:
             return
-        now = self._clock.now()
         offer.state = WITHDRAWN
         offer.decided_at = now
         await ledger.cancel(session, EXPIRY_KIND, offer.id)

@@ -24,6 +24,7 @@ from bot.scheduling.kinds import DueItem, Lateness, WorkKind
 from bot.services.mentoring import texts
 from bot.services.mentoring.applications import Application, to_application
 from bot.services.mentoring.candidates import bump_pool, guild_zone, member_zone
+from bot.services.mentoring.matching_lock import guild_of, lock_matching
 from bot.services.mentoring.offers import NOTICE_PURPOSE, OfferFlow, dm, lock_profile
 
 RESUME_KIND = "mentoring.resume"
@@ -46,7 +47,7 @@ class PauseService:
         return [
             WorkKind(
                 RESUME_KIND,
-                locks.row(MentorProfile),
+                lock_paused,
                 self._resume_due,
                 lateness=Lateness.DELIVER,
                 rebuild=self.rebuild_resumes,
@@ -145,6 +146,7 @@ class PauseService:
         )
 
     async def _approved(self, session: AsyncSession, guild_id: int, user_id: int) -> MentorProfile:
+        await lock_matching(session, guild_id, self._clock.now())
         profile = await lock_profile(session, guild_id, user_id)
         if profile is None or profile.state != APPROVED:
             raise NotFound(
@@ -152,6 +154,16 @@ class PauseService:
                 "application, and `/mentor status` shows where yours stands."
             )
         return profile
+
+
+async def lock_paused(session: AsyncSession, item: DueItem) -> MentorProfile | None:
+    """`lock_subject` of a pause's end: the server's matching lock, then the profile (a resume
+    serves the waitlist, which must see an offer that expired meanwhile, and be seen by it)."""
+    guild_id = item.guild_id or await guild_of(session, MentorProfile, item.subject_id)
+    if guild_id is None:
+        return None
+    await lock_matching(session, guild_id, item.now)
+    return await locks.lock_row(session, MentorProfile, item.subject_id)
 
 
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")

@@ -9,7 +9,10 @@ withdrawn.
 
 Lock order as everywhere in mentoring (bot/services/mentoring/offers.py): offers, then their
 requests, then the mentor's profile; pairs last (as removing a mentor does). `lock` takes
-them all before any eraser touches due work or the outbox.
+them all before any eraser touches due work or the outbox, after the server's matching lock
+(matching_lock.py), which comes first as in every mentoring command: an erased mentor leaves
+the pool (whose version the erasure bumps, so no process offers them anything again), and the
+requests that were offered to them, back to waiting, are served at once.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from bot.delivery import outbox
 from bot.scheduling import ledger
 from bot.services.mentoring.applications import REVIEW_PURPOSE
 from bot.services.mentoring.notes import RequestNotes
-from bot.services.mentoring.offers import EXPIRY_KIND, INTRO_PURPOSE
+from bot.services.mentoring.offers import EXPIRY_KIND, INTRO_PURPOSE, OfferFlow
 from bot.services.mentoring.pauses import RESUME_KIND
 from bot.services.mentoring.spaces import close_space
 from bot.services.privacy.registry import MemberData, MemberRef
@@ -66,16 +69,23 @@ def pair_ended_message(kind: str, *, to_mentor: bool) -> str:
     )
 
 
-def member_data(notes: RequestNotes) -> MemberData:
+def member_data(notes: RequestNotes, offers: OfferFlow) -> MemberData:
     async def export(session: AsyncSession, member: MemberRef) -> dict[str, Any]:
         return await export_mentoring(session, member, notes)
+
+    async def lock(session: AsyncSession, member: MemberRef) -> None:
+        await offers.lock_matching_to_erase(session, member.guild_id)
+        await lock_mentoring(session, member)
+
+    async def erase(session: AsyncSession, member: MemberRef) -> int:
+        return await erase_mentoring(session, member, offers)
 
     return MemberData(
         feature="mentoring",
         tables=("mentor_profiles", "mentoring_requests", "mentoring_offers", "mentoring_pairs"),
         export=export,
-        erase=erase_mentoring,
-        lock=lock_mentoring,
+        erase=erase,
+        lock=lock,
     )
 
 
@@ -235,7 +245,8 @@ async def lock_mentoring(session: AsyncSession, member: MemberRef) -> None:
     await _hold(session, member)
 
 
-async def erase_mentoring(session: AsyncSession, member: MemberRef) -> int:
+async def erase_mentoring(session: AsyncSession, member: MemberRef, flow: OfferFlow) -> int:
+    """Erase one member's mentoring, holding the server's matching lock (`lock` took it)."""
     guild, user = member.guild_id, member.user_id
     # The rows are held since `lock_mentoring`; reading them again finds any a command
     # committed meanwhile (they are then locked here, after no due work or outbox row yet).
@@ -295,6 +306,10 @@ async def erase_mentoring(session: AsyncSession, member: MemberRef) -> int:
             .execution_options(synchronize_session=False)
         )
         removed += int(getattr(result, "rowcount", 0) or 0)
+    # An erased mentor is gone from every process's pool; the requests offered to them go on
+    # to the next mentor with room now, not at the next serve. Domain rows still (the serve
+    # locks waiting requests), before this eraser's due work and outbox.
+    await flow.after_erasure(session, guild, mentor_erased=bool(profiles))
 
     # Then their due work: offers' expiries and a pause's end.
     for offer_id in offer_ids:

@@ -30,6 +30,7 @@ from bot.services import audit
 from bot.services.mentoring import spaces, texts
 from bot.services.mentoring.applications import Application, ApplicationService, parse_kind
 from bot.services.mentoring.buttons import request_again_button
+from bot.services.mentoring.matching_lock import guild_of, lock_matching
 from bot.services.mentoring.offers import (
     NOTICE_PURPOSE,
     OfferFlow,
@@ -126,6 +127,9 @@ class RequestService:
         now = self._clock.now()
         try:
             async with self._db.transaction() as session:
+                # Whether it is offered or waits is decided under the matching lock, so a
+                # mentor resuming meanwhile either is in the pool read here or serves it.
+                await lock_matching(session, guild_id, now)
                 settings = await self._settings.view_in(session, guild_id)
                 focus = parse_focus(raw_focus, settings.focus_list)
                 await self._refuse_duplicate(session, guild_id, user_id, chosen)
@@ -245,6 +249,9 @@ class RequestService:
         """End a pairing after its confirm button; a second click changes nothing."""
         now = self._clock.now()
         async with self._db.transaction() as session:
+            guild_id = await guild_of(session, MentoringPair, pair_id)
+            if guild_id is not None:
+                await lock_matching(session, guild_id, now)  # it serves the waitlist
             pair = await lock(session, MentoringPair, pair_id)
             if pair is None or user_id not in (pair.mentee_id, pair.mentor_id):
                 raise NotFound("You don't have this pairing.")
@@ -292,6 +299,8 @@ class RequestService:
             raise InvalidInput("A member can't be their own mentor; choose two different people.")
         now = self._clock.now()
         async with self._db.transaction() as session:
+            # It takes a mentor's place: no offer may be made to them meanwhile.
+            await lock_matching(session, guild_id, now)
             open_request = await session.scalar(
                 select(MentoringRequest.id).where(
                     MentoringRequest.guild_id == guild_id,
@@ -300,7 +309,8 @@ class RequestService:
                     MentoringRequest.state.in_(OPEN_REQUEST_STATES),
                 )
             )
-            # Lock order: the request's open offer, the request, then the mentor's profile.
+            # Lock order: the matching lock, the request's open offer, the request, then the
+            # mentor's profile.
             open_offer = None
             if open_request is not None:
                 open_offer = await self._offers.open_offer_of(session, open_request)

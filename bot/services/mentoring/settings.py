@@ -29,7 +29,8 @@ class MentoringSettingsView:
     offer_hours: int
     focus_list: tuple[str, ...]
     custom_focus_list: bool
-    # Whether the server has used mentoring at all (settings saved or a mentor approved).
+    # Whether the server has used mentoring at all (settings saved, someone applied to mentor
+    # or asked for one: the matching lock's row is made then).
     in_use: bool = False
 
 

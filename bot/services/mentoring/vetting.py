@@ -34,6 +34,7 @@ from bot.services import audit
 from bot.services.mentoring import spaces, texts
 from bot.services.mentoring.applications import Application, parse_kind, to_application
 from bot.services.mentoring.candidates import bump_pool
+from bot.services.mentoring.matching_lock import lock_matching
 from bot.services.mentoring.offers import NOTICE_PURPOSE, OfferFlow, dm, lock_profile
 from bot.services.mentoring.pauses import RESUME_KIND
 from bot.services.privacy.access import record_access
@@ -99,6 +100,7 @@ class VettingService:
     async def approve(self, guild_id: int, actor_id: int, user_id: int) -> Application:
         now = self._clock.now()
         async with self._db.transaction() as session:
+            await lock_matching(session, guild_id, now)  # the new mentor serves the waitlist
             profile = await self._pending(session, guild_id, user_id)
             profile.state = APPROVED
             profile.decided_at = now
@@ -164,7 +166,9 @@ class VettingService:
         reason = parse_text(raw_reason, what="reason")
         now = self._clock.now()
         async with self._db.transaction() as session:
-            # Lock order: the mentor's open offers and their requests, then the profile.
+            # Lock order: the matching lock, the mentor's open offers and their requests, then
+            # the profile.
+            await lock_matching(session, guild_id, now)
             await self._offers.lock_open_offers(session, guild_id, user_id)
             profile = await lock_profile(session, guild_id, user_id)
             if profile is None or profile.state != APPROVED:
