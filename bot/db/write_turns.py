@@ -108,12 +108,12 @@ class WriteTurns:
 # few keep one event loop busy; more only lengthen each pass of it. Unbounded between alerts, a
 # crowd's waiting check-ins all came in at once (up to the pool's 20) and the next alert's
 # statements each waited behind them: its mentor's DM left 0.4 s later at p95 in `python -m
-# bench checkins`. While urgent work is under way, two: a crowd costs the loop far more
-# outside its transactions (its interactions, its replies) than the two let in, and with one
-# an ordinary transaction that waits on another's row lock (an erasure beside its member's
-# timed work) would hold every other ordinary one back until it got it.
+# bench checkins`. While urgent work is under way, one: a crowd costs the loop far more outside
+# its transactions (its interactions, its replies) than the one let in (with two, the alerts'
+# p95 there was 0.2 s later). An ordinary transaction waiting on a row lock then holds the
+# others back until it gets it; its holder, already in, is never held.
 ORDINARY_AT_ONCE = 4
-ORDINARY_WHILE_URGENT = 2
+ORDINARY_WHILE_URGENT = 1
 # PostgreSQL: members' urgent requests (`Urgency.REQUEST`) recorded at once, the rest waiting
 # in order. More side by side do not finish sooner on one event loop, they share it: with up
 # to 12 (the pool), a crowd's 100 alerts each took 0.6 s to record in `python -m bench
