@@ -11,9 +11,11 @@ from sqlalchemy import select
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.db import Database
-from bot.db.models import MentoringOffer, MentoringRequest
+from bot.db.models import DueWork, MentoringOffer, MentoringRequest
+from bot.db.models.scheduling import PENDING as DUE_PENDING
 from bot.security.notes import NotesCipher, generate_key
 from bot.services.container import Services, build_services
+from bot.services.mentoring.offers import EXPIRY_KIND
 from bot.services.privacy.registry import MemberRef
 
 GUILD, MOD = 10, 99
@@ -56,6 +58,17 @@ async def test_an_erased_mentor_is_offered_nothing_more(
     other = BEN if erased == ANA else ANA
     assert [(o.mentor_id, o.state) for o in offers] == [(other, "open"), (other, "open")]
     assert states == {DEV: "offered", ELI: "offered"}
+    # Each open offer still runs out in time (on SQLite the new offer for Dev may reuse the
+    # erased one's id: its expiry must not go with the old one's).
+    async with database.read() as session:
+        expiring = set(
+            await session.scalars(
+                select(DueWork.subject_id).where(
+                    DueWork.kind == EXPIRY_KIND, DueWork.state == DUE_PENDING
+                )
+            )
+        )
+    assert expiring == {o.id for o in offers}
 
 
 async def test_erasing_a_member_where_mentoring_was_never_used_leaves_it_unused(

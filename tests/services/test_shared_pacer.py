@@ -42,6 +42,31 @@ async def holdings(database: Database) -> dict[str, int]:
         return {holder: held for holder, held in rows.all()}
 
 
+async def holding_all(
+    database: Database, holder: str, other: str
+) -> tuple[SharedPacer, SharedPacer]:
+    """Two processes' pacers; the first has taken the whole window, before the other asks."""
+    first = SharedPacer(database, burst=BURST, window=WINDOW, holder=holder)
+    second = SharedPacer(database, burst=BURST, window=WINDOW, holder=other)
+    await crowd(first, 1)
+    assert first.held == BURST
+    return first, second
+
+
+async def held_elsewhere(database: Database, held: int, *, lapse_ours: bool = False) -> None:
+    """Another process holds `held` tokens for a minute (after ours lapsed, if `lapse_ours`)."""
+    async with database.transaction() as session:
+        if lapse_ours:
+            await session.execute(text("UPDATE request_tokens SET expires_at = 0"))
+        await session.execute(
+            text(
+                "INSERT INTO request_tokens (holder, held, wanted, expires_at) "
+                "VALUES ('other', :held, 0, EXTRACT(EPOCH FROM clock_timestamp()) + 60)"
+            ),
+            {"held": held},
+        )
+
+
 async def test_a_lone_process_sends_a_crowd_of_alerts_at_once(database: Database) -> None:
     pacer = SharedPacer(database, burst=BURST, window=WINDOW, holder="alone")
     arrivals = await crowd(pacer, 100)
@@ -57,10 +82,7 @@ async def test_a_lone_process_sends_a_crowd_of_alerts_at_once(database: Database
 async def test_two_processes_crowding_together_share_the_window_and_both_are_served(
     database: Database,
 ) -> None:
-    first = SharedPacer(database, burst=BURST, window=WINDOW, holder="first")
-    second = SharedPacer(database, burst=BURST, window=WINDOW, holder="second")
-    await crowd(first, 1)
-    assert first.held == BURST  # the first took the whole window before the second asked
+    first, second = await holding_all(database, "first", "second")
     both = await asyncio.gather(crowd(first, 150), crowd(second, 150))
     assert len(both[0]) == len(both[1]) == 150
     # Both lists are timed from the same moment: together never more than the window allows.
@@ -75,10 +97,7 @@ async def test_two_processes_crowding_together_share_the_window_and_both_are_ser
 async def test_a_busy_process_gives_tokens_back_to_another_processs_alerts(
     database: Database,
 ) -> None:
-    wave = SharedPacer(database, burst=BURST, window=WINDOW, holder="wave")
-    alerts = SharedPacer(database, burst=BURST, window=WINDOW, holder="alerts")
-    await crowd(wave, 1)
-    assert wave.held == BURST  # the wave's process holds the whole window
+    wave, alerts = await holding_all(database, "wave", "alerts")
     bulk = asyncio.create_task(crowd(wave, 40 * BURST))  # a wave lasting 40 windows (8 s)
     arrived = await crowd(alerts, 10)
     # Within a renewal of the wave's keeper, a window of its requests draining and a starved
@@ -95,10 +114,7 @@ async def test_a_busy_process_gives_tokens_back_to_another_processs_alerts(
 async def test_a_process_that_needs_nothing_gives_its_tokens_to_one_that_is_short(
     database: Database,
 ) -> None:
-    quiet = SharedPacer(database, burst=BURST, window=WINDOW, holder="quiet")
-    busy = SharedPacer(database, burst=BURST, window=WINDOW, holder="busy")
-    await crowd(quiet, 1)
-    assert quiet.held == BURST
+    quiet, busy = await holding_all(database, "quiet", "busy")
     arrivals = await crowd(busy, 10 * BURST)
     # At the whole window's rate once the quiet one gave back (about a renewal), not at half.
     windows = (arrivals[-1] - arrivals[0]) / WINDOW
@@ -155,16 +171,8 @@ async def test_a_renewal_after_its_own_holding_lapsed_takes_back_only_free_token
     late = SharedPacer(database, burst=BURST, window=WINDOW, holder="late")
     await crowd(late, 1)
     assert late.held == BURST
-    async with database.transaction() as session:
-        # Its row lapsed in the database (its renewals stalled) and another took the tokens.
-        await session.execute(text("UPDATE request_tokens SET expires_at = 0"))
-        await session.execute(
-            text(
-                "INSERT INTO request_tokens (holder, held, wanted, expires_at) "
-                "VALUES ('other', :burst, 0, EXTRACT(EPOCH FROM clock_timestamp()) + 60)"
-            ),
-            {"burst": BURST},
-        )
+    # Its row lapsed in the database (its renewals stalled) and another took the tokens.
+    await held_elsewhere(database, BURST, lapse_ours=True)
     await late._renew()
     assert late.held == 0
     assert sum((await holdings(database)).values()) == BURST
@@ -174,15 +182,7 @@ async def test_a_renewal_after_its_own_holding_lapsed_takes_back_only_free_token
 async def test_a_renewal_after_a_lapse_still_publishes_what_it_counts(database: Database) -> None:
     late = SharedPacer(database, burst=BURST, window=WINDOW, holder="late")
     await crowd(late, 1)
-    async with database.transaction() as session:
-        await session.execute(text("UPDATE request_tokens SET expires_at = 0"))
-        await session.execute(
-            text(
-                "INSERT INTO request_tokens (holder, held, wanted, expires_at) "
-                "VALUES ('other', :held, 0, EXTRACT(EPOCH FROM clock_timestamp()) + 60)"
-            ),
-            {"held": BURST - 10},
-        )
+    await held_elsewhere(database, BURST - 10, lapse_ours=True)
     assert late.counted == 1  # answered less than a window ago
     await late._renew()
     held = await holdings(database)
@@ -209,14 +209,7 @@ async def test_a_database_out_of_reach_holds_new_requests_without_hammering_it()
 async def test_a_request_after_one_gave_up_while_starved_is_still_served(
     database: Database,
 ) -> None:
-    async with database.transaction() as session:
-        await session.execute(
-            text(
-                "INSERT INTO request_tokens (holder, held, wanted, expires_at) "
-                "VALUES ('other', :burst, 0, EXTRACT(EPOCH FROM clock_timestamp()) + 60)"
-            ),
-            {"burst": BURST},
-        )
+    await held_elsewhere(database, BURST)
     pacer = SharedPacer(database, burst=BURST, window=WINDOW, holder="starved")
     # Every token is held elsewhere: the request gives up (a row's time limit ran out).
     with pytest.raises(TimeoutError):

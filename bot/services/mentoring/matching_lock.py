@@ -8,10 +8,13 @@ before the other commits: an offer expiring found the resuming mentor still paus
 request waiting, while the resume found that request still offered, so nobody served it until
 the next serve. Holding the lock, the later transaction's reads see the earlier one's commit.
 
-The lock is the server's `mentoring_settings` row: in the order of `bot.scheduling.locks` it is
-a server's settings, so it comes before a member's settings and mentoring's own rows (offers,
-then requests, then profiles, then pairs). `bump_pool` writes the same row, so a transaction
-holding the lock bumps the pool without a further wait. On SQLite the write transaction already
+The lock is the server's `mentoring_settings` row. It comes before mentoring's own rows (offers,
+then requests, then profiles, then pairs) in every transaction. Other features' rows may come
+before it (an erasure locks the member's settings, counters and check-ins first; a timezone
+change its settings and celebrations), so the rule that keeps this free of deadlocks is the
+other way round: while holding it, never lock another feature's rows or any settings row (the
+paths that hold it only read them). `bump_pool` writes the same row, so a transaction holding
+the lock bumps the pool without a further wait. On SQLite the write transaction already
 holds the database's write lock, so this only makes sure the row exists.
 """
 

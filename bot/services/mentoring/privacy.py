@@ -306,16 +306,17 @@ async def erase_mentoring(session: AsyncSession, member: MemberRef, flow: OfferF
             .execution_options(synchronize_session=False)
         )
         removed += int(getattr(result, "rowcount", 0) or 0)
-    # An erased mentor is gone from every process's pool; the requests offered to them go on
-    # to the next mentor with room now, not at the next serve. Domain rows still (the serve
-    # locks waiting requests), before this eraser's due work and outbox.
-    await flow.after_erasure(session, guild, mentor_erased=bool(profiles))
-
-    # Then their due work: offers' expiries and a pause's end.
+    # Their due work: offers' expiries and a pause's end. Before any new offer below: on
+    # SQLite a new offer may take a deleted one's id, and cancelling after it was made would
+    # take its expiry with the old one's.
     for offer_id in offer_ids:
         await ledger.cancel(session, EXPIRY_KIND, offer_id)
     for profile in profiles:
         await ledger.cancel(session, RESUME_KIND, profile.id)
+    # An erased mentor is gone from every process's pool; the requests offered to them go on
+    # to the next mentor with room now, not at the next serve. (The serve skips requests
+    # another transaction holds, so locking them after this due work cannot deadlock.)
+    await flow.after_erasure(session, guild, mentor_erased=bool(profiles))
 
     # The outbox last. Mentoring's messages to them not sent yet are withdrawn (the delivery
     # eraser removes the rest of their DMs), and so are those about them to others: their
