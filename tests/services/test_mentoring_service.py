@@ -22,6 +22,7 @@ from bot.db.models import (
     OutboxMessage,
     SobrietyCounter,
 )
+from bot.db.models.scheduling import PENDING as DUE_PENDING
 from bot.delivery import sealing
 from bot.errors import InvalidInput, NotFound
 from bot.scheduling.kinds import KindRegistry
@@ -32,6 +33,7 @@ from bot.services.container import Services, build_services
 from bot.services.mentoring.candidates import bump_pool
 from bot.services.mentoring.offers import EXPIRY_KIND, OFFER_PURPOSE
 from bot.services.mentoring.pauses import RESUME_KIND
+from bot.services.privacy.registry import MemberRef
 
 GUILD, MOD = 10, 99
 ANA, BEN, CARA = 21, 22, 23  # mentors
@@ -620,3 +622,45 @@ async def test_the_daily_repair_replans_a_lost_offer_expiry_and_a_lost_pause_end
     await _runner(database, clock, services).run_due()
     assert [o.state for o in await _offers(database)] == ["expired", "open"]
     assert (await _open_offer(database)).mentor_id == other
+
+
+async def test_an_erased_mentor_is_offered_nothing_more(
+    services: Services, database: Database
+) -> None:
+    await _mentor(services, ANA)
+    await _mentor(services, BEN)
+    await services.mentoring.requests.request(GUILD, DEV)
+    erased = (await _open_offer(database)).mentor_id
+    await services.privacy.erase(MemberRef(GUILD, erased))
+    await services.mentoring.requests.request(GUILD, ELI)
+    offers = await _offers(database)
+    async with database.read() as session:
+        states = dict(
+            (
+                await session.execute(select(MentoringRequest.requester_id, MentoringRequest.state))
+            ).all()
+        )
+    # Nothing more goes to the mentor who erased their data (their cached place in the pool
+    # included), and Dev's request, whose offer went with them, is with the other mentor now.
+    other = BEN if erased == ANA else ANA
+    assert [(o.mentor_id, o.state) for o in offers] == [(other, "open"), (other, "open")]
+    assert states == {DEV: "offered", ELI: "offered"}
+    # Each open offer still runs out in time (on SQLite the new offer for Dev may reuse the
+    # erased one's id: its expiry must not go with the old one's).
+    async with database.read() as session:
+        expiring = set(
+            await session.scalars(
+                select(DueWork.subject_id).where(
+                    DueWork.kind == EXPIRY_KIND, DueWork.state == DUE_PENDING
+                )
+            )
+        )
+    assert expiring == {o.id for o in offers}
+
+
+async def test_erasing_a_member_where_mentoring_was_never_used_leaves_it_unused(
+    services: Services,
+) -> None:
+    await services.privacy.erase(MemberRef(GUILD, DEV))
+    # `/setup status` says nothing about mentoring in a server that has not used it.
+    assert not (await services.mentoring.settings.view(GUILD)).in_use
